@@ -1,0 +1,565 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from ninja import Query, Router, Schema
+from pydantic import Field, model_validator
+
+from amends.accounts.models import Team
+from amends.accounts.selectors import staff_profile_of
+from amends.api.schemas import CustomerIn, ErrorOut, PageOut
+from amends.cases.choices import SlaState
+from amends.cases.models import Case, CaseStep, Message
+from amends.cases.selectors import (
+    CaseFilters,
+    case_get_for_user,
+    case_list,
+    case_message_list,
+    case_steps,
+    case_timeline,
+)
+from amends.cases.services.intake import case_create
+from amends.cases.services.messages import case_message_add
+from amends.cases.services.workflow import (
+    case_acknowledge,
+    case_assign,
+    case_await_customer,
+    case_close,
+    case_reopen,
+    case_resolve,
+    case_resume,
+    case_step_done,
+    case_step_skip,
+    case_update,
+)
+from amends.core.exceptions import ApplicationError
+from amends.core.pagination import paginate
+from amends.core.types import AuthedRequest
+from amends.customers.models import Customer
+from amends.customers.services import customer_create, customer_get_or_create_by_ref
+from amends.taxonomy.models import Category, Service
+
+router = Router(tags=["cases"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+ChannelLit = Literal["web", "email", "phone", "api", "social", "in_person", "import"]
+FaultLit = Literal["organisation", "customer", "shared", "third_party", "undetermined"]
+OutcomeLit = Literal["upheld", "partly_upheld", "not_upheld"]
+StepLit = Literal[
+    "acknowledge", "apologise", "empathise", "rectify", "compensate", "follow_up", "prevent"
+]
+DirectionLit = Literal["inbound", "outbound", "internal"]
+StatusLit = Literal["new", "acknowledged", "in_recovery", "awaiting_customer", "resolved", "closed"]
+SlaLit = Literal["on_track", "at_risk", "breached", "paused"]
+
+
+# ---- output -------------------------------------------------------------------------------
+
+
+class CustomerRefOut(Schema):
+    id: int
+    name: str
+    external_ref: str | None
+    tier: str
+    special_handling: bool
+
+
+class StepOut(Schema):
+    step: str
+    required: bool
+    state: str
+    actor: str | None = None
+    at: datetime | None = None
+    note: str = ""
+    skip_reason: str = ""
+
+
+class SlaOut(Schema):
+    state: str
+    due_at: datetime | None
+    at_risk_at: datetime | None
+    acknowledge_due_at: datetime
+    resolve_due_at: datetime
+    acknowledged_on_time: bool | None
+    paused: bool
+
+
+class CaseSummaryOut(Schema):
+    ref: str
+    id: int
+    version: int
+    status: str
+    title: str
+    severity: int
+    channel: str
+    customer: CustomerRefOut
+    team: str | None
+    assignee: str | None
+    category: str | None
+    sla: SlaOut
+    created_at: datetime
+
+
+class CaseOut(CaseSummaryOut):
+    description: str
+    expected: str
+    delivered: str
+    staff_account: str
+    fault: str
+    outcome: str
+    outcome_explanation: str
+    service: str | None
+    playbook: str | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopened_at: datetime | None
+    steps: list[StepOut]
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class MessageOut(Schema):
+    id: int
+    direction: str
+    author: str | None
+    body: str
+    created_at: datetime
+
+
+def sla_out(case: Case) -> SlaOut:
+    return SlaOut(
+        state=case.sla_state,
+        due_at=case.sla_due_at,
+        at_risk_at=case.sla_at_risk_at,
+        acknowledge_due_at=case.ack_due_at,
+        resolve_due_at=case.resolve_due_at,
+        acknowledged_on_time=case.ack_met,
+        paused=case.sla_state == SlaState.PAUSED,
+    )
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "ref": case.ref,
+        "id": case.pk,
+        "version": case.version,
+        "status": case.status,
+        "title": case.title,
+        "severity": case.severity,
+        "channel": case.channel,
+        "customer": case.customer,
+        "team": case.team.name if case.team else None,
+        "assignee": case.assignee.username if case.assignee else None,
+        "category": str(case.category) if case.category else None,
+        "sla": sla_out(case),
+        "created_at": case.created_at,
+    }
+
+
+def step_out(row: CaseStep) -> StepOut:
+    return StepOut(
+        step=row.step,
+        required=row.required,
+        state=row.state,
+        actor=row.actor.username if row.actor else None,
+        at=row.at,
+        note=row.note,
+        skip_reason=row.skip_reason,
+    )
+
+
+def case_out(case: Case) -> dict[str, Any]:
+    return {
+        **_summary(case),
+        "description": case.description,
+        "expected": case.expected,
+        "delivered": case.delivered,
+        "staff_account": case.staff_account,
+        "fault": case.fault,
+        "outcome": case.outcome,
+        "outcome_explanation": case.outcome_explanation,
+        "service": case.service.name if case.service else None,
+        "playbook": case.playbook.name if case.playbook else None,
+        "acknowledged_at": case.acknowledged_at,
+        "resolved_at": case.resolved_at,
+        "closed_at": case.closed_at,
+        "reopened_at": case.reopened_at,
+        "steps": [step_out(s) for s in case_steps(case=case)],
+    }
+
+
+def _reload(request: AuthedRequest, case: Case) -> dict[str, Any]:
+    return case_out(case_get_for_user(ref=case.ref, user=request.user))
+
+
+# ---- input --------------------------------------------------------------------------------
+
+
+class CaseCreateIn(Schema):
+    customer_id: int | None = Field(default=None, description="An existing customer's id")
+    customer: CustomerIn | None = Field(
+        default=None,
+        description="Or the customer's details: matched by external_ref, created if new",
+    )
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=50_000)
+    expected: str = Field(default="", max_length=10_000)
+    delivered: str = Field(default="", max_length=10_000)
+    staff_account: str = Field(default="", max_length=10_000)
+    channel: ChannelLit = "api"
+    severity: int = Field(default=3, ge=1, le=4)
+    fault: FaultLit = "undetermined"
+    category_id: int | None = None
+    service_id: int | None = None
+    team_id: int | None = None
+    assignee: str | None = Field(default=None, description="Username")
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> "CaseCreateIn":
+        if (self.customer_id is None) == (self.customer is None):
+            raise ValueError("Give exactly one of customer_id or customer.")
+        return self
+
+
+class VersionIn(Schema):
+    version: int = Field(ge=1, description="The case version you read")
+
+
+class NoteIn(VersionIn):
+    note: str = Field(default="", max_length=5_000)
+
+
+class SkipIn(VersionIn):
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class AssignIn(VersionIn):
+    assignee: str | None = Field(default=None, description="Username, or null for the team queue")
+    team_id: int | None = None
+
+
+class ResolveIn(VersionIn):
+    outcome: OutcomeLit
+    explanation: str = Field(default="", max_length=10_000)
+
+
+class ReopenIn(VersionIn):
+    reason: str = Field(default="", max_length=2_000)
+
+
+class MessageIn(Schema):
+    direction: DirectionLit
+    body: str = Field(min_length=1, max_length=50_000)
+    version: int | None = Field(default=None, ge=1)
+    awaiting_customer: bool = False
+
+
+class CaseUpdateIn(VersionIn):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=50_000)
+    expected: str | None = Field(default=None, max_length=10_000)
+    delivered: str | None = Field(default=None, max_length=10_000)
+    staff_account: str | None = Field(default=None, max_length=10_000)
+    fault: FaultLit | None = None
+    severity: int | None = Field(default=None, ge=1, le=4)
+    category_id: int | None = None
+    service_id: int | None = None
+
+
+class CaseListQuery(Schema):
+    status: StatusLit | None = None
+    team_id: int | None = None
+    assignee: str | None = Field(default=None, description="Username, or 'me'")
+    unassigned: bool = False
+    category_id: int | None = None
+    severity: int | None = Field(default=None, ge=1, le=4)
+    customer_id: int | None = None
+    sla: SlaLit | None = None
+    open: bool = False
+    page: int = Field(default=1, ge=1, le=100_000)
+    size: int = Field(default=25, ge=1, le=200)
+
+
+def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise ApplicationError(
+            f"Unknown {field} {pk}.",
+            code="invalid_input",
+            status=422,
+            detail={field: ["Not found."]},
+        )
+    return found
+
+
+def _user(username: str | None, field: str = "assignee") -> User | None:
+    if username is None:
+        return None
+    user = User.objects.filter(username=username, is_active=True, staff__isnull=False).first()
+    if user is None:
+        raise ApplicationError(
+            f"No staff member {username!r}.",
+            code="invalid_input",
+            status=422,
+            detail={field: ["Unknown staff member."]},
+        )
+    return user
+
+
+# ---- endpoints ----------------------------------------------------------------------------
+
+
+@router.post("", response={201: CaseOut, **ERRORS}, summary="Open a case")
+@transaction.atomic
+def case_create_endpoint(
+    request: AuthedRequest, payload: CaseCreateIn
+) -> tuple[int, dict[str, Any]]:
+    staff_profile_of(user=request.user)
+    category = _lookup(Category, payload.category_id, "category_id")
+    service = _lookup(Service, payload.service_id, "service_id")
+    team = _lookup(Team, payload.team_id, "team_id")
+    assignee = _user(payload.assignee)
+    customer: Customer
+    if payload.customer_id is not None:
+        customer = _lookup(Customer, payload.customer_id, "customer_id")
+    else:
+        assert payload.customer is not None  # noqa: S101  # checked by the schema
+        details = payload.customer.dict()
+        ref = details.pop("external_ref")
+        if ref:
+            customer = customer_get_or_create_by_ref(external_ref=ref, defaults=details)
+        else:
+            customer = customer_create(actor=request.user, **details)
+    case = case_create(
+        customer=customer,
+        title=payload.title,
+        description=payload.description,
+        expected=payload.expected,
+        delivered=payload.delivered,
+        staff_account=payload.staff_account,
+        channel=payload.channel,
+        severity=payload.severity,
+        fault=payload.fault,
+        category=category,
+        service=service,
+        team=team,
+        assignee=assignee,
+        actor=request.user,
+    )
+    return 201, case_out(case)
+
+
+@router.get("", response={200: PageOut[CaseSummaryOut], **ERRORS}, summary="List cases")
+def case_list_endpoint(request: AuthedRequest, query: Query[CaseListQuery]) -> dict[str, Any]:
+    assignee_id = None
+    if query.assignee == "me":
+        assignee_id = request.user.pk
+    elif query.assignee:
+        found = _user(query.assignee)
+        assignee_id = found.pk if found else None
+    filters = CaseFilters(
+        status=query.status,
+        team_id=query.team_id,
+        assignee_id=assignee_id,
+        unassigned=query.unassigned,
+        category_id=query.category_id,
+        severity=query.severity,
+        customer_id=query.customer_id,
+        sla_state=query.sla,
+        open_only=query.open,
+    )
+    page = paginate(case_list(user=request.user, filters=filters), page=query.page, size=query.size)
+    return {
+        "items": [_summary(c) for c in page.items],
+        "page": page.page,
+        "size": page.size,
+        "has_next": page.has_next,
+    }
+
+
+@router.get("/{ref}", response={200: CaseOut, **ERRORS}, summary="Get a case")
+def case_get_endpoint(request: AuthedRequest, ref: str) -> dict[str, Any]:
+    return case_out(case_get_for_user(ref=ref, user=request.user))
+
+
+@router.patch(
+    "/{ref}", response={200: CaseOut, **ERRORS}, summary="Edit the account of what happened"
+)
+def case_update_endpoint(request: AuthedRequest, ref: str, payload: CaseUpdateIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    fields = payload.dict(exclude_unset=True, exclude={"version"})
+    if "category_id" in fields:
+        fields["category"] = _lookup(Category, fields.pop("category_id"), "category_id")
+    if "service_id" in fields:
+        fields["service"] = _lookup(Service, fields.pop("service_id"), "service_id")
+    fields = {k: v for k, v in fields.items() if v is not None or k in ("category", "service")}
+    case = case_update(case=case, version=payload.version, actor=request.user, **fields)
+    return _reload(request, case)
+
+
+@router.get(
+    "/{ref}/timeline", response={200: list[EventOut], **ERRORS}, summary="The case's audit trail"
+)
+def case_timeline_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, Any]]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return [
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "actor": e.actor.username if e.actor else None,
+            "data": e.data,
+            "created_at": e.created_at,
+        }
+        for e in case_timeline(case=case)
+    ]
+
+
+@router.get(
+    "/{ref}/messages", response={200: list[MessageOut], **ERRORS}, summary="The conversation"
+)
+def case_message_list_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, Any]]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return [_message(m) for m in case_message_list(case=case)]
+
+
+def _message(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "direction": m.direction,
+        "author": m.author.username if m.author else None,
+        "body": m.body,
+        "created_at": m.created_at,
+    }
+
+
+@router.post(
+    "/{ref}/messages", response={201: MessageOut, **ERRORS}, summary="Add a message or note"
+)
+def case_message_add_endpoint(
+    request: AuthedRequest, ref: str, payload: MessageIn
+) -> tuple[int, dict[str, Any]]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    message = case_message_add(
+        case=case,
+        direction=payload.direction,
+        body=payload.body,
+        actor=request.user,
+        version=payload.version,
+        awaiting_customer=payload.awaiting_customer,
+    )
+    message.author = request.user
+    return 201, _message(message)
+
+
+@router.post("/{ref}/acknowledge", response={200: CaseOut, **ERRORS}, summary="Acknowledge")
+def case_acknowledge_endpoint(request: AuthedRequest, ref: str, payload: NoteIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(
+        request,
+        case_acknowledge(case=case, version=payload.version, actor=request.user, note=payload.note),
+    )
+
+
+@router.post("/{ref}/assign", response={200: CaseOut, **ERRORS}, summary="Assign")
+def case_assign_endpoint(request: AuthedRequest, ref: str, payload: AssignIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    assignee = _user(payload.assignee)
+    team = _lookup(Team, payload.team_id, "team_id")
+    return _reload(
+        request,
+        case_assign(
+            case=case, version=payload.version, actor=request.user, assignee=assignee, team=team
+        ),
+    )
+
+
+@router.post(
+    "/{ref}/steps/{step}/done", response={200: CaseOut, **ERRORS}, summary="Mark a step done"
+)
+def case_step_done_endpoint(
+    request: AuthedRequest, ref: str, step: StepLit, payload: NoteIn
+) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(
+        request,
+        case_step_done(
+            case=case, step=step, version=payload.version, actor=request.user, note=payload.note
+        ),
+    )
+
+
+@router.post(
+    "/{ref}/steps/{step}/skip",
+    response={200: CaseOut, **ERRORS},
+    summary="Skip a step, with a reason",
+)
+def case_step_skip_endpoint(
+    request: AuthedRequest, ref: str, step: StepLit, payload: SkipIn
+) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(
+        request,
+        case_step_skip(
+            case=case, step=step, reason=payload.reason, version=payload.version, actor=request.user
+        ),
+    )
+
+
+@router.post(
+    "/{ref}/await-customer",
+    response={200: CaseOut, **ERRORS},
+    summary="Wait for the customer (pauses the resolve clock)",
+)
+def case_await_customer_endpoint(
+    request: AuthedRequest, ref: str, payload: VersionIn
+) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(
+        request, case_await_customer(case=case, version=payload.version, actor=request.user)
+    )
+
+
+@router.post("/{ref}/resume", response={200: CaseOut, **ERRORS}, summary="Back to recovery")
+def case_resume_endpoint(request: AuthedRequest, ref: str, payload: VersionIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(request, case_resume(case=case, version=payload.version, actor=request.user))
+
+
+@router.post("/{ref}/resolve", response={200: CaseOut, **ERRORS}, summary="Resolve with an outcome")
+def case_resolve_endpoint(request: AuthedRequest, ref: str, payload: ResolveIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(
+        request,
+        case_resolve(
+            case=case,
+            outcome=payload.outcome,
+            explanation=payload.explanation,
+            version=payload.version,
+            actor=request.user,
+        ),
+    )
+
+
+@router.post("/{ref}/close", response={200: CaseOut, **ERRORS}, summary="Close")
+def case_close_endpoint(request: AuthedRequest, ref: str, payload: VersionIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(request, case_close(case=case, version=payload.version, actor=request.user))
+
+
+@router.post("/{ref}/reopen", response={200: CaseOut, **ERRORS}, summary="Reopen")
+def case_reopen_endpoint(request: AuthedRequest, ref: str, payload: ReopenIn) -> dict[str, Any]:
+    case = case_get_for_user(ref=ref, user=request.user)
+    return _reload(
+        request,
+        case_reopen(case=case, version=payload.version, actor=request.user, reason=payload.reason),
+    )

@@ -1,0 +1,41 @@
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from amends.accounts.selectors import staff_profile_of
+from amends.api.schemas import CustomerIn, CustomerOut, ErrorOut, PageOut
+from amends.core.pagination import paginate
+from amends.core.types import AuthedRequest
+from amends.customers.models import Customer
+from amends.customers.selectors import customer_get, customer_search
+from amends.customers.services import customer_create
+
+router = Router(tags=["customers"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class CustomerSearchQuery(Schema):
+    q: str = Field(default="", max_length=200, description="Reference, email, phone or name prefix")
+    page: int = Field(default=1, ge=1, le=100_000)
+    size: int = Field(default=25, ge=1, le=200)
+
+
+@router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
+def customer_create_endpoint(request: AuthedRequest, payload: CustomerIn) -> tuple[int, Customer]:
+    staff_profile_of(user=request.user)
+    return 201, customer_create(actor=request.user, **payload.dict())
+
+
+@router.get("", response={200: PageOut[CustomerOut], **ERRORS}, summary="Search customers")
+def customer_search_endpoint(
+    request: AuthedRequest, query: Query[CustomerSearchQuery]
+) -> dict[str, object]:
+    staff_profile_of(user=request.user)
+    page = paginate(customer_search(query=query.q), page=query.page, size=query.size)
+    return {"items": page.items, "page": page.page, "size": page.size, "has_next": page.has_next}
+
+
+@router.get("/{int:customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
+def customer_get_endpoint(request: HttpRequest, customer_id: int) -> Customer:
+    staff_profile_of(user=request.user)  # type: ignore[arg-type]  # behind auth
+    return customer_get(customer_id=customer_id)

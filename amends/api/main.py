@@ -1,0 +1,94 @@
+"""The REST API: one NinjaAPI, one router per domain, errors shaped in exactly one place."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from amends.api import cases, commitments, customers, meta, remedies
+from amends.api.auth import api_auth
+from amends.core.exceptions import ApplicationError
+
+api = NinjaAPI(
+    title="Amends API",
+    version="1",
+    description=(
+        "Service recovery: cases, recovery steps, SLA clocks and the conversation. "
+        "Authenticate with `Authorization: Bearer <token>` (`amends token create USERNAME`). "
+        "Errors are `{code, message, detail}`. Writes that could lose data take the `version` "
+        "of the case you read; a stale version answers 409 and changes nothing."
+    ),
+    auth=api_auth,
+    urls_namespace="api",
+    openapi_url="/v1/openapi.json",
+    docs_url="/docs",
+)
+
+
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, detail: object = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "detail": detail or {}}, status=status
+    )
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def on_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found, or not visible to you.")
+
+
+@api.exception_handler(Http404)
+def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found, or not visible to you.")
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [
+            str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")
+        ]
+        fields.setdefault(".".join(loc) or "request", []).append(str(error.get("msg", "invalid")))
+    return _error(request, 422, "invalid_input", "The request is not valid.", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", "Send a valid bearer token or log in.")
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def on_forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", str(exc) or "You are not allowed to do this.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {
+        400: "bad_request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        422: "invalid_input",
+    }
+    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
+
+
+api.add_router("/v1/", meta.router)
+api.add_router("/v1/customers", customers.router)
+api.add_router("/v1/cases", cases.router)
+api.add_router("/v1/", remedies.router)
+api.add_router("/v1/", commitments.router)

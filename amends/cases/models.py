@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from amends.cases.choices import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    CaseEventKind,
+    CaseStatus,
+    Channel,
+    Fault,
+    MessageDirection,
+    Outcome,
+    SlaState,
+    StepState,
+)
+from amends.core.models import BaseModel
+from amends.policies.choices import RecoveryStep, Severity
+
+REF_PREFIX = "AM-"
+REF_RE = re.compile(r"^\s*(?:AM-)?0*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def case_ref(pk: int) -> str:
+    return f"{REF_PREFIX}{pk:06d}"
+
+
+def case_pk_from_ref(ref: str) -> int | None:
+    match = REF_RE.match(ref)
+    return int(match.group(1)) if match else None
+
+
+class Case(BaseModel):
+    """One service breakdown for one customer, and everything we do to put it right."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="cases"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PHONE)
+    category = models.ForeignKey(
+        "taxonomy.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    service = models.ForeignKey(
+        "taxonomy.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    playbook = models.ForeignKey(
+        "policies.Playbook", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="The customer's account.")
+    expected = models.TextField(blank=True, help_text="What the customer expected.")
+    delivered = models.TextField(blank=True, help_text="What was actually delivered.")
+    staff_account = models.TextField(blank=True, help_text="The staff's account.")
+    fault = models.CharField(max_length=20, choices=Fault.choices, default=Fault.UNDETERMINED)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_explanation = models.TextField(blank=True)
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="created_cases",
+    )
+
+    # Transition timestamps.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    recovery_started_at = models.DateTimeField(null=True, blank=True)
+    awaiting_customer_since = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+
+    # SLA clocks (business time, see cases.services.sla).
+    ack_due_at = models.DateTimeField()
+    ack_at_risk_at = models.DateTimeField()
+    resolve_clock_started_at = models.DateTimeField()
+    resolve_due_at = models.DateTimeField()
+    resolve_at_risk_at = models.DateTimeField()
+    sla_paused_seconds = models.PositiveIntegerField(default=0)
+    # The clock that matters now: acknowledge while new, resolve after. NULL once resolved,
+    # so "open" is exactly "sla_due_at IS NOT NULL" and queues range-scan one index.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_at_risk_at = models.DateTimeField(null=True, blank=True)
+
+    # A second failure during recovery (a broken promise): see the commitments app.
+    double_deviation = models.BooleanField(default=False)
+
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # cases.selectors.case_queue (all open cases, nearest due first)
+            models.Index(fields=["sla_due_at", "id"], name="case_sla_idx"),
+            # cases.selectors.case_queue(team=...), the team queues
+            models.Index(fields=["team", "sla_due_at", "id"], name="case_team_sla_idx"),
+            # cases.selectors.case_queue(assignee=...), "my queue"
+            models.Index(fields=["assignee", "sla_due_at", "id"], name="case_assignee_sla_idx"),
+            # cases.selectors.case_list(status=...)
+            models.Index(fields=["status", "sla_due_at", "id"], name="case_status_sla_idx"),
+            # cases.selectors.case_list(category=... / severity=...)
+            models.Index(fields=["category", "sla_due_at", "id"], name="case_category_sla_idx"),
+            models.Index(fields=["severity", "sla_due_at", "id"], name="case_severity_sla_idx"),
+            # customers page: a customer's history, newest first
+            models.Index(fields=["customer", "-created_at"], name="case_customer_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=4), name="case_severity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OPEN_STATUSES, sla_due_at__isnull=False)
+                | Q(status__in=DONE_STATUSES, sla_due_at__isnull=True),
+                name="case_sla_due_iff_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(outcome__gt=""),
+                name="case_resolved_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=Outcome.NOT_UPHELD) | ~Q(outcome_explanation=""),
+                name="case_not_upheld_needs_explanation",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    @property
+    def ref(self) -> str:
+        return case_ref(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def sla_state_at(self, now: datetime | None = None) -> str:
+        now = now or timezone.now()
+        if self.status in DONE_STATUSES:
+            met = self.resolved_at is not None and self.resolved_at <= self.resolve_due_at
+            return SlaState.MET if met else SlaState.MISSED
+        if self.status == CaseStatus.AWAITING_CUSTOMER:
+            return SlaState.PAUSED
+        if self.sla_due_at is None or self.sla_at_risk_at is None:
+            return SlaState.ON_TRACK  # unsaved case before its clocks are computed
+        if now >= self.sla_due_at:
+            return SlaState.BREACHED
+        if now >= self.sla_at_risk_at:
+            return SlaState.AT_RISK
+        return SlaState.ON_TRACK
+
+    @property
+    def sla_state(self) -> str:
+        return self.sla_state_at()
+
+    @property
+    def ack_met(self) -> bool | None:
+        if self.acknowledged_at is None:
+            return None
+        return self.acknowledged_at <= self.ack_due_at
+
+
+class CaseStep(BaseModel):
+    """One recovery step on a case: pending, done or skipped (with a reason)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(max_length=20, choices=RecoveryStep.choices)
+    required = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=StepState.choices, default=StepState.PENDING)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_steps",
+    )
+    at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    skip_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "step"], name="casestep_unique_step"),
+            models.CheckConstraint(
+                condition=~Q(state=StepState.SKIPPED) | ~Q(skip_reason=""),
+                name="casestep_skip_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()}: {self.state}"
+
+
+class Message(BaseModel):
+    """A message on a case: from the customer, to the customer, or an internal note."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=MessageDirection.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_messages",
+    )
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # cases.selectors.case_message_list: a case's conversation in order
+            models.Index(fields=["case", "created_at"], name="message_case_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} on {self.case_id}"
+
+
+class CaseEvent(models.Model):
+    """An append-only record of one change to a case: who, what, when, before → after."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=CaseEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_events",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # cases.selectors.case_timeline: a case's events in order
+            models.Index(fields=["case", "created_at", "id"], name="caseevent_case_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.case_id}"

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from amends.accounts.selectors import staff_profile_of
+from amends.cases.choices import CaseStatus, SlaState
+from amends.cases.models import Case, CaseEvent, CaseStep, Message, case_pk_from_ref
+from amends.core.exceptions import ApplicationError
+
+
+def case_visible_to(*, user: User) -> QuerySet[Case]:
+    """Managers and admins see every case; others their team's, their own and unrouted ones."""
+    profile = staff_profile_of(user=user)
+    qs = Case.objects.all()
+    if profile.sees_all_teams:
+        return qs
+    condition = Q(assignee=user) | Q(team__isnull=True)
+    if profile.team_id is not None:
+        condition |= Q(team_id=profile.team_id)
+    return qs.filter(condition)
+
+
+def case_get_for_user(*, ref: str, user: User) -> Case:
+    """The case by reference if this user may see it; missing and forbidden look the same."""
+    pk = case_pk_from_ref(ref)
+    if pk is None:
+        raise Case.DoesNotExist
+    return (
+        case_visible_to(user=user)
+        .select_related("customer", "category__parent", "service", "team", "assignee", "playbook")
+        .get(pk=pk)
+    )
+
+
+def case_steps(*, case: Case) -> list[CaseStep]:
+    return list(case.steps.select_related("actor").order_by("position", "id"))
+
+
+def case_timeline(*, case: Case, limit: int = 500) -> list[CaseEvent]:
+    return list(case.events.select_related("actor").order_by("created_at", "id")[:limit])
+
+
+def case_message_list(*, case: Case, limit: int = 500) -> list[Message]:
+    return list(case.messages.select_related("author").order_by("created_at", "id")[:limit])
+
+
+@dataclass
+class CaseFilters:
+    status: str | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    category_id: int | None = None
+    severity: int | None = None
+    customer_id: int | None = None
+    sla_state: str | None = None
+    open_only: bool = False
+
+
+def _apply_sla_state(qs: QuerySet[Case], state: str, now: datetime) -> QuerySet[Case]:
+    live = qs.filter(sla_due_at__isnull=False).exclude(status=CaseStatus.AWAITING_CUSTOMER)
+    if state == SlaState.BREACHED:
+        return live.filter(sla_due_at__lte=now)
+    if state == SlaState.AT_RISK:
+        return live.filter(sla_at_risk_at__lte=now, sla_due_at__gt=now)
+    if state == SlaState.ON_TRACK:
+        return live.filter(sla_at_risk_at__gt=now)
+    if state == SlaState.PAUSED:
+        return qs.filter(status=CaseStatus.AWAITING_CUSTOMER)
+    raise ApplicationError(
+        f"Unknown SLA state {state!r}; use on_track, at_risk, breached or paused.",
+        code="invalid_filter",
+        status=422,
+    )
+
+
+def case_list(*, user: User, filters: CaseFilters | None = None) -> QuerySet[Case]:
+    """Cases this user may see, filtered. Open cases sort by the nearest due time (each filter
+    has an index on (field, sla_due_at)); a list of closed cases sorts newest first."""
+    f = filters or CaseFilters()
+    qs = case_visible_to(user=user)
+    if f.status:
+        if f.status not in CaseStatus.values:
+            raise ApplicationError(
+                f"Unknown status {f.status!r}.", code="invalid_filter", status=422
+            )
+        qs = qs.filter(status=f.status)
+    if f.team_id is not None:
+        qs = qs.filter(team_id=f.team_id)
+    if f.assignee_id is not None:
+        qs = qs.filter(assignee_id=f.assignee_id)
+    if f.unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    if f.category_id is not None:
+        qs = qs.filter(Q(category_id=f.category_id) | Q(category__parent_id=f.category_id))
+    if f.severity is not None:
+        qs = qs.filter(severity=f.severity)
+    if f.customer_id is not None:
+        qs = qs.filter(customer_id=f.customer_id)
+    if f.sla_state:
+        qs = _apply_sla_state(qs, f.sla_state, timezone.now())
+    done = f.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+    if f.open_only or (f.status and not done) or f.sla_state:
+        qs = qs.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
+    elif f.customer_id is not None or done:
+        qs = qs.order_by("-created_at", "-id")
+    else:
+        qs = qs.order_by("-created_at", "-id")
+    return qs.select_related("customer", "team", "assignee", "category")
+
+
+def case_queue(
+    *,
+    user: User,
+    team_id: int | None = None,
+    mine: bool = False,
+    filters: CaseFilters | None = None,
+) -> QuerySet[Case]:
+    """Open cases, nearest SLA due time first."""
+    f = filters or CaseFilters()
+    f.open_only = True
+    if mine:
+        f.assignee_id = user.pk
+    if team_id is not None:
+        f.team_id = team_id
+    return case_list(user=user, filters=f)
+
+
+def customer_case_list(*, user: User, customer_id: int) -> QuerySet[Case]:
+    return case_list(user=user, filters=CaseFilters(customer_id=customer_id))

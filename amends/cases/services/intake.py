@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from amends.accounts.models import Team
+from amends.accounts.selectors import staff_profile_of
+from amends.cases.choices import CaseEventKind, CaseStatus, Channel, Fault
+from amends.cases.models import Case, CaseStep
+from amends.cases.services.events import case_event_record
+from amends.cases.services.sla import sla_compute, sla_policy_of
+from amends.core.exceptions import ApplicationError
+from amends.customers.models import Customer
+from amends.policies.choices import RecoveryStep
+from amends.policies.selectors import playbook_for_category
+from amends.taxonomy.models import Category, Service
+
+# Used when no playbook is configured at all: the practised recovery, in order.
+FALLBACK_STEPS: list[tuple[str, bool]] = [
+    (RecoveryStep.ACKNOWLEDGE, True),
+    (RecoveryStep.APOLOGISE, True),
+    (RecoveryStep.EMPATHISE, False),
+    (RecoveryStep.RECTIFY, True),
+    (RecoveryStep.COMPENSATE, False),
+    (RecoveryStep.FOLLOW_UP, True),
+    (RecoveryStep.PREVENT, False),
+]
+
+
+def _invalid(message: str, field: str) -> ApplicationError:
+    return ApplicationError(message, code="invalid_case", status=422, detail={field: [message]})
+
+
+@transaction.atomic
+def case_create(
+    *,
+    customer: Customer,
+    title: str,
+    actor: User | None,
+    description: str = "",
+    expected: str = "",
+    delivered: str = "",
+    staff_account: str = "",
+    channel: str = Channel.PHONE,
+    severity: int = 3,
+    fault: str = Fault.UNDETERMINED,
+    category: Category | None = None,
+    service: Service | None = None,
+    team: Team | None = None,
+    assignee: User | None = None,
+) -> Case:
+    """Open a case with its playbook's steps and SLA clocks started now."""
+    if channel not in Channel.values:
+        raise _invalid(f"Unknown channel {channel!r}.", "channel")
+    if fault not in Fault.values:
+        raise _invalid(f"Unknown fault attribution {fault!r}.", "fault")
+    if severity not in (1, 2, 3, 4):
+        raise _invalid("Severity must be 1, 2, 3 or 4.", "severity")
+    if not title.strip():
+        raise _invalid("A case needs a title.", "title")
+    if assignee is not None:
+        profile = staff_profile_of(user=assignee)
+        if team is None:
+            team = profile.team
+    now = timezone.now()
+    playbook = playbook_for_category(category=category)
+    case = Case(
+        customer=customer,
+        title=title.strip()[:200],
+        description=description.strip(),
+        expected=expected.strip(),
+        delivered=delivered.strip(),
+        staff_account=staff_account.strip(),
+        channel=channel,
+        severity=severity,
+        fault=fault,
+        category=category,
+        service=service,
+        playbook=playbook,
+        team=team,
+        assignee=assignee,
+        created_by=actor,
+        status=CaseStatus.NEW,
+        created_at=now,
+        resolve_clock_started_at=now,
+    )
+    sla_compute(case, policy=sla_policy_of(case))
+    try:
+        case.full_clean(
+            exclude=[
+                "customer",
+                "category",
+                "service",
+                "playbook",
+                "team",
+                "assignee",
+                "created_by",
+            ]
+        )
+    except ValidationError as exc:
+        raise ApplicationError(
+            "The case is not valid.", code="invalid_case", status=422, detail=exc.message_dict
+        ) from exc
+    case.save()
+    if playbook is not None:
+        steps = [(s.step, s.required) for s in playbook.steps.all()]
+    else:
+        steps = FALLBACK_STEPS
+    CaseStep.objects.bulk_create(
+        [
+            CaseStep(case=case, step=step, required=required, position=index)
+            for index, (step, required) in enumerate(steps)
+        ]
+    )
+    data: dict[str, Any] = {
+        "ref": case.ref,
+        "channel": channel,
+        "severity": severity,
+        "playbook": playbook.name if playbook else None,
+        "ack_due_at": case.ack_due_at.isoformat(),
+        "resolve_due_at": case.resolve_due_at.isoformat(),
+    }
+    if team is not None:
+        data["team"] = team.name
+    if assignee is not None:
+        data["assignee"] = assignee.username
+    case_event_record(case=case, kind=CaseEventKind.CREATED, actor=actor, data=data)
+    return case

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CommitmentsConfig(AppConfig):
+    name = "amends.commitments"
+    label = "commitments"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from amends.core.models import BaseModel
+from amends.customers.choices import CustomerTier, LoyaltyStatus
+
+
+class Customer(BaseModel):
+    """A person or organisation we serve, and owe a recovery when we fail them."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    external_ref = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    tier = models.CharField(
+        max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
+    )
+    special_handling = models.BooleanField(default=False)
+    special_handling_reason = models.CharField(max_length=500, blank=True)
+    contract_end_date = models.DateField(null=True, blank=True)
+    loyalty_status = models.CharField(
+        max_length=20, choices=LoyaltyStatus.choices, default=LoyaltyStatus.ACTIVE
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # customers.selectors.customer_search: prefix search by name and email
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["email"], name="customer_email_idx"),
+            models.Index(fields=["phone"], name="customer_phone_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(special_handling=False) | ~Q(special_handling_reason=""),
+                name="customer_special_handling_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_vip(self) -> bool:
+        return self.tier == CustomerTier.VIP

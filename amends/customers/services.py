@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from amends.core.exceptions import ApplicationError
+from amends.customers.choices import CustomerTier, LoyaltyStatus
+from amends.customers.models import Customer
+
+
+def _validated(customer: Customer) -> Customer:
+    try:
+        customer.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "The customer details are not valid.",
+            code="invalid_customer",
+            status=422,
+            detail=exc.message_dict,
+        ) from exc
+    if customer.special_handling and not customer.special_handling_reason.strip():
+        raise ApplicationError(
+            "Special handling needs a reason.",
+            code="special_handling_reason_required",
+            status=422,
+            detail={"special_handling_reason": ["Required when special handling is on."]},
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    external_ref: str | None = None,
+    tier: str = CustomerTier.STANDARD,
+    special_handling: bool = False,
+    special_handling_reason: str = "",
+    contract_end_date: date | None = None,
+    loyalty_status: str = LoyaltyStatus.ACTIVE,
+    actor: User | None = None,
+) -> Customer:
+    customer = _validated(
+        Customer(
+            name=name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            external_ref=(external_ref or "").strip() or None,
+            tier=tier,
+            special_handling=special_handling,
+            special_handling_reason=special_handling_reason.strip(),
+            contract_end_date=contract_end_date,
+            loyalty_status=loyalty_status,
+        )
+    )
+    if (
+        customer.external_ref
+        and Customer.objects.filter(external_ref=customer.external_ref).exists()
+    ):
+        raise ApplicationError(
+            f"A customer with external reference {customer.external_ref!r} already exists.",
+            code="customer_exists",
+            status=409,
+        )
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:  # lost a race on external_ref
+        raise ApplicationError(
+            "A customer with this external reference already exists.",
+            code="customer_exists",
+            status=409,
+        ) from exc
+    return customer
+
+
+def customer_get_or_create_by_ref(*, external_ref: str, defaults: dict[str, Any]) -> Customer:
+    """Intake path: find the customer by their reference in our systems or create them.
+
+    Idempotent under concurrency: a duplicate insert falls back to the existing row.
+    """
+    existing = Customer.objects.filter(external_ref=external_ref).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return customer_create(external_ref=external_ref, **defaults)
+    except ApplicationError as exc:
+        if exc.code != "customer_exists":
+            raise
+        return Customer.objects.get(external_ref=external_ref)
+
+
+UPDATABLE_FIELDS = {
+    "name",
+    "email",
+    "phone",
+    "tier",
+    "special_handling",
+    "special_handling_reason",
+    "contract_end_date",
+    "loyalty_status",
+}
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor: User | None, **changes: Any) -> Customer:
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ApplicationError(
+            f"Cannot change {', '.join(sorted(unknown))}.", code="invalid_field", status=422
+        )
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    for field, value in changes.items():
+        setattr(customer, field, value.strip() if isinstance(value, str) else value)
+    _validated(customer)
+    customer.save()
+    return customer

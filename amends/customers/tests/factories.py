@@ -1,0 +1,12 @@
+import factory
+
+from amends.customers.models import Customer
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    external_ref = factory.Sequence(lambda n: f"C-{n:05d}")

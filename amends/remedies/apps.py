@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RemediesConfig(AppConfig):
+    name = "amends.remedies"
+    label = "remedies"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+app_name = "web"
+
+# Each area owns its URL module; names stay in the "web:" namespace.
+urlpatterns = [
+    path("", include("amends.web.urls_cases")),
+    path("", include("amends.web.urls_remedies")),
+    path("", include("amends.web.urls_commitments")),
+]
