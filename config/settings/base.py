@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "amends.web.errors.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -161,6 +162,17 @@ AMENDS = {
     "DEFAULT_PAGE_SIZE": env_int("AMENDS_PAGE_SIZE", 25),
     "MAX_PAGE_SIZE": 200,
 }
+
+# Periodic sweeps run by `amends sweep` (once) and `amends worker` (on a schedule): dotted
+# paths to functions `fn(*, now: datetime) -> int` that are idempotent and safe to run from
+# several workers at once.
+AMENDS_SWEEPS = [
+    "amends.commitments.sweeps.sla_sweep",
+    "amends.commitments.sweeps.commitment_sweep",
+    "amends.commitments.sweeps.escalation_sweep",
+    "amends.remedies.sweeps.approval_sweep",
+]
+AMENDS_SWEEP_INTERVAL_SECONDS = env_int("AMENDS_SWEEP_INTERVAL_SECONDS", 60)
 
 LOGGING = {
     "version": 1,
