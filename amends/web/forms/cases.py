@@ -1,0 +1,145 @@
+"""Shapes of the case page's forms; the services check the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from amends.accounts.selectors import staff_list, team_list
+from amends.cases.choices import OPEN_STATUSES, Channel, Fault, MessageDirection, Outcome, SlaState
+from amends.customers.selectors import customer_search
+from amends.policies.choices import Severity
+from amends.taxonomy.selectors import category_list, service_list
+from amends.web.forms.common import VersionForm
+
+SEVERITY_CHOICES = [(str(value), label) for value, label in Severity.choices]
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any open")] + [(s.value, s.label) for s in OPEN_STATUSES],
+    )
+    severity = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, choices=[("", "Any"), *SEVERITY_CHOICES]
+    )
+    category = forms.ModelChoiceField(required=False, queryset=category_list(), empty_label="Any")
+    sla_state = forms.ChoiceField(
+        required=False,
+        label="SLA",
+        choices=[
+            ("", "Any"),
+            (SlaState.BREACHED, "Breached"),
+            (SlaState.AT_RISK, "At risk"),
+            (SlaState.ON_TRACK, "On track"),
+            (SlaState.PAUSED, "Paused"),
+        ],
+    )
+    unassigned = forms.BooleanField(required=False, label="Unassigned only")
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
+class StepDoneForm(VersionForm):
+    note = forms.CharField(required=False, max_length=2000, label="Note")
+
+
+class StepSkipForm(VersionForm):
+    # Required here for a clear message; the service insists too.
+    reason = forms.CharField(max_length=2000, label="Reason for skipping")
+
+
+class AssignForm(VersionForm):
+    assignee = forms.ModelChoiceField(
+        queryset=staff_list(), required=False, empty_label="Nobody (team queue)"
+    )
+
+
+class ResolveForm(VersionForm):
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    explanation = forms.CharField(
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when the complaint is not upheld.",
+    )
+
+
+class ReopenForm(VersionForm):
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class CaseAccountForm(VersionForm):
+    description = forms.CharField(
+        required=False, label="Customer's account", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expected = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    delivered = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    staff_account = forms.CharField(
+        required=False, label="Staff account", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    fault = forms.ChoiceField(choices=Fault.choices, label="Fault attribution")
+
+
+class MessageForm(VersionForm):
+    direction = forms.ChoiceField(
+        choices=[
+            (MessageDirection.INTERNAL, "Internal note"),
+            (MessageDirection.OUTBOUND, "Reply to the customer"),
+            (MessageDirection.INBOUND, "Record the customer's message"),
+        ],
+        label="Type",
+    )
+    body = forms.CharField(
+        max_length=50_000, label="Message", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    awaiting_customer = forms.BooleanField(
+        required=False, label="Wait for the customer's answer (pauses the SLA clock)"
+    )
+
+
+INTAKE_CHANNELS = [
+    (Channel.PHONE.value, Channel.PHONE.label),
+    (Channel.IN_PERSON.value, Channel.IN_PERSON.label),
+    (Channel.EMAIL.value, Channel.EMAIL.label),
+    (Channel.WEB.value, Channel.WEB.label),
+    (Channel.SOCIAL.value, Channel.SOCIAL.label),
+]
+
+
+class CaseNewForm(forms.Form):
+    """A complaint taken by phone or in person: an existing customer or a new one, and the case."""
+
+    customer = forms.ModelChoiceField(
+        queryset=customer_search(), required=False, widget=forms.RadioSelect
+    )
+    customer_name = forms.CharField(required=False, max_length=200, label="Name")
+    customer_email = forms.EmailField(required=False, label="Email")
+    customer_phone = forms.CharField(required=False, max_length=40, label="Phone")
+    customer_ref = forms.CharField(required=False, max_length=100, label="Customer reference")
+
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, label="Customer's account", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    expected = forms.CharField(
+        required=False, label="What they expected", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    delivered = forms.CharField(
+        required=False, label="What was delivered", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    channel = forms.ChoiceField(choices=INTAKE_CHANNELS, initial=Channel.PHONE)
+    severity = forms.TypedChoiceField(
+        choices=SEVERITY_CHOICES, coerce=int, initial=str(Severity.MEDIUM)
+    )
+    category = forms.ModelChoiceField(queryset=category_list(), required=False, empty_label="—")
+    service = forms.ModelChoiceField(queryset=service_list(), required=False, empty_label="—")
+    team = forms.ModelChoiceField(queryset=team_list(), required=False, empty_label="—")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("customer") is None and not (data.get("customer_name") or "").strip():
+            raise forms.ValidationError(
+                "Pick an existing customer or enter the new customer's name."
+            )
+        return data

@@ -1,0 +1,122 @@
+"""Presentation helpers for the staff UI: labels for stored codes and the timeline's before → after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.dateparse import parse_datetime
+
+from amends.cases.choices import CaseEventKind, CaseStatus, MessageDirection, Outcome, StepState
+from amends.policies.choices import RecoveryStep
+
+register = template.Library()
+
+
+# Stored codes that appear in event data, and the words staff read instead.
+def _labels(choices: Any) -> dict[str, str]:
+    return {str(value): str(label) for value, label in choices.choices}
+
+
+_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "status": _labels(CaseStatus),
+    "state": _labels(StepState),
+    "step": _labels(RecoveryStep),
+    "outcome": _labels(Outcome),
+    "previous_outcome": _labels(Outcome),
+    "direction": _labels(MessageDirection),
+}
+_HIDDEN_KEYS = {"message_id"}
+
+
+@dataclass
+class Change:
+    field: str
+    before: str | None
+    after: str | None
+    value: str | None
+    is_change: bool
+
+
+def _label(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    labels = _VALUE_LABELS.get(key)
+    if labels is not None and str(value) in labels:
+        return str(labels[str(value)])
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        moment = _parse_moment(value)
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "j M Y, H:i")
+    return str(value)
+
+
+def _parse_moment(value: str) -> Any:
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None or timezone.is_naive(moment):
+        return None
+    return moment
+
+
+def _humanize(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+@register.filter
+def step_label(code: str) -> str:
+    """`apologise` → `Apologise`; unknown codes are shown as they are."""
+    return _VALUE_LABELS["step"].get(code, code)
+
+
+@register.filter
+def event_kind_label(kind: str) -> str:
+    """Known kinds by their label; kinds other apps record (`remedy_proposed`) humanized."""
+    labels = _labels(CaseEventKind)
+    return labels[kind] if kind in labels else _humanize(kind)
+
+
+@register.filter
+def event_changes(data: Any) -> list[Change]:
+    """One line per key of an event's data: `from → to` pairs and plain values, empty ones left out."""
+    if not isinstance(data, dict):
+        return []
+    rows: list[Change] = []
+    for key, value in data.items():
+        if key in _HIDDEN_KEYS:
+            continue
+        field = _humanize(key)
+        if isinstance(value, dict) and set(value) == {"from", "to"}:
+            rows.append(
+                Change(
+                    field=field,
+                    before=_label(key, value["from"]),
+                    after=_label(key, value["to"]),
+                    value=None,
+                    is_change=True,
+                )
+            )
+        elif value is None or value in ("", [], {}):
+            continue
+        else:
+            rows.append(
+                Change(
+                    field=field, before=None, after=None, value=_label(key, value), is_change=False
+                )
+            )
+    return rows
+
+
+@register.filter
+def person(user: Any, fallback: str = "System") -> str:
+    """A staff member's full name, else their username; `fallback` when there is nobody."""
+    if user is None:
+        return fallback
+    return str(user.get_full_name() or user.username)

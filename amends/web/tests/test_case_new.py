@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from amends.cases.choices import CaseStatus
+from amends.cases.models import Case
+from amends.customers.models import Customer
+from amends.customers.tests.factories import CustomerFactory
+from amends.taxonomy.tests.factories import CategoryFactory, ServiceFactory
+from amends.web.tests.conftest import htmx
+
+pytestmark = pytest.mark.django_db
+
+COMPLAINT = {
+    "title": "Engineer never came",
+    "description": "I took a day off work and nobody came.",
+    "expected": "An engineer between 8 and 12",
+    "delivered": "Nobody, no call",
+    "channel": "phone",
+    "severity": "2",
+}
+
+
+def test_case_new_view_renders_the_form(agent_client: Client) -> None:
+    response = agent_client.get(reverse("web:case-new"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="case-new-form"' in body
+    assert 'hx-get="/customers/search/"' in body
+    for channel in ("phone", "in_person", "email", "web", "social"):
+        assert f'value="{channel}"' in body
+
+
+def test_case_new_view_opens_a_case_for_an_existing_customer(
+    agent: Any, agent_client: Client, team: Any
+) -> None:
+    customer = CustomerFactory()
+    category = CategoryFactory()
+    service = ServiceFactory()
+    data = {
+        **COMPLAINT,
+        "customer": customer.pk,
+        "category": category.pk,
+        "service": service.pk,
+        "team": team.pk,
+    }
+    response = agent_client.post(reverse("web:case-new"), data)
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:case-detail", args=[case.ref])
+    assert case.customer == customer
+    assert case.status == CaseStatus.NEW
+    assert case.severity == 2
+    assert case.category == category
+    assert case.service == service
+    assert case.team == team
+    assert case.created_by == agent
+    assert case.expected == "An engineer between 8 and 12"
+    assert case.steps.exists()
+
+
+def test_case_new_view_creates_a_new_customer(agent_client: Client) -> None:
+    data = {
+        **COMPLAINT,
+        "channel": "in_person",
+        "customer_name": "Ada Lee",
+        "customer_email": "ada@example.com",
+        "customer_ref": "C-77",
+    }
+    response = agent_client.post(reverse("web:case-new"), data, **htmx())
+    case = Case.objects.get()
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("web:case-detail", args=[case.ref])
+    assert case.customer.name == "Ada Lee"
+    assert case.customer.external_ref == "C-77"
+    assert case.channel == "in_person"
+
+
+def test_case_new_view_needs_a_customer(agent_client: Client) -> None:
+    response = agent_client.post(reverse("web:case-new"), COMPLAINT, **htmx())
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert body.lstrip().startswith('<form id="case-new-form"')
+    assert "Pick an existing customer or enter the new customer&#x27;s name." in body
+    assert not Case.objects.exists()
+
+
+def test_case_new_view_keeps_no_customer_when_the_case_is_refused(agent_client: Client) -> None:
+    CustomerFactory(external_ref="C-1")
+    data = {**COMPLAINT, "customer_name": "Dup", "customer_ref": "C-1"}
+    response = agent_client.post(reverse("web:case-new"), data, **htmx())
+    assert response.status_code == 409
+    assert 'data-code="customer_exists"' in response.content.decode()
+    assert Customer.objects.count() == 1
+    assert not Case.objects.exists()
+
+
+def test_case_new_view_escapes_the_title_when_redisplayed(agent_client: Client) -> None:
+    data = {**COMPLAINT, "title": "<script>alert(1)</script>"}
+    body = agent_client.post(reverse("web:case-new"), data, **htmx()).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+def test_customer_search_view_returns_ten_matches_as_choices(agent_client: Client) -> None:
+    for n in range(12):
+        CustomerFactory(name=f"Smith {n:02d}")
+    CustomerFactory(name="Jones")
+    response = agent_client.get(reverse("web:customer-search"), {"q": "smi"}, **htmx())
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count('type="radio" name="customer"') == 10
+    assert "Jones" not in body
+    assert "type more to narrow" in body
+
+
+def test_customer_search_view_is_empty_without_a_query(agent_client: Client) -> None:
+    CustomerFactory()
+    response = agent_client.get(reverse("web:customer-search"), {"q": ""}, **htmx())
+    assert 'name="customer"' not in response.content.decode()
