@@ -1,0 +1,50 @@
+"""Periodic work for remedies, run by `amends sweep` / the worker (settings.AMENDS_SWEEPS)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from amends.remedies.choices import RemedyStatus
+from amends.remedies.models import Remedy
+from amends.remedies.services.remedies import remedy_escalate
+
+logger = logging.getLogger(__name__)
+BATCH = 200
+
+
+def approval_sweep(*, now: datetime) -> int:
+    """Escalate every approval past its decision due time one level up; returns how many.
+
+    Idempotent: an escalated approval gets a new due time in the future, and one with nobody
+    above is flagged so later sweeps skip it. Several workers may run it at once: each claims
+    rows with SKIP LOCKED (PostgreSQL) and `remedy_escalate` re-checks under the row lock.
+    """
+    escalated = 0
+    seen: set[int] = set()
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Remedy.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=RemedyStatus.PENDING_APPROVAL,
+                    decision_due_at__lte=now,
+                    escalation_exhausted=False,
+                )
+                .exclude(pk__in=seen)
+                .order_by("decision_due_at", "id")
+                .values_list("pk", flat=True)[:BATCH]
+            )
+            for pk in ids:
+                seen.add(pk)
+                try:
+                    with transaction.atomic():
+                        if remedy_escalate(remedy=Remedy(pk=pk), now=now):
+                            escalated += 1
+                except Exception:
+                    # One bad row must not stop the sweep for everyone else.
+                    logger.exception("approval_sweep: could not escalate remedy %s", pk)
+        if len(ids) < BATCH:
+            return escalated
