@@ -41,6 +41,9 @@ class ApiClient:
             path, data if data is not None else {}, content_type="application/json"
         )
 
+    def put(self, path: str, data: Any) -> Any:
+        return self.client.put(path, data, content_type="application/json")
+
     def patch(self, path: str, data: Any) -> Any:
         return self.client.patch(path, data, content_type="application/json")
 

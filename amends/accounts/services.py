@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,8 +22,10 @@ def token_hash(raw: str) -> str:
 @transaction.atomic
 def team_get_or_create(*, name: str) -> Team:
     name = name.strip()
-    if not name:
-        raise ApplicationError("A team needs a name.", code="invalid_team", status=422)
+    if not name or len(name) > 100:
+        raise ApplicationError(
+            "A team needs a name of at most 100 characters.", code="invalid_team", status=422
+        )
     team, _ = Team.objects.get_or_create(name=name)
     return team
 
@@ -60,7 +63,15 @@ def staff_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ApplicationError(
+            "The user details are not valid.",
+            code="invalid_user",
+            status=422,
+            detail=exc.message_dict,
+        ) from exc
     user.save()
     StaffProfile.objects.create(user=user, team=team, role=role)
     return user

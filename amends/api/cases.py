@@ -3,12 +3,12 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field, model_validator
 
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import CustomerIn, ErrorOut, PageOut
+from amends.api.schemas import CustomerIn, ErrorOut, InSchema, PageOut
 from amends.cases.choices import SlaState
 from amends.cases.models import Case, CaseStep, Message
 from amends.cases.selectors import (
@@ -203,7 +203,7 @@ def _reload(request: AuthedRequest, case: Case) -> dict[str, Any]:
 # ---- input --------------------------------------------------------------------------------
 
 
-class CaseCreateIn(Schema):
+class CaseCreateIn(InSchema):
     customer_id: int | None = Field(default=None, description="An existing customer's id")
     customer: CustomerIn | None = Field(
         default=None,
@@ -229,7 +229,7 @@ class CaseCreateIn(Schema):
         return self
 
 
-class VersionIn(Schema):
+class VersionIn(InSchema):
     version: int = Field(ge=1, description="The case version you read")
 
 
@@ -255,7 +255,7 @@ class ReopenIn(VersionIn):
     reason: str = Field(default="", max_length=2_000)
 
 
-class MessageIn(Schema):
+class MessageIn(InSchema):
     direction: DirectionLit
     body: str = Field(min_length=1, max_length=50_000)
     version: int | None = Field(default=None, ge=1)
@@ -274,7 +274,7 @@ class CaseUpdateIn(VersionIn):
     service_id: int | None = None
 
 
-class CaseListQuery(Schema):
+class CaseListQuery(InSchema):
     status: StatusLit | None = None
     team_id: int | None = None
     assignee: str | None = Field(default=None, description="Username, or 'me'")
@@ -321,9 +321,7 @@ def _user(username: str | None, field: str = "assignee") -> User | None:
 
 @router.post("", response={201: CaseOut, **ERRORS}, summary="Open a case")
 @transaction.atomic
-def case_create_endpoint(
-    request: AuthedRequest, payload: CaseCreateIn
-) -> tuple[int, dict[str, Any]]:
+def case_create_endpoint(request: AuthedRequest, payload: CaseCreateIn) -> Status[dict[str, Any]]:
     staff_profile_of(user=request.user)
     category = _lookup(Category, payload.category_id, "category_id")
     service = _lookup(Service, payload.service_id, "service_id")
@@ -356,7 +354,7 @@ def case_create_endpoint(
         assignee=assignee,
         actor=request.user,
     )
-    return 201, case_out(case)
+    return Status(201, case_out(case))
 
 
 @router.get("", response={200: PageOut[CaseSummaryOut], **ERRORS}, summary="List cases")
@@ -447,7 +445,7 @@ def _message(m: Message) -> dict[str, Any]:
 )
 def case_message_add_endpoint(
     request: AuthedRequest, ref: str, payload: MessageIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     case = case_get_for_user(ref=ref, user=request.user)
     message = case_message_add(
         case=case,
@@ -458,7 +456,7 @@ def case_message_add_endpoint(
         awaiting_customer=payload.awaiting_customer,
     )
     message.author = request.user
-    return 201, _message(message)
+    return Status(201, _message(message))
 
 
 @router.post("/{ref}/acknowledge", response={200: CaseOut, **ERRORS}, summary="Acknowledge")

@@ -1,9 +1,9 @@
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import CustomerIn, CustomerOut, ErrorOut, PageOut
+from amends.api.schemas import CustomerIn, CustomerOut, ErrorOut, InSchema, PageOut
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
@@ -14,16 +14,16 @@ router = Router(tags=["customers"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class CustomerSearchQuery(Schema):
+class CustomerSearchQuery(InSchema):
     q: str = Field(default="", max_length=200, description="Reference, email, phone or name prefix")
     page: int = Field(default=1, ge=1, le=100_000)
     size: int = Field(default=25, ge=1, le=200)
 
 
 @router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
-def customer_create_endpoint(request: AuthedRequest, payload: CustomerIn) -> tuple[int, Customer]:
+def customer_create_endpoint(request: AuthedRequest, payload: CustomerIn) -> Status[Customer]:
     staff_profile_of(user=request.user)
-    return 201, customer_create(actor=request.user, **payload.dict())
+    return Status(201, customer_create(actor=request.user, **payload.dict()))
 
 
 @router.get("", response={200: PageOut[CustomerOut], **ERRORS}, summary="Search customers")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +15,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from amends.api import cases, commitments, customers, meta, remedies
 from amends.api.auth import api_auth
 from amends.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Amends API",
@@ -52,14 +57,24 @@ def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", "Not found, or not visible to you.")
 
 
+def _field_of(loc: Sequence[object]) -> str:
+    """`("body", "payload", "customer", "name")` -> "customer.name"; `("query", "size")` ->
+    "size". Only the leading source markers go: a field may itself be called "body"."""
+    parts = [str(p) for p in loc]
+    if parts[:2] == ["body", "payload"]:
+        parts = parts[2:]
+    elif parts and parts[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+        parts = parts[1:]
+    return ".".join(parts) or "request"
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        loc = [
-            str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")
-        ]
-        fields.setdefault(".".join(loc) or "request", []).append(str(error.get("msg", "invalid")))
+        fields.setdefault(_field_of(error.get("loc", ())), []).append(
+            str(error.get("msg", "invalid"))
+        )
     return _error(request, 422, "invalid_input", "The request is not valid.", fields)
 
 
@@ -85,6 +100,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         422: "invalid_input",
     }
     return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Last resort: log the bug and still answer in the documented error shape."""
+    logger.exception("Unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return _error(request, 500, "server_error", "Something went wrong on our side.")
 
 
 api.add_router("/v1/", meta.router)

@@ -2,9 +2,24 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 T = TypeVar("T")
+
+
+class InSchema(Schema):
+    """Base for every input schema (bodies and query strings).
+
+    Text with a NUL character can never be stored (PostgreSQL refuses it), so it is invalid
+    input (422) rather than a server error.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL characters.")
+        return value
 
 
 class ErrorOut(Schema):
@@ -20,7 +35,7 @@ class PageOut(Schema, Generic[T]):
     has_next: bool
 
 
-class CustomerIn(Schema):
+class CustomerIn(InSchema):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=40)

@@ -111,7 +111,7 @@ def case_list(*, user: User, filters: CaseFilters | None = None) -> QuerySet[Cas
         qs = qs.order_by("-created_at", "-id")
     else:
         qs = qs.order_by("-created_at", "-id")
-    return qs.select_related("customer", "team", "assignee", "category")
+    return qs.select_related("customer", "team", "assignee", "category__parent")
 
 
 def case_queue(

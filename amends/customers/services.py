@@ -85,6 +85,9 @@ def customer_get_or_create_by_ref(*, external_ref: str, defaults: dict[str, Any]
 
     Idempotent under concurrency: a duplicate insert falls back to the existing row.
     """
+    external_ref = external_ref.strip()
+    if not external_ref:
+        return customer_create(**defaults)
     existing = Customer.objects.filter(external_ref=external_ref).first()
     if existing is not None:
         return existing

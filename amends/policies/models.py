@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from amends.core.models import BaseModel
 from amends.policies.business_hours import BusinessCalendar
@@ -15,6 +16,14 @@ from amends.policies.choices import RecoveryStep, Severity
 
 def default_hours() -> dict[str, list[list[str]]]:
     return {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+class Audience(models.TextChoices):
+    """Which customers a playbook is for: everyone, or only VIP / special-handling customers."""
+
+    ANY = "any", _("Any customer")
+    VIP = "vip", _("VIP customers")
+    SPECIAL_HANDLING = "special_handling", _("Special-handling customers")
 
 
 class Calendar(BaseModel):
@@ -87,6 +96,9 @@ class Playbook(BaseModel):
         related_name="playbook",
     )
     is_default = models.BooleanField(default=False)
+    # VIP / special-handling customers get their own playbook (and SLA targets) when one is
+    # configured for their audience; see policies.selectors.playbook_for_category.
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.ANY)
     calendar = models.ForeignKey(
         Calendar, on_delete=models.PROTECT, null=True, blank=True, related_name="playbooks"
     )

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "amends.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,6 +162,33 @@ AMENDS = {
     "SLA_AT_RISK_FRACTION": float(env_str("AMENDS_SLA_AT_RISK_FRACTION", "0.25")),
     "DEFAULT_PAGE_SIZE": env_int("AMENDS_PAGE_SIZE", 25),
     "MAX_PAGE_SIZE": 200,
+    # Business hours an approver has to decide on a remedy above the proposer's authority.
+    "APPROVAL_DECISION_HOURS": float(env_str("AMENDS_APPROVAL_DECISION_HOURS", "4")),
+    # Currency assumed for remedies proposed without one.
+    "DEFAULT_CURRENCY": env_str("AMENDS_DEFAULT_CURRENCY", "USD"),
+}
+
+# Promises, escalations and notifications (the commitments app).
+AMENDS.update(
+    {
+        # A reminder goes to a promise's owner this long before it falls due.
+        "COMMITMENT_REMINDER_LEAD_MINUTES": env_int("AMENDS_COMMITMENT_REMINDER_LEAD_MINUTES", 60),
+        # Rows a sweep handles per transaction (short locks; a killed sweep loses one batch).
+        "SWEEP_BATCH_SIZE": env_int("AMENDS_SWEEP_BATCH_SIZE", 1000),
+        # Email every notification as well as showing it in the app.
+        "NOTIFICATION_EMAIL": env_bool("AMENDS_NOTIFICATION_EMAIL", True),
+    }
+)
+
+# Uploaded files (evidence that a promise was kept), kept next to the SQLite database by default.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(data_dir() / "media"))
+MEDIA_URL = "/media/"
+
+# Business minutes each escalation level has to decide, counted in the case's calendar.
+AMENDS_ESCALATION_DECISION_MINUTES = {
+    "supervisor": env_int("AMENDS_ESCALATION_SUPERVISOR_MINUTES", 4 * 60),
+    "manager": env_int("AMENDS_ESCALATION_MANAGER_MINUTES", 8 * 60),
+    "executive": env_int("AMENDS_ESCALATION_EXECUTIVE_MINUTES", 16 * 60),
 }
 
 # Periodic sweeps run by `amends sweep` (once) and `amends worker` (on a schedule): dotted

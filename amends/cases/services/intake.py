@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from amends.accounts.choices import Role
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.choices import CaseEventKind, CaseStatus, Channel, Fault
 from amends.cases.models import Case, CaseStep
 from amends.cases.services.events import case_event_record
 from amends.cases.services.sla import sla_compute, sla_policy_of
-from amends.core.exceptions import ApplicationError
+from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.customers.models import Customer
 from amends.policies.choices import RecoveryStep
 from amends.policies.selectors import playbook_for_category
@@ -66,8 +67,24 @@ def case_create(
         profile = staff_profile_of(user=assignee)
         if team is None:
             team = profile.team
+        elif profile.team_id not in (None, team.pk) and not profile.sees_all_teams:
+            raise _invalid(f"{assignee.username} is not a member of {team.name}.", "assignee")
+        if actor is not None and actor.pk != assignee.pk:
+            # The same rule as case_assign: only supervisors (in their team) and managers
+            # hand a case to someone else.
+            actor_profile = staff_profile_of(user=actor)
+            allowed = actor_profile.sees_all_teams or (
+                actor_profile.role == Role.SUPERVISOR
+                and profile.team_id is not None
+                and profile.team_id == actor_profile.team_id
+            )
+            if not allowed:
+                raise PermissionDeniedError(
+                    "Only a supervisor (within their team) or a manager can give a case to "
+                    "someone else."
+                )
     now = timezone.now()
-    playbook = playbook_for_category(category=category)
+    playbook = playbook_for_category(category=category, customer=customer)
     case = Case(
         customer=customer,
         title=title.strip()[:200],
@@ -129,4 +146,9 @@ def case_create(
     if assignee is not None:
         data["assignee"] = assignee.username
     case_event_record(case=case, kind=CaseEventKind.CREATED, actor=actor, data=data)
+    # Special-handling / VIP / repeat-complaint escalation rules (configured in admin);
+    # imported here because the commitments app imports this one.
+    from amends.commitments.services.rules import escalation_rules_apply
+
+    escalation_rules_apply(case=case)
     return case

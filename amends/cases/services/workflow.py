@@ -30,12 +30,14 @@ from amends.cases.services.events import case_event_record, changes
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_resume
 from amends.core.exceptions import ApplicationError, PermissionDeniedError, StaleVersionError
 from amends.policies.choices import RecoveryStep
+from amends.policies.selectors import playbook_for_category
 from amends.taxonomy.models import Category, Service
 
 
 def case_lock(*, case: Case, version: int | None) -> Case:
     """Re-read the case under a row lock and refuse if it moved past `version`."""
-    locked = Case.objects.select_for_update().select_related("playbook").get(pk=case.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to playbook.
+    locked = Case.objects.select_for_update(of=("self",)).select_related("playbook").get(pk=case.pk)
     if version is not None and locked.version != version:
         raise StaleVersionError(expected=version, actual=locked.version)
     return locked
@@ -98,10 +100,15 @@ def case_acknowledge(*, case: Case, version: int | None, actor: User, note: str 
     before = case.status
     case.status = CaseStatus.ACKNOWLEDGED
     case.acknowledged_at = timezone.now()
+    routing: dict[str, Any] = {}
     if case.assignee_id is None:
+        # Whoever acknowledges an unowned case takes it (and, if unrouted, into their team).
         case.assignee = actor
+        routing["assignee"] = {"from": None, "to": actor.username}
         if case.team_id is None:
             case.team = staff_profile_of(user=actor).team
+            if case.team is not None:
+                routing["team"] = {"from": None, "to": case.team.name}
     sla_current_clock(case)
     _save(case, ["status", "acknowledged_at", "assignee", "team", "sla_due_at", "sla_at_risk_at"])
     _step_mark_done(case, RecoveryStep.ACKNOWLEDGE, actor, note)
@@ -112,6 +119,7 @@ def case_acknowledge(*, case: Case, version: int | None, actor: User, note: str 
         CaseEventKind.ACKNOWLEDGED,
         on_time=case.ack_met,
         note=note,
+        **routing,
     )
     return case
 
@@ -235,14 +243,20 @@ def _can_assign(actor: User, case: Case, assignee: User | None, team: Team | Non
     if profile.role in (Role.MANAGER, Role.ADMIN):
         return
     target_team_id = team.pk if team else case.team_id
+    own_team = (None, profile.team_id)
     if profile.role == Role.SUPERVISOR:
-        if target_team_id not in (None, profile.team_id):
+        if target_team_id not in own_team or case.team_id not in own_team:
             raise PermissionDeniedError("Supervisors assign within their own team.")
         return
-    # Agents may take a case themselves or hand it back to the team queue.
-    if (assignee is not None and assignee.pk != actor.pk) or target_team_id not in (
-        None,
-        profile.team_id,
+    # Agents may take a case themselves or hand their own case back to the team queue;
+    # they may not take a colleague's case away from them.
+    if assignee is None and team is None and case.assignee_id == actor.pk:
+        return
+    if (
+        (assignee is not None and assignee.pk != actor.pk)
+        or (assignee is None and case.assignee_id not in (None, actor.pk))
+        or target_team_id not in own_team
+        or case.team_id not in own_team
     ):
         raise PermissionDeniedError("Agents may only take a case themselves within their team.")
 
@@ -474,7 +488,8 @@ EDITABLE_FIELDS = (
 
 @transaction.atomic
 def case_update(*, case: Case, version: int | None, actor: User, **fields: Any) -> Case:
-    """Edit the account of what happened; severity or category changes re-time the SLA."""
+    """Edit the account of what happened. A category change on an open case brings in that
+    category's playbook; severity and category changes re-time the SLA."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(
@@ -501,6 +516,13 @@ def case_update(*, case: Case, version: int | None, actor: User, **fields: Any) 
             status=422,
             detail={"title": ["Required."]},
         )
+    if "title" in fields and len(str(fields["title"]).strip()) > 200:
+        raise ApplicationError(
+            "A title has at most 200 characters.",
+            code="invalid_case",
+            status=422,
+            detail={"title": ["At most 200 characters."]},
+        )
     if (
         "category" in fields
         and fields["category"] is not None
@@ -522,9 +544,43 @@ def case_update(*, case: Case, version: int | None, actor: User, **fields: Any) 
     if not diff:
         return case
     updated = list(diff)
+    if "category" in diff and case.is_open:
+        playbook = playbook_for_category(category=case.category, customer=case.customer)
+        if playbook != case.playbook:
+            diff["playbook"] = {
+                "from": case.playbook.name if case.playbook else None,
+                "to": playbook.name if playbook else None,
+            }
+            case.playbook = playbook
+            updated.append("playbook")
+            _steps_follow_playbook(case)
     if ("severity" in diff or "category" in diff) and case.is_open:
         sla_compute(case)
         updated += SLA_FIELDS
     _save(case, updated)
     case_event_record(case=case, kind=CaseEventKind.UPDATED, actor=actor, data=diff)
     return case
+
+
+def _steps_follow_playbook(case: Case) -> None:
+    """After a category change the new playbook's steps apply: missing ones are added as
+    pending, pending ones take its required flag (off if it lacks them). Done and skipped
+    steps stay as the record of what was done."""
+    if case.playbook is None:
+        return
+    wanted = {s.step: s for s in case.playbook.steps.all()}
+    rows = {row.step: row for row in case.steps.all()}
+    for row in rows.values():
+        if row.state != StepState.PENDING:
+            continue
+        required = wanted[row.step].required if row.step in wanted else False
+        if row.required != required:
+            row.required = required
+            row.save(update_fields=["required", "updated_at"])
+    CaseStep.objects.bulk_create(
+        [
+            CaseStep(case=case, step=step, required=spec.required, position=spec.position)
+            for step, spec in wanted.items()
+            if step not in rows
+        ]
+    )

@@ -31,6 +31,9 @@ class Command(BaseCommand):
                 email=opts["email"],
             )
         except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+            problems = [
+                f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.detail.items()
+            ]
+            raise CommandError(" ".join([exc.message, *problems])) from exc
         team = f" in team {opts['team']}" if opts["team"] else ""
         self.stdout.write(f"Created {opts['role']} {user.username}{team}.")

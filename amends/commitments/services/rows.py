@@ -1,0 +1,113 @@
+"""Fast multi-row writes for the sweeps, which write tens of thousands of rows a run.
+
+Django's bulk_create / bulk_update spend most of their time preparing each value (bulk_update
+builds a CASE per column) and bulk_create cannot tell which rows an `ON CONFLICT DO NOTHING`
+skipped. These helpers send already-prepared rows: on PostgreSQL as one array per column
+(`INSERT … SELECT * FROM unnest(…)`, `UPDATE … FROM unnest(…)`: one short statement per batch);
+on SQLite as multi-row VALUES. Inserts can return the rows really inserted (RETURNING:
+PostgreSQL, SQLite ≥ 3.35). Table and column names come from model metadata, never input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models
+
+BATCH = 500
+PG_BATCH = 5000
+
+
+def db_datetime(value: datetime | None) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def db_json(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
+def _columns(model: type[models.Model], names: Sequence[str]) -> list[models.Field[Any, Any]]:
+    by_name: dict[str, models.Field[Any, Any]] = {}
+    for field in model._meta.concrete_fields:
+        by_name[field.name] = by_name[field.attname] = field
+    return [by_name[name] for name in names]
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    return connection.ops.quote_name(str(field.column))
+
+
+def _pg_array_types(fields: list[models.Field[Any, Any]]) -> list[str]:
+    return [f"{field.db_type(connection)}[]" for field in fields]
+
+
+def insert_rows(
+    *,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    skip_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert `rows` (values prepared with db_datetime / db_json) into `model`'s table."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    fields = _columns(model, columns)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(_column, fields))}) "
+    tail = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    if returning:
+        tail += " RETURNING " + ", ".join(map(_column, _columns(model, returning)))
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{t}" for t in _pg_array_types(fields))
+            for start in range(0, len(rows), PG_BATCH):
+                batch = rows[start : start + PG_BATCH]
+                sql = f"{head}SELECT * FROM unnest({arrays}){tail}"  # noqa: S608
+                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+                if returning:
+                    out.extend(tuple(r) for r in cursor.fetchall())
+            return out
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start : start + BATCH]
+            params = [value for row in batch for value in row]
+            values = ", ".join([one] * len(batch))
+            cursor.execute(f"{head}VALUES {values}{tail}", params)
+            if returning:
+                out.extend(tuple(r) for r in cursor.fetchall())
+    return out
+
+
+def update_rows(
+    *, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set `columns` on each row by primary key; each row is its values, then the key."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    fields = _columns(model, columns)
+    table = quote(model._meta.db_table)
+    key = model._meta.pk
+    assert key is not None  # noqa: S101  # every concrete model has a primary key
+    pk = _column(key)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = _pg_array_types([*fields, key])
+            names = [f"c{i}" for i in range(len(fields))]
+            sets = ", ".join(f"{_column(f)} = u.{n}" for f, n in zip(fields, names, strict=True))
+            arrays = ", ".join(f"%s::{t}" for t in types)
+            sql = (
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) "  # noqa: S608
+                f"AS u({', '.join([*names, 'pk'])}) WHERE {table}.{pk} = u.pk"
+            )
+            for start in range(0, len(rows), PG_BATCH):
+                batch = rows[start : start + PG_BATCH]
+                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+            return
+        sets = ", ".join(f"{_column(f)} = %s" for f in fields)
+        cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)  # noqa: S608

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from amends.customers.models import Customer
+from amends.customers.selectors import customer_get, customer_search
+from amends.customers.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_customer_search_matches_ref_email_phone_and_name_prefix() -> None:
+    ada = CustomerFactory(
+        name="Ada Lee", email="ada@example.com", phone="07700 900123", external_ref="C-1"
+    )
+    bob = CustomerFactory(
+        name="Bob Adams", email="bob@example.com", phone="0113 496", external_ref="C-2"
+    )
+    assert list(customer_search(query="C-1")) == [ada]
+    assert list(customer_search(query="ADA@example.com")) == [ada]
+    assert list(customer_search(query="07700")) == [ada]
+    assert list(customer_search(query="ada")) == [ada]  # prefix, not substring of "Adams"
+    assert list(customer_search(query="  bob ")) == [bob]
+    assert list(customer_search(query="zed")) == []
+
+
+def test_customer_search_without_query_lists_newest_first() -> None:
+    first = CustomerFactory()
+    second = CustomerFactory()
+    assert list(customer_search()) == [second, first]
+
+
+def test_customer_get_raises_when_missing() -> None:
+    customer = CustomerFactory()
+    assert customer_get(customer_id=customer.pk) == customer
+    with pytest.raises(Customer.DoesNotExist):
+        customer_get(customer_id=customer.pk + 1)
