@@ -33,8 +33,11 @@ echo "== django checks"
 $V/python manage.py check --fail-level WARNING
 $V/python manage.py makemigrations --check --dry-run
 
+# Two processes by default (the CI machines have two cores); AMENDS_TEST_WORKERS=0 for one.
+WORKERS=${AMENDS_TEST_WORKERS:-2}
+
 echo "== pytest on SQLite"
-$V/python -m pytest -p no:cacheprovider "$@"
+$V/python -m pytest -p no:cacheprovider -n "$WORKERS" "$@"
 
 echo "== pytest on PostgreSQL"
-DATABASE_URL=$PG_URL $V/python -m pytest -p no:cacheprovider "$@"
+DATABASE_URL=$PG_URL $V/python -m pytest -p no:cacheprovider -n "$WORKERS" "$@"

@@ -110,6 +110,8 @@ class Case(BaseModel):
         indexes = [
             # cases.selectors.case_queue (all open cases, nearest due first)
             models.Index(fields=["sla_due_at", "id"], name="case_sla_idx"),
+            # commitments.sweeps.sla_sweep: cases that have just become at risk
+            models.Index(fields=["sla_at_risk_at", "id"], name="case_sla_at_risk_idx"),
             # cases.selectors.case_queue(team=...), the team queues
             models.Index(fields=["team", "sla_due_at", "id"], name="case_team_sla_idx"),
             # cases.selectors.case_queue(assignee=...), "my queue"

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.db import transaction
 
+from amends.commitments.choices import EscalationLevel, EscalationReason
+from amends.commitments.services.escalations import escalation_open_automatic
 from amends.remedies.choices import RemedyStatus
 from amends.remedies.models import Remedy
 from amends.remedies.services.remedies import remedy_escalate
@@ -43,8 +45,22 @@ def approval_sweep(*, now: datetime) -> int:
                     with transaction.atomic():
                         if remedy_escalate(remedy=Remedy(pk=pk), now=now):
                             escalated += 1
+                        _escalate_case(pk, now)
                 except Exception:
                     # One bad row must not stop the sweep for everyone else.
                     logger.exception("approval_sweep: could not escalate remedy %s", pk)
         if len(ids) < BATCH:
             return escalated
+
+
+def _escalate_case(remedy_id: int, now: datetime) -> None:
+    """A remedy decision left undecided past its due time is also a case escalation to
+    management (once per case while it is open: the escalation's unique constraint)."""
+    remedy = Remedy.objects.select_related("case", "kind").get(pk=remedy_id)
+    escalation_open_automatic(
+        case=remedy.case,
+        reason=EscalationReason.APPROVAL_OVERDUE,
+        level=EscalationLevel.MANAGER,
+        note=f"Remedy #{remedy.pk} ({remedy.kind.name}) waited past its decision time.",
+        now=now,
+    )

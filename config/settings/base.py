@@ -164,8 +164,6 @@ AMENDS = {
     "MAX_PAGE_SIZE": 200,
     # Business hours an approver has to decide on a remedy above the proposer's authority.
     "APPROVAL_DECISION_HOURS": float(env_str("AMENDS_APPROVAL_DECISION_HOURS", "4")),
-    # Currency assumed for remedies proposed without one.
-    "DEFAULT_CURRENCY": env_str("AMENDS_DEFAULT_CURRENCY", "USD"),
 }
 
 # Promises, escalations and notifications (the commitments app).

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
 from amends.cases.choices import CaseStatus
 from amends.cases.models import Case
+from amends.core.conf import amends_setting
 from amends.policies.business_hours import add_business_time, business_time_between
 from amends.policies.selectors import SlaPolicy, sla_policy_for
 
 
 def _at_risk_fraction() -> float:
-    return float(settings.AMENDS["SLA_AT_RISK_FRACTION"])
+    return float(amends_setting("SLA_AT_RISK_FRACTION", 0.25))
 
 
 def _clock(

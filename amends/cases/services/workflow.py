@@ -487,7 +487,7 @@ EDITABLE_FIELDS = (
 
 
 @transaction.atomic
-def case_update(*, case: Case, version: int | None, actor: User, **fields: Any) -> Case:
+def case_update(*, case: Case, version: int | None, actor: User | None, **fields: Any) -> Case:
     """Edit the account of what happened. A category change on an open case brings in that
     category's playbook; severity and category changes re-time the SLA."""
     unknown = set(fields) - set(EDITABLE_FIELDS)

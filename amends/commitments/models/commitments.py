@@ -8,11 +8,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from amends.commitments.choices import CommitmentKind, CommitmentStatus, TrafficLight
+from amends.core.conf import amends_setting
 from amends.core.models import BaseModel
 
 
 def reminder_lead() -> timedelta:
-    return timedelta(minutes=int(settings.AMENDS["COMMITMENT_REMINDER_LEAD_MINUTES"]))
+    return timedelta(minutes=int(amends_setting("COMMITMENT_REMINDER_LEAD_MINUTES", 60)))
 
 
 class Commitment(BaseModel):

@@ -75,3 +75,16 @@ def test_remedy_sweep_command_runs_the_sweep(org, capsys):
         call_command("remedy_sweep")
     assert "Escalated 1 overdue approval" in capsys.readouterr().out
     assert Remedy.objects.get().approver == org.manager
+
+
+def test_approval_sweep_opens_one_case_escalation_for_an_undecided_approval(org):
+    from amends.commitments.models import Escalation
+
+    pending(org)
+    later = START + timedelta(hours=5)
+    with time_machine.travel(later, tick=False):
+        approval_sweep(now=later)
+        approval_sweep(now=later + timedelta(hours=5))  # overdue again, one level higher
+    escalations = Escalation.objects.filter(case=org.case, reason="approval_overdue")
+    assert escalations.count() == 1
+    assert escalations.get().level == "manager"
