@@ -48,6 +48,16 @@ class ApiClient:
         return self.client.patch(path, data, content_type="application/json")
 
 
+@pytest.fixture(autouse=True)
+def _policy_cache_fresh() -> Iterator[None]:
+    """Each test's rolled-back rows must not linger in the per-process policy cache."""
+    from amends.policies.selectors import policy_cache_clear
+
+    policy_cache_clear()
+    yield
+    policy_cache_clear()
+
+
 @pytest.fixture
 def api_client_for() -> Any:
     return ApiClient

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 
 from amends.policies.models import Calendar, Holiday, Playbook, PlaybookStep, SlaTarget
 
@@ -18,6 +20,7 @@ class PlaybookStepInline(admin.TabularInline[PlaybookStep, Playbook]):
     model = PlaybookStep
     extra = 0
     ordering = ["position"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
 
 
 class SlaTargetInline(admin.TabularInline[SlaTarget, Playbook]):

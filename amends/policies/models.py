@@ -49,10 +49,27 @@ class Calendar(BaseModel):
     def clean(self) -> None:
         if self.timezone not in available_timezones():
             raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."})
+        example = '{"mon": [["09:00", "17:00"]], "tue": [["09:00", "12:30"], ["13:30", "17:00"]]}'
+        if not isinstance(self.hours, dict):
+            raise ValidationError(
+                {"hours": f"Working hours must map weekdays to [start, end] pairs, e.g. {example}."}
+            )
         try:
-            BusinessCalendar.from_spec(timezone=self.timezone, hours=self.hours)
+            calendar = BusinessCalendar.from_spec(timezone=self.timezone, hours=self.hours)
         except ValueError as exc:
-            raise ValidationError({"hours": str(exc)}) from exc
+            raise ValidationError(
+                {"hours": f"Invalid working hours: {exc}. Expected e.g. {example}."}
+            ) from exc
+        except (TypeError, KeyError, IndexError) as exc:
+            raise ValidationError(
+                {
+                    "hours": "Invalid working hours: each day needs a list of [start, end] "
+                    f"pairs. Expected e.g. {example}."
+                }
+            ) from exc
+        if not calendar.hours:
+            # SLA clocks could never run out on a calendar without working time.
+            raise ValidationError({"hours": "A calendar needs working hours on at least one day."})
 
     def business_calendar(self, holidays: list[date] | None = None) -> BusinessCalendar:
         if holidays is None:

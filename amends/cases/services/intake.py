@@ -116,7 +116,11 @@ def case_create(
                 "team",
                 "assignee",
                 "created_by",
-            ]
+            ],
+            # The database enforces the constraints on INSERT; checking each one here first
+            # costs a query per constraint on every intake.
+            validate_unique=False,
+            validate_constraints=False,
         )
     except ValidationError as exc:
         raise ApplicationError(

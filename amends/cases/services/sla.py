@@ -33,7 +33,7 @@ def _clock(
 
 
 def sla_policy_of(case: Case) -> SlaPolicy:
-    return sla_policy_for(playbook=case.playbook, severity=case.severity)
+    return sla_policy_for(playbook_id=case.playbook_id, severity=case.severity)
 
 
 def sla_compute(case: Case, *, policy: SlaPolicy | None = None) -> None:

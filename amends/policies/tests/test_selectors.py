@@ -8,6 +8,7 @@ from amends.policies.models import Calendar
 from amends.policies.selectors import (
     business_calendar_for,
     playbook_for_category,
+    policy_cache_clear,
     sla_policy_for,
 )
 from amends.policies.tests.factories import (
@@ -66,7 +67,11 @@ def test_business_calendar_for_uses_playbook_then_default_calendar() -> None:
     )
     assert str(business_calendar_for(playbook=PlaybookFactory()).tz) == "America/New_York"
     assert str(business_calendar_for(playbook=None).tz) == "America/New_York"
+    # A bulk update bypasses the save signals that clear the policy cache; other processes
+    # see such a change when their copy expires, this one when it is cleared.
     Calendar.objects.filter(pk=default.pk).update(is_default=False)
+    assert str(business_calendar_for(playbook=None).tz) == "America/New_York"
+    policy_cache_clear()
     always = business_calendar_for(playbook=None)
     assert always.hours[5]  # open on Saturdays: the always-open fallback
 
@@ -80,3 +85,19 @@ def test_calendar_clean_rejects_bad_zone_and_hours() -> None:
     with pytest.raises(ValidationError) as excinfo:
         CalendarFactory.build(name="Y", hours={"mon": [["17:00", "09:00"]]}).full_clean()
     assert "hours" in excinfo.value.message_dict
+
+
+def test_policy_cache_serves_playbooks_without_queries_and_clears_on_save(
+    django_assert_num_queries,
+) -> None:
+    from amends.policies.models import Playbook
+    from amends.policies.selectors import playbook_for_category
+
+    default = PlaybookFactory(is_default=True)
+    playbook_for_category(category=None)  # warm the cache
+    with django_assert_num_queries(0):
+        assert playbook_for_category(category=None) == default
+    default.is_default = False
+    default.save()  # post_save clears the cache in this process
+    assert playbook_for_category(category=None) is None
+    assert Playbook.objects.count() == 1
