@@ -14,13 +14,14 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import Q, Sum
 
-from amends.accounts.choices import ROLE_RANK
+from amends.accounts.choices import ROLE_RANK, Role
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.models import Case
 from amends.remedies.choices import COUNTED_STATUSES
 from amends.remedies.models import AuthorityRule, Remedy, RemedyKind
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 class Source:
@@ -67,9 +68,14 @@ class Breach:
     def as_dict(self) -> dict[str, str | None]:
         return {
             "limit": self.limit,
-            "allowed": None if self.allowed is None else str(self.allowed),
-            "would_be": None if self.would_be is None else str(self.would_be),
+            "allowed": _money(self.allowed),
+            "would_be": _money(self.would_be),
         }
+
+
+def _money(value: Decimal | None) -> str | None:
+    """Two decimals always: SQLite hands sums back as "1130.10000000000"."""
+    return None if value is None else str(value.quantize(CENT))
 
 
 def _pick(rules: Iterable[AuthorityRule], *, user_id: int, role: str) -> AuthorityRule | None:
@@ -122,8 +128,12 @@ def limits_table_for(*, user: User, kinds: list[RemedyKind]) -> dict[int, Limits
 class Usage:
     """What is already promised on this case / to this customer, for one kind and currency.
 
-    Counts granted, pending, approved and issued remedies (not offered, rejected or cancelled),
-    excluding `exclude_pk` (the remedy being decided). Each sum is one query, made on demand.
+    By default counts granted, pending, approved and issued remedies (not offered, rejected or
+    cancelled): a proposal, and the search for its approver, count what is still waiting for
+    a decision too. An approver's re-check passes `statuses=COST_STATUSES`: other requests
+    still pending are not promised yet, and counting them would leave an approver unable to
+    approve a small request because someone else has a large one waiting. `exclude_pk` is the
+    remedy being decided. Each sum is one query, made on demand.
     """
 
     case: Case
@@ -131,11 +141,12 @@ class Usage:
     currency: str
     now: datetime
     exclude_pk: int | None = None
+    statuses: tuple[str, ...] = COUNTED_STATUSES
     _case_total: Decimal | None = None
     _customer_totals: dict[int, Decimal] = field(default_factory=dict)
 
     def _base(self) -> Q:
-        q = Q(kind=self.kind, currency=self.currency, status__in=COUNTED_STATUSES)
+        q = Q(kind=self.kind, currency=self.currency, status__in=self.statuses)
         if self.exclude_pk is not None:
             q &= ~Q(pk=self.exclude_pk)
         return q
@@ -205,17 +216,24 @@ def approver_find(
     """The nearest person above `above` whose own authority covers the remedy.
 
     Nearest means: `above`'s own team first, lowest role first (a supervisor before a
-    manager), then the same walk up the roles across all teams; ties go by username.
+    manager), then up the roles; ties go by username. Only people who can see the case are
+    asked (as `case_visible_to` decides: its team, its assignee, or managers and admins for
+    every team; anyone for a case with no team): an approver must be able to open the case
+    they decide on, so a supervisor of another team is never picked.
     """
     base = staff_profile_of(user=above)
     higher = [role for role, rank in ROLE_RANK.items() if rank > base.rank]
     if not higher:
         return None
-    candidates = list(
-        User.objects.filter(is_active=True, staff__role__in=higher)
-        .exclude(pk__in=exclude)
-        .select_related("staff")
-    )
+    case = usage.case
+    people = User.objects.filter(is_active=True, staff__role__in=higher)
+    if case.team_id is not None:
+        people = people.filter(
+            Q(staff__role__in=[Role.MANAGER, Role.ADMIN])
+            | Q(staff__team_id=case.team_id)
+            | Q(pk=case.assignee_id)
+        )
+    candidates = list(people.exclude(pk__in=exclude).select_related("staff"))
     if not candidates:
         return None
     candidates.sort(

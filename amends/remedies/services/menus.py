@@ -126,5 +126,5 @@ def menu_choose(*, menu: ChoiceMenu, remedy_id: int, actor: User | None) -> Reme
             not_chosen=[o.pk for o in options if o.pk != chosen.pk],
         ),
     )
-    remedy_record_outcome(remedy=chosen, case=case, actor=proposer)
+    remedy_record_outcome(remedy=chosen, case=case, actor=proposer, before=RemedyStatus.OFFERED)
     return chosen

@@ -31,6 +31,7 @@ from amends.policies.selectors import business_calendar_for
 from amends.remedies.authority import Usage, approver_find, limits_check, limits_for
 from amends.remedies.choices import (
     CANCELLABLE_STATUSES,
+    COST_STATUSES,
     CURRENCIES,
     ISSUABLE_STATUSES,
     RemedyEventKind,
@@ -114,7 +115,9 @@ def amount_clean(value: Decimal | str) -> Decimal:
         raise _invalid("The amount can have at most two decimals.", "amount", "invalid_amount")
     if amount > MAX_AMOUNT:
         raise _invalid("The amount is too large.", "amount", "invalid_amount")
-    return amount
+    # Always two decimals: "5", "5.1" and "1e3" are stored, answered and logged as 5.00,
+    # 5.10 and 1000.00 (not "5", "5.1" or "1E+3").
+    return amount.quantize(Decimal("0.01"))
 
 
 def remedy_input_clean(data: RemedyInput) -> CleanRemedy:
@@ -152,13 +155,17 @@ def customer_lock(case: Case) -> None:
 # ---- shared steps -------------------------------------------------------------------------
 
 
-def remedy_event_data(remedy: Remedy, **extra: Any) -> dict[str, Any]:
+def remedy_event_data(remedy: Remedy, *, before: str | None = None, **extra: Any) -> dict[str, Any]:
+    """What a remedy event records; with `before`, the status as a before → after change."""
+    status: str | dict[str, str] = remedy.status
+    if before is not None and before != remedy.status:
+        status = {"from": str(before), "to": str(remedy.status)}
     return {
         "remedy_id": remedy.pk,
         "kind": remedy.kind.code,
         "amount": None if remedy.amount is None else str(remedy.amount),
         "currency": remedy.currency,
-        "status": remedy.status,
+        "status": status,
         **extra,
     }
 
@@ -196,14 +203,18 @@ def remedy_route(*, remedy: Remedy, case: Case, proposer: User, now: datetime) -
     remedy._breaches = breaches  # type: ignore[attr-defined]  # carried to the event only
 
 
-def remedy_record_outcome(*, remedy: Remedy, case: Case, actor: User | None) -> None:
+def remedy_record_outcome(
+    *, remedy: Remedy, case: Case, actor: User | None, before: str = RemedyStatus.PROPOSED
+) -> None:
     """The timeline event for a just-routed remedy, and the compensate step when granted."""
     if remedy.status == RemedyStatus.GRANTED:
         case_event_record(
             case=case,
             kind=RemedyEventKind.GRANTED,
             actor=actor,
-            data=remedy_event_data(remedy, within_authority=True, reason=remedy.reason),
+            data=remedy_event_data(
+                remedy, before=before, within_authority=True, reason=remedy.reason
+            ),
         )
         compensate_step_done(case=case, remedy=remedy, actor=actor)
         return
@@ -216,6 +227,7 @@ def remedy_record_outcome(*, remedy: Remedy, case: Case, actor: User | None) -> 
         actor=actor,
         data=remedy_event_data(
             remedy,
+            before=before,
             approver=remedy.approver.username,
             decision_due_at=remedy.decision_due_at.isoformat(),
             breaches=[b.as_dict() for b in breaches],
@@ -351,12 +363,14 @@ def remedy_approve(*, remedy: Remedy, reason: str, actor: User) -> Remedy:
     case_accepts_remedies(remedy.case)
     customer_lock(remedy.case)
     now = timezone.now()
+    # Against what is promised (granted, approved, issued), not other requests still waiting.
     usage = Usage(
         case=remedy.case,
         kind=remedy.kind,
         currency=remedy.currency,
         now=now,
         exclude_pk=remedy.pk,
+        statuses=COST_STATUSES,
     )
     breaches = limits_check(
         limits=limits_for(user=actor, kind=remedy.kind), amount=remedy.amount, usage=usage
@@ -375,6 +389,7 @@ def remedy_approve(*, remedy: Remedy, reason: str, actor: User) -> Remedy:
         actor=actor,
         data=remedy_event_data(
             remedy,
+            before=RemedyStatus.PENDING_APPROVAL,
             proposed_by=remedy.proposed_by.username if remedy.proposed_by else None,
             decision_reason=reason,
             decision_seconds=remedy.decision_seconds,
@@ -398,6 +413,7 @@ def remedy_reject(*, remedy: Remedy, reason: str, actor: User) -> Remedy:
         actor=actor,
         data=remedy_event_data(
             remedy,
+            before=RemedyStatus.PENDING_APPROVAL,
             proposed_by=remedy.proposed_by.username if remedy.proposed_by else None,
             decision_reason=reason,
             decision_seconds=remedy.decision_seconds,
@@ -423,6 +439,7 @@ def remedy_issue(*, remedy: Remedy, reference: str, actor: User) -> Remedy:
             status=409,
             detail={"status": remedy.status},
         )
+    before = remedy.status
     remedy.status = RemedyStatus.ISSUED
     remedy.issue_reference = reference
     remedy.issued_at = timezone.now()
@@ -432,7 +449,7 @@ def remedy_issue(*, remedy: Remedy, reference: str, actor: User) -> Remedy:
         case=remedy.case,
         kind=RemedyEventKind.ISSUED,
         actor=actor,
-        data=remedy_event_data(remedy, issue_reference=reference),
+        data=remedy_event_data(remedy, before=before, issue_reference=reference),
     )
     compensate_step_done(case=remedy.case, remedy=remedy, actor=actor)
     return remedy
@@ -457,7 +474,7 @@ def remedy_cancel(*, remedy: Remedy, reason: str, actor: User | None) -> Remedy:
         case=remedy.case,
         kind=RemedyEventKind.CANCELLED,
         actor=actor,
-        data=remedy_event_data(remedy, previous_status=before, reason=reason),
+        data=remedy_event_data(remedy, before=before, reason=reason),
     )
     return remedy
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
 
+from amends.accounts.choices import Role
 from amends.cases.models import CaseEvent
 from amends.cases.services.workflow import case_resolve, case_step_skip
 from amends.remedies.choices import RemedyStatus
-from amends.remedies.models import Remedy
+from amends.remedies.models import AuthorityRule, Remedy
 from amends.remedies.services.remedies import remedy_propose
 from amends.remedies.tests.factories import CannotDoItemFactory
 
@@ -174,14 +176,13 @@ def test_remedy_issue_and_cancel_endpoints(org, api_client_for):
 
 
 def test_remedy_get_endpoint_visible_to_the_approver_outside_the_case_team(org, api_client_for):
-    org.supervisor.staff.team = org.other_team
-    org.supervisor.staff.save()
-    org.other_supervisor.is_active = False
-    org.other_supervisor.save()
     remedy = remedy_propose(
         case=org.case, kind="refund", amount="150.00", currency="USD", reason="r", actor=org.agent
     )
     assert remedy.approver == org.supervisor
+    # The approver moves to another team while the request waits: it stays theirs to decide.
+    org.supervisor.staff.team = org.other_team
+    org.supervisor.staff.save()
     r = api_client_for(org.supervisor).get(f"/api/v1/remedies/{remedy.pk}")
     assert r.status_code == 200
     r = api_client_for(org.supervisor).post(f"/api/v1/approvals/{remedy.pk}/approve", {})
@@ -294,14 +295,21 @@ def test_openapi_document_lists_the_remedy_endpoints(org, api_client_for):
 
 
 def test_remedy_propose_endpoint_query_count_is_fixed(
-    org, api_client_for, django_assert_max_num_queries
+    org, api_client_for, django_assert_num_queries
 ):
     api = api_client_for(org.agent)
     api.post(f"/api/v1/cases/{org.case.ref}/remedies", body(amount="10.00"))
     # Above the limit, routing included: token, case, kind, customer lock, case re-read, my
     # rules, two sums, candidates, their rules, calendar, insert, event (+ savepoints).
-    with django_assert_max_num_queries(15):
+    with django_assert_num_queries(14):
         r = api.post(f"/api/v1/cases/{org.case.ref}/remedies", body(amount="120.00"))
+    assert r.status_code == 201
+    assert r.json()["status"] == "pending_approval"
+    # More remedies on the case and the customer change nothing.
+    for amount in ("5.00", "6.00", "7.00"):
+        api.post(f"/api/v1/cases/{org.case.ref}/remedies", body(amount=amount))
+    with django_assert_num_queries(14):
+        r = api.post(f"/api/v1/cases/{org.case.ref}/remedies", body(amount="130.00"))
     assert r.status_code == 201
 
 
@@ -334,3 +342,35 @@ def test_authority_rule_endpoints_read_for_staff_and_write_for_admins(org, api_c
     }
     r = put(api_client_for(admin), "/api/v1/authority/rules", {"role": "agent", "kind": "x"})
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize(("sent", "answered"), [("5", "5.00"), ("5.1", "5.10"), ("1e1", "10.00")])
+def test_remedy_propose_endpoint_answers_and_logs_the_amount_with_two_decimals(
+    org, api_client_for, sent, answered
+):
+    r = api_client_for(org.agent).post(f"/api/v1/cases/{org.case.ref}/remedies", body(amount=sent))
+    assert r.status_code == 201, r.json()
+    assert r.json()["amount"] == answered
+    event = CaseEvent.objects.get(kind="remedy_granted")
+    assert event.data["amount"] == answered
+
+
+def test_remedy_approve_endpoint_above_authority_detail_has_money_with_two_decimals(
+    org, api_client_for
+):
+    # The supervisor may grant 200 per remedy and 250 per case: 40 + 30.10 + 190 = 260.10.
+    AuthorityRule.objects.filter(role=Role.SUPERVISOR).update(max_per_case=Decimal("250.00"))
+    for amount in ("40.00", "30.10"):
+        remedy_propose(
+            case=org.case, kind="refund", amount=amount, currency="USD", reason="r",
+            actor=org.agent,
+        )  # fmt: skip
+    big = remedy_propose(
+        case=org.case, kind="refund", amount="150.00", currency="USD", reason="r", actor=org.agent
+    )
+    Remedy.objects.filter(pk=big.pk).update(amount="190.00")
+    r = api_client_for(org.supervisor).post(f"/api/v1/approvals/{big.pk}/approve", {})
+    assert r.status_code == 403
+    assert r.json()["detail"]["breaches"] == [
+        {"limit": "max_per_case", "allowed": "250.00", "would_be": "260.10"}
+    ]

@@ -56,3 +56,24 @@ def test_remedy_above_limit_is_approved_from_the_approvals_page(org, page, login
     assert timeline.locator("[data-kind=remedy_approved]").count() == 1
     assert "Remedy approved" in timeline.inner_text()
     assert page.locator(f"#remedy-{remedy.pk} .badge").inner_text() == "Approved"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_remedy_panel_follows_the_case_when_it_is_resolved_from_the_actions(
+    org, page, login, live_server
+):
+    from amends.cases.services.workflow import case_resume
+    from amends.cases.tests.factories import steps_complete
+
+    kinds_seed()
+    case = case_resume(case=org.case, version=None, actor=org.agent)
+    steps_complete(case)
+    login(org.agent)
+    page.goto(f"{live_server.url}/cases/{case.ref}/")
+    page.locator("#remedy-propose-form").wait_for()
+    page.locator("#action-resolve").click()
+    # The case panels reload themselves; the remedies panel must follow (no propose form on a
+    # resolved case) without a page reload.
+    page.get_by_text("This case is resolved or closed; reopen it to offer a remedy.").wait_for()
+    assert page.locator("#remedy-propose-form").count() == 0

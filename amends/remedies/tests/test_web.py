@@ -216,3 +216,104 @@ def test_remedy_report_view_for_supervisor_and_forbidden_for_agent(org):
     assert "10.00 USD" in html
     response = client_for(org.agent).get(reverse("web:remedy-report"))
     assert response.status_code in (302, 403)
+
+
+def test_remedy_panel_view_query_count_does_not_grow_with_remedies(org, django_assert_num_queries):
+    from amends.remedies.services.menus import menu_create
+    from amends.remedies.services.remedies import RemedyInput, remedy_approve
+
+    client = client_for(org.agent)
+    url = reverse("web:remedy-panel", args=[org.case.ref])
+    client.get(url)  # warm the session
+    remedy_propose(
+        case=org.case, kind="refund", amount="20.00", currency="USD", reason="r", actor=org.agent
+    )
+    with django_assert_num_queries(10):
+        assert client.get(url).status_code == 200
+    pending = remedy_propose(
+        case=org.case, kind="refund", amount="60.00", currency="USD", reason="r", actor=org.agent
+    )
+    remedy_approve(remedy=pending, reason="ok", actor=org.supervisor)
+    remedy_propose(
+        case=org.case, kind="refund", amount="70.00", currency="USD", reason="r", actor=org.agent
+    )
+    menu_create(
+        case=org.case,
+        options=[RemedyInput(kind="refund", amount="5.00", currency="USD")] * 2,
+        actor=org.agent,
+    )
+    # The same, plus the open menu's options and their kinds (two prefetches).
+    with django_assert_num_queries(12):
+        html = client.get(url).content.decode()
+    assert html.count('data-status="') == 5
+
+
+def test_remedy_propose_view_query_count_is_pinned(org, django_assert_num_queries):
+    client = client_for(org.agent)
+    client.get(reverse("web:remedy-panel", args=[org.case.ref]))
+    url = reverse("web:remedy-propose", args=[org.case.ref])
+    data = {"kind": "refund", "amount": "10.00", "currency": "USD", "reason": "Late"}
+    htmx(client, url, data)  # warm per-process caches (content types, calendars)
+    # Session, user, staff, case, then the propose (as the API) and the re-rendered panel.
+    with django_assert_num_queries(22):
+        response = htmx(client, url, {**data, "amount": "80.00"})
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "caseChanged"
+    assert Remedy.objects.get(amount="80.00").status == RemedyStatus.PENDING_APPROVAL
+
+
+def test_remedy_tables_stack_into_cards_on_a_phone(org):
+    # .table-stack (shared stylesheet) turns each row into a card under 700px; every cell
+    # needs a data-label for that, or a phone shows values without saying what they are.
+    remedy_propose(
+        case=org.case, kind="refund", amount="80.00", currency="USD", reason="r", actor=org.agent
+    )
+    pages = [
+        (org.agent, reverse("web:remedy-panel", args=[org.case.ref]), 'id="case-remedies"'),
+        (org.supervisor, reverse("web:approval-list"), 'id="approvals"'),
+        (org.agent, reverse("web:authority-mine"), 'id="authority-limits"'),
+    ]
+    for user, url, marker in pages:
+        html = client_for(user).get(url).content.decode()
+        assert marker in html
+        assert 'class="table table-stack"' in html, url
+        assert html.count("<td") == html.count("<td data-label=") + html.count(
+            '<td class="small" data-label='
+        ) + html.count('<td class="small muted" data-label='), url
+
+
+def test_remedy_views_hide_other_teams_cases_and_write_nothing(org):
+    from amends.accounts.choices import Role
+    from amends.accounts.tests.factories import UserFactory
+    from amends.cases.models import CaseEvent
+    from amends.remedies.services.menus import menu_create
+    from amends.remedies.services.remedies import RemedyInput
+
+    granted = remedy_propose(
+        case=org.case, kind="refund", amount="20.00", currency="USD", reason="r", actor=org.agent
+    )
+    menu = menu_create(
+        case=org.case,
+        options=[RemedyInput(kind="refund", amount="5.00", currency="USD")] * 2,
+        actor=org.agent,
+    )
+    events = CaseEvent.objects.count()
+    outsider = client_for(UserFactory(role=Role.AGENT, team=org.other_team))
+    ref = org.case.ref
+    posts = [
+        (reverse("web:remedy-propose", args=[ref]), {"kind": "refund", "amount": "5", "currency": "USD", "reason": "r"}),
+        (reverse("web:remedy-menu-create", args=[ref]), {"option-0-kind": "refund", "option-0-amount": "5", "option-0-currency": "USD", "option-1-kind": "refund", "option-1-amount": "6", "option-1-currency": "USD"}),
+        (reverse("web:remedy-issue", args=[granted.pk]), {"reference": "CN-1"}),
+        (reverse("web:remedy-cancel", args=[granted.pk]), {"reason": "r"}),
+        (reverse("web:remedy-menu-choose", args=[menu.pk]), {"remedy_id": menu.options.first().pk}),
+    ]  # fmt: skip
+    for url, data in posts:
+        assert htmx(outsider, url, data).status_code == 404, url
+    for url in (
+        reverse("web:remedy-panel", args=[ref]),
+        reverse("web:remedy-headroom", args=[ref]) + "?kind=refund&currency=USD",
+    ):
+        assert outsider.get(url).status_code == 404, url
+    assert CaseEvent.objects.count() == events
+    assert Remedy.objects.count() == 3
+    assert Remedy.objects.get(pk=granted.pk).status == RemedyStatus.GRANTED

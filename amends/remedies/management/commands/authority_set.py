@@ -35,8 +35,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No staff member {options['user']!r}.")
             if options["role"] and options["role"] != user.staff.role:
                 raise CommandError(
-                    f"{user.username} is a {user.staff.role}, not a {options['role']}; "
-                    "leave out --role for a personal rule."
+                    f"{user.username}'s role is {user.staff.role}, not {options['role']}; "
+                    "give their role with --role, or leave --role out."
                 )
         elif not options["role"]:
             raise CommandError("Give --role ROLE or --user USERNAME.")

@@ -75,3 +75,10 @@ def test_menu_choose_refuses_a_second_choice_and_foreign_options(org):
     with pytest.raises(ApplicationError) as exc:
         menu_choose(menu=menu, remedy_id=menu.options.last().pk, actor=org.agent)
     assert (exc.value.status, exc.value.code) == (409, "menu_closed")
+
+
+def test_menu_choose_granted_event_records_offered_to_granted(org):
+    menu = offer(org, "40.00", "45.00")
+    menu_choose(menu=menu, remedy_id=menu.options.get(amount="40.00").pk, actor=org.agent)
+    event = CaseEvent.objects.get(case=org.case, kind=RemedyEventKind.GRANTED)
+    assert event.data["status"] == {"from": "offered", "to": "granted"}

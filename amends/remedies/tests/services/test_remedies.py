@@ -167,11 +167,23 @@ def test_remedy_propose_routes_to_manager_when_supervisor_limit_does_not_cover(o
     assert remedy.approver == org.manager
 
 
-def test_remedy_propose_routes_to_another_team_supervisor_when_own_has_no_supervisor(org):
+def test_remedy_propose_routes_up_to_a_manager_not_another_teams_supervisor(org):
+    # The agent's team has no supervisor now: a supervisor of another team cannot open the
+    # case, so the request goes up the roles to the manager (who sees every team).
     org.supervisor.staff.team = org.other_team
     org.supervisor.staff.save()
     remedy = propose(org, "150.00")
-    assert remedy.approver == org.other_supervisor  # aaron before sam by username
+    assert remedy.approver == org.manager
+
+
+def test_remedy_propose_routes_to_any_supervisor_when_the_case_has_no_team(org):
+    case = CaseFactory(team=None)
+    remedy = propose(org, "150.00", case=case)
+    # Same team as the proposer first (sam), though "aaron" sorts first by name.
+    assert remedy.approver == org.supervisor
+    org.supervisor.is_active = False
+    org.supervisor.save()
+    assert propose(org, "150.00", case=case).approver == org.other_supervisor
 
 
 def test_remedy_propose_never_routes_to_the_proposer_or_someone_below(org):
@@ -185,7 +197,7 @@ def test_remedy_propose_never_routes_to_the_proposer_or_someone_below(org):
 def test_remedy_propose_skips_inactive_approvers(org):
     org.supervisor.is_active = False
     org.supervisor.save()
-    assert propose(org, "150.00").approver == org.other_supervisor
+    assert propose(org, "150.00").approver == org.manager
 
 
 def test_remedy_propose_refuses_with_409_when_no_one_has_authority(org):
@@ -374,3 +386,65 @@ def test_remedy_propose_by_supervisor_within_own_limit_is_granted(org):
     other = UserFactory(role=Role.SUPERVISOR, team=org.team)
     remedy = propose(org, "180.00", actor=other)
     assert remedy.status == RemedyStatus.GRANTED
+
+
+# ---- the timeline: actor and before → after for every state change ------------------------
+
+
+def test_remedy_events_record_the_status_before_and_after(org):
+    granted = propose(org, "40.00")
+    pending = propose(org, "150.00")
+    remedy_approve(remedy=pending, reason="Fair", actor=org.supervisor)
+    remedy_issue(remedy=granted, reference="CN-1", actor=org.agent)
+    remedy_cancel(remedy=pending, reason="Customer declined", actor=org.agent)
+    events = [
+        (e.kind, e.actor.username, e.data["status"])
+        for e in CaseEvent.objects.filter(kind__startswith="remedy_").order_by("id")
+    ]
+    assert events == [
+        ("remedy_granted", "alice", {"from": "proposed", "to": "granted"}),
+        ("remedy_approval_requested", "alice", {"from": "proposed", "to": "pending_approval"}),
+        ("remedy_approved", "sam", {"from": "pending_approval", "to": "approved"}),
+        ("remedy_issued", "alice", {"from": "granted", "to": "issued"}),
+        ("remedy_cancelled", "alice", {"from": "approved", "to": "cancelled"}),
+    ]
+
+
+def test_remedy_reject_event_records_the_status_before_and_after(org):
+    pending = propose(org, "150.00")
+    remedy_reject(remedy=pending, reason="Outside policy", actor=org.supervisor)
+    event = CaseEvent.objects.get(kind=RemedyEventKind.REJECTED)
+    assert event.data["status"] == {"from": "pending_approval", "to": "rejected"}
+
+
+def test_remedy_propose_stores_the_amount_with_two_decimals(org):
+    remedy = propose(org, "7.5")
+    assert str(remedy.amount) == "7.50"
+    assert CaseEvent.objects.get(kind=RemedyEventKind.GRANTED).data["amount"] == "7.50"
+
+
+def test_remedy_approve_not_blocked_by_other_requests_still_pending(org):
+    from amends.remedies.models import AuthorityRule
+
+    AuthorityRule.objects.filter(role=Role.SUPERVISOR).update(max_per_case=Decimal("300.00"))
+    small = propose(org, "150.00")
+    assert small.approver == org.supervisor
+    big = propose(org, "250.00")  # above the supervisor's 200 per remedy
+    assert big.approver == org.manager
+    # 150 + 250 waiting would pass 300, but only the 150 would actually be promised.
+    assert remedy_approve(remedy=small, reason="", actor=org.supervisor).status == "approved"
+
+
+def test_remedy_approve_counts_what_is_already_promised_on_the_case(org):
+    from amends.remedies.models import AuthorityRule
+
+    AuthorityRule.objects.filter(role=Role.SUPERVISOR).update(max_per_case=Decimal("300.00"))
+    first = propose(org, "150.00")
+    second = propose(org, "120.00")
+    assert second.approver == org.supervisor  # 150 + 120 = 270 <= 300
+    remedy_approve(remedy=first, reason="", actor=org.supervisor)
+    Remedy.objects.filter(pk=second.pk).update(amount=Decimal("160.00"))
+    with pytest.raises(ApplicationError) as exc:
+        remedy_approve(remedy=second, reason="", actor=org.supervisor)
+    assert exc.value.code == "above_authority"
+    assert exc.value.detail["breaches"][0]["would_be"] == "310.00"
