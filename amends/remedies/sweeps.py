@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from amends.cases.choices import CaseStatus
 from amends.commitments.choices import EscalationLevel, EscalationReason
 from amends.commitments.services.escalations import escalation_open_automatic
 from amends.remedies.choices import RemedyStatus
@@ -29,12 +30,14 @@ def approval_sweep(*, now: datetime) -> int:
     while True:
         with transaction.atomic():
             ids = list(
-                Remedy.objects.select_for_update(skip_locked=True)
+                Remedy.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(
                     status=RemedyStatus.PENDING_APPROVAL,
                     decision_due_at__lte=now,
                     escalation_exhausted=False,
                 )
+                # A closed case needs no more chasing of its approvers.
+                .exclude(case__status=CaseStatus.CLOSED)
                 .exclude(pk__in=seen)
                 .order_by("decision_due_at", "id")
                 .values_list("pk", flat=True)[:BATCH]

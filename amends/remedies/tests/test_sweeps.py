@@ -88,3 +88,18 @@ def test_approval_sweep_opens_one_case_escalation_for_an_undecided_approval(org)
     escalations = Escalation.objects.filter(case=org.case, reason="approval_overdue")
     assert escalations.count() == 1
     assert escalations.get().level == "manager"
+
+
+def test_approval_sweep_leaves_approvals_on_closed_cases_alone(org):
+    from amends.cases.models import Case
+
+    remedy = pending(org)
+    Case.objects.filter(pk=org.case.pk).update(
+        status="closed", sla_due_at=None, sla_at_risk_at=None, outcome="upheld"
+    )
+    later = START + timedelta(hours=5)
+    with time_machine.travel(later, tick=False):
+        assert approval_sweep(now=later) == 0
+    remedy.refresh_from_db()
+    assert remedy.approver == org.supervisor
+    assert remedy.escalation_level == 0
