@@ -3,12 +3,18 @@
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from amends.api.schemas import ErrorOut, PageOut
 from amends.cases.selectors import case_get_for_user
-from amends.commitments.models import Commitment, Escalation, Notification
+from amends.commitments.models import (
+    Commitment,
+    CommitmentDueChange,
+    Escalation,
+    Notification,
+)
 from amends.commitments.selectors import (
     commitment_get_for_user,
     commitment_list,
@@ -84,6 +90,7 @@ class DueChangeOut(Schema):
     previous_due_at: datetime
     new_due_at: datetime
     reason: str
+    created_at: datetime
 
 
 class CommitmentOut(Schema):
@@ -105,10 +112,26 @@ class CommitmentOut(Schema):
     customer_informed: bool
     broken_at: datetime | None
     created_at: datetime
+    due_history: list[DueChangeOut] = Field(
+        description="Every reschedule, oldest first: the due time before and after, and why."
+    )
+    evidence_file_url: str | None = Field(
+        description="Download link for the evidence file (staff who can see the case)."
+    )
 
     @staticmethod
     def resolve_case(obj: Commitment) -> str:
         return obj.case.ref
+
+    @staticmethod
+    def resolve_due_history(obj: Commitment) -> list[CommitmentDueChange]:
+        return list(obj.due_changes.all())  # prefetched by the selectors
+
+    @staticmethod
+    def resolve_evidence_file_url(obj: Commitment) -> str | None:
+        if not obj.kept_file:
+            return None
+        return reverse("web:commitment-evidence", kwargs={"commitment_id": obj.pk})
 
     @staticmethod
     def resolve_owner(obj: Commitment) -> str:

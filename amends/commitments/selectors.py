@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from amends.cases.models import Case
@@ -26,7 +27,20 @@ def commitment_visible_to(*, user: User) -> QuerySet[Commitment]:
 
 
 def commitment_get_for_user(*, commitment_id: int, user: User) -> Commitment:
-    return commitment_visible_to(user=user).select_related("case", "owner").get(pk=commitment_id)
+    """One promise on a case this user may see; missing and forbidden both raise DoesNotExist."""
+    return (
+        commitment_visible_to(user=user)
+        .select_related("case", "owner")
+        .prefetch_related(_due_history())
+        .get(pk=commitment_id)
+    )
+
+
+def _due_history() -> Prefetch[Any]:
+    """Every earlier due time of the promises fetched, oldest first (one query per list)."""
+    return Prefetch(
+        "due_changes", queryset=CommitmentDueChange.objects.order_by("created_at", "id")
+    )
 
 
 def _filter_state(qs: QuerySet[Commitment], state: str, now: datetime) -> QuerySet[Commitment]:
@@ -64,13 +78,16 @@ def commitment_list(
         qs = qs.filter(owner=owner)
     if team_id is not None:
         qs = qs.filter(owner__staff__team_id=team_id)
-    return qs.select_related("case", "owner").order_by("due_at", "id")
+    return (
+        qs.select_related("case", "owner").prefetch_related(_due_history()).order_by("due_at", "id")
+    )
 
 
 def commitment_list_for_case(*, case: Case) -> list[Commitment]:
     return list(
         Commitment.objects.filter(case=case)
         .select_related("case", "owner")
+        .prefetch_related(_due_history())
         .order_by("due_at", "id")
     )
 
@@ -152,10 +169,10 @@ class PromiseMeasures:
     decision_by_level: list[LevelDecision]
 
 
-def _median(level: str) -> tuple[int, int | None]:
+def _median(escalations: QuerySet[Escalation], level: str) -> tuple[int, int | None]:
     """Median of decision_seconds for one level, found by the database: count, then read the
     middle row(s) in order (escalation_level_secs_idx), never loading the column."""
-    qs = Escalation.objects.filter(
+    qs = escalations.filter(
         level=level, status=EscalationStatus.DECIDED, decision_seconds__isnull=False
     )
     n = qs.count()
@@ -173,6 +190,7 @@ def promise_measures(*, user: User, limit: int = 20) -> PromiseMeasures:
     """Promises kept on time, broken promises per team and person, median time to decision
     per escalation level. Aggregated in the database over the cases this user may see."""
     commitments = commitment_visible_to(user=user)
+    escalations = escalation_visible_to(user=user)
     totals = commitments.aggregate(
         kept=Count("pk", filter=Q(status=CommitmentStatus.KEPT)),
         kept_on_time=Count("pk", filter=Q(status=CommitmentStatus.KEPT, kept_at__lte=F("due_at"))),
@@ -192,7 +210,7 @@ def promise_measures(*, user: User, limit: int = 20) -> PromiseMeasures:
     )
     levels = []
     for level in LEVEL_ORDER:
-        n, median = _median(level)
+        n, median = _median(escalations, level)
         levels.append(LevelDecision(level=level, decided=n, median_seconds=median))
     return PromiseMeasures(
         kept=totals["kept"],

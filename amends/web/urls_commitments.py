@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="commitment-keep",
     ),
     path(
+        "commitments/<int:commitment_id>/evidence/",
+        views.commitment_evidence_view,
+        name="commitment-evidence",
+    ),
+    path(
         "commitments/<int:commitment_id>/cancel/",
         views.commitment_cancel_view,
         name="commitment-cancel",

@@ -14,6 +14,7 @@ from amends.accounts.models import StaffProfile
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.choices import CaseEventKind
 from amends.cases.models import Case
+from amends.cases.selectors import case_visible_to
 from amends.cases.services.events import case_event_record
 from amends.cases.services.sla import sla_compute
 from amends.cases.services.workflow import SLA_FIELDS
@@ -45,12 +46,35 @@ def _invalid(message: str, field: str, code: str = "invalid_commitment") -> Appl
     return ApplicationError(message, code=code, status=422, detail={field: [message]})
 
 
-def _check_owner(owner: User) -> None:
+# Evidence files are served only through a permission-checked download view; keep them small.
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _check_owner(owner: User, case: Case) -> None:
     if not owner.is_active or not StaffProfile.objects.filter(user=owner).exists():
         raise _invalid(
             f"{owner.username} is not an active staff member; a promise needs a staff owner.",
             "owner",
             code="invalid_owner",
+        )
+    # The owner has to be able to open the case to keep the promise (and to read the
+    # reminders and the broken-promise notice about it).
+    if not case_visible_to(user=owner).filter(pk=case.pk).exists():
+        raise _invalid(
+            f"{owner.username} cannot see {case.ref}; choose an owner from the case's team.",
+            "owner",
+            code="invalid_owner",
+        )
+
+
+def _check_remedy(remedy_id: int | None, case: Case) -> None:
+    if remedy_id is None:
+        return
+    from amends.remedies.models import Remedy  # the remedies app is optional for promises
+
+    if not Remedy.objects.filter(pk=remedy_id, case_id=case.pk).exists():
+        raise _invalid(
+            f"Remedy {remedy_id} is not a remedy on {case.ref}.", "remedy_id", code="invalid_remedy"
         )
 
 
@@ -93,7 +117,8 @@ def commitment_create(
     description = description.strip()
     if not description:
         raise _invalid("Write the promise down in the customer's words.", "description")
-    _check_owner(owner)
+    _check_owner(owner, case)
+    _check_remedy(remedy_id, case)
     _check_future(due_at, timezone.now())
     if not case.is_open:
         raise ApplicationError(
@@ -122,6 +147,7 @@ def commitment_create(
             "owner": owner.username,
             "due_at": due_at.isoformat(),
             "customer_visible": customer_visible,
+            "remedy": remedy_id,
         },
     )
     return commitment
@@ -141,6 +167,11 @@ def commitment_keep(
     note, reference = note.strip(), reference.strip()
     if not (note or reference or evidence):
         raise _invalid("Say how the promise was kept (a note, a reference or a file).", "note")
+    if evidence is not None and (evidence.size or 0) > EVIDENCE_MAX_BYTES:
+        raise _invalid(
+            f"The evidence file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.",
+            "evidence",
+        )
     commitment = _lock(commitment)
     _refuse_unless_open(commitment, "kept")
     commitment.status = CommitmentStatus.KEPT
@@ -157,6 +188,7 @@ def commitment_keep(
         actor=actor,
         data={
             "commitment": commitment.pk,
+            "status": {"from": CommitmentStatus.OPEN, "to": CommitmentStatus.KEPT},
             "on_time": commitment.kept_on_time,
             "note": note,
             "reference": reference,
@@ -187,6 +219,7 @@ def commitment_cancel(
         actor=actor,
         data={
             "commitment": commitment.pk,
+            "status": {"from": CommitmentStatus.OPEN, "to": CommitmentStatus.CANCELLED},
             "reason": reason,
             "customer_informed": customer_informed,
         },
@@ -322,6 +355,7 @@ def commitments_break(*, ids: list[int], now: datetime, routing: Routing) -> int
             db_json(
                 {
                     "commitment": c.pk,
+                    "status": {"from": CommitmentStatus.OPEN, "to": CommitmentStatus.BROKEN},
                     "kind": c.kind,
                     "description": c.description,
                     "owner": c.owner.username,

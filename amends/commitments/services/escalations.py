@@ -234,6 +234,14 @@ def escalation_open_automatic(
     return Escalation.objects.get(pk=created[0]) if created else None
 
 
+# The staff rank (accounts.ROLE_RANK) that may decide each level: supervisor, manager, admin.
+LEVEL_RANK: dict[str, int] = {
+    EscalationLevel.SUPERVISOR: 2,
+    EscalationLevel.MANAGER: 3,
+    EscalationLevel.EXECUTIVE: 4,
+}
+
+
 def _check_level(level: str) -> None:
     if level not in EscalationLevel.values:
         raise ApplicationError(
@@ -264,7 +272,15 @@ def escalation_raise(
             "Only an open case can be escalated.", code="case_not_open", status=409
         )
     if assignee is not None:
-        staff_profile_of(user=assignee)
+        assignee_profile = staff_profile_of(user=assignee)
+        if not assignee.is_active or assignee_profile.rank < LEVEL_RANK[level]:
+            raise ApplicationError(
+                f"{assignee.username} cannot decide a {level} escalation; choose someone of "
+                "that level or above.",
+                code="invalid_assignee",
+                status=422,
+                detail={"assignee": [f"Must be of {level} level or above."]},
+            )
     routing = Routing.load()
     now = timezone.now()
     escalation = Escalation(
@@ -301,17 +317,15 @@ def escalation_raise(
     return escalation
 
 
+def escalation_can_decide(*, actor_rank: int, actor_id: int, escalation: Escalation) -> bool:
+    """The assignee, or anyone of the escalation's level or above (the assignee is always of
+    that level or above: escalation_raise refuses a lower one)."""
+    return escalation.assignee_id == actor_id or actor_rank >= LEVEL_RANK[escalation.level]
+
+
 def _can_decide(actor: User, escalation: Escalation) -> None:
     profile = staff_profile_of(user=actor)
-    if escalation.assignee_id == actor.pk:
-        return
-    ranks: dict[str, int] = {
-        EscalationLevel.SUPERVISOR: 2,
-        EscalationLevel.MANAGER: 3,
-        EscalationLevel.EXECUTIVE: 4,
-    }
-    needed = ranks[escalation.level]
-    if profile.rank < needed:
+    if not escalation_can_decide(actor_rank=profile.rank, actor_id=actor.pk, escalation=escalation):
         raise ApplicationError(
             f"A {escalation.get_level_display().lower()} escalation is decided by its "
             "assignee or someone of that level or above.",
@@ -361,6 +375,7 @@ def escalation_decide(*, escalation: Escalation, decision: str, actor: User) -> 
         actor=actor,
         data={
             "escalation": locked.pk,
+            "status": {"from": EscalationStatus.OPEN, "to": EscalationStatus.DECIDED},
             "level": locked.level,
             "decision": decision,
             "on_time": now <= locked.decision_due_at,

@@ -4,14 +4,61 @@ from typing import Any
 
 from django import template
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils import timezone
 
+from amends.accounts.choices import Role
+from amends.accounts.models import StaffProfile
 from amends.accounts.selectors import staff_list
 from amends.cases.models import Case
-from amends.commitments.choices import CommitmentKind, EscalationLevel
+from amends.commitments.choices import (
+    CommitmentKind,
+    CommitmentStatus,
+    EscalationLevel,
+    TrafficLight,
+)
+from amends.commitments.models import Commitment
 from amends.commitments.selectors import commitment_list_for_case, escalation_list_for_case
+from amends.commitments.services.escalations import escalation_can_decide
 
 register = template.Library()
+
+
+# Traffic light -> the shared stylesheet's badge classes (green, amber, red).
+_LIGHT_BADGE: dict[str, str] = {
+    TrafficLight.GREEN: "on_track",
+    TrafficLight.AMBER: "due_soon",
+    TrafficLight.RED: "breached",
+}
+
+
+@register.filter
+def commitment_badge(commitment: Commitment) -> str:
+    """The badge class suffix of a promise: its traffic light while open, else its status."""
+    light = str(getattr(commitment, "light_now", None) or commitment.light_at())
+    if commitment.status != CommitmentStatus.OPEN:
+        return str(commitment.status)
+    return _LIGHT_BADGE.get(light, "open")
+
+
+def _rank(user: User | None) -> int:
+    try:
+        return user.staff.rank if user is not None else 0
+    except StaffProfile.DoesNotExist:
+        return 0
+
+
+def _possible_owners(case: Case) -> list[User]:
+    """Staff who can see the case (commitment_create refuses anyone else as owner): on a
+    routed case its team, whoever holds it, managers and admins; on an unrouted one, all."""
+    staff = staff_list()
+    if case.team_id is not None:
+        staff = staff.filter(
+            Q(staff__team_id=case.team_id)
+            | Q(pk=case.assignee_id)
+            | Q(staff__role__in=[Role.MANAGER, Role.ADMIN])
+        )
+    return list(staff)
 
 
 def case_panel_context(*, case: Case, user: User | None) -> dict[str, Any]:
@@ -20,11 +67,18 @@ def case_panel_context(*, case: Case, user: User | None) -> dict[str, Any]:
     commitments = commitment_list_for_case(case=case)
     for c in commitments:
         c.light_now = c.light_at(now)  # type: ignore[attr-defined]  # for the template
+    escalations = escalation_list_for_case(case=case)
+    rank = _rank(user)
+    for e in escalations:
+        # Only those who may decide see the decision form (the service checks again).
+        e.can_decide = user is not None and escalation_can_decide(  # type: ignore[attr-defined]
+            actor_rank=rank, actor_id=user.pk, escalation=e
+        )
     return {
         "case": case,
         "commitments": commitments,
-        "escalations": escalation_list_for_case(case=case),
-        "staff": list(staff_list()),
+        "escalations": escalations,
+        "staff": _possible_owners(case),
         "me": user,
         "kinds": CommitmentKind.choices,
         "levels": EscalationLevel.choices,

@@ -71,6 +71,10 @@ def test_commitment_sweep_breaks_overdue_promise_as_second_failure(team_setup) -
     assert {"commitment_broken", "double_deviation", "updated", "escalated"} <= kinds
     # Timeline data are JSON objects the case page can read.
     assert case.events.filter(kind="escalated", data__reason="broken_promise").exists()
+    assert case.events.get(kind="commitment_broken").data["status"] == {
+        "from": "open",
+        "to": "broken",
+    }
     assert case.events.get(kind="updated", data__cause="broken_promise").data["severity"] == {
         "from": 3,
         "to": 2,

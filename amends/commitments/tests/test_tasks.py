@@ -84,3 +84,20 @@ def test_notifications_email_send_releases_claim_when_smtp_fails() -> None:
     ):
         notifications_email_send.call()
     assert Notification.objects.get().emailed_at is None
+
+
+def test_worker_sweep_round_retries_email_left_unsent(mailoutbox, monkeypatch) -> None:
+    from amends.commitments.management.commands import worker
+    from amends.commitments.management.commands.worker import _run_sweeps
+
+    # The worker drops stale connections between rounds; not the test's own connection.
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+
+    agent = UserFactory(email="agent@example.com")
+    # Created while the mail server was down: the task enqueued then failed and released it.
+    Notification.objects.create(recipient=agent, kind="sla_at_risk", message="x", dedupe_key="k")
+    _run_sweeps()
+    assert [m.to for m in mailoutbox] == [["agent@example.com"]]
+    assert Notification.objects.get().emailed_at is not None
+    _run_sweeps()
+    assert len(mailoutbox) == 1  # sent once

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -29,7 +32,11 @@ from amends.commitments.services.commitments import (
     commitment_keep,
     commitment_reschedule,
 )
-from amends.commitments.services.escalations import escalation_decide, escalation_raise
+from amends.commitments.services.escalations import (
+    escalation_can_decide,
+    escalation_decide,
+    escalation_raise,
+)
 from amends.commitments.services.notifications import notification_mark_all_read
 from amends.commitments.templatetags.commitment_tags import case_panel_context
 from amends.core.exceptions import ApplicationError
@@ -128,6 +135,27 @@ def commitment_keep_view(request: AuthedRequest, commitment_id: int) -> HttpResp
         evidence=form.cleaned_data["evidence"],
     )
     return _panel(request, commitment.case)
+
+
+@login_required
+def commitment_evidence_view(request: AuthedRequest, commitment_id: int) -> FileResponse:
+    """The evidence file of a kept promise, only for staff who can see its case (uploads are
+    never served from MEDIA_URL). Always a download, never rendered inline."""
+    commitment = commitment_get_for_user(commitment_id=commitment_id, user=request.user)
+    if not commitment.kept_file:
+        raise Http404("This promise has no evidence file.")
+    try:
+        handle = commitment.kept_file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("The evidence file is missing.") from missing
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=os.path.basename(commitment.kept_file.name or "evidence"),
+        content_type="application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -230,6 +258,12 @@ def escalation_list_view(request: AuthedRequest) -> HttpResponse:
     scope = request.GET.get("scope", "mine")
     qs = escalation_list(user=request.user, mine=scope != "all")
     page = paginate(qs, page=_page_number(request))
+    rank = staff_profile_of(user=request.user).rank
+    for e in page.items:
+        # Only those who may decide get the form (escalation_decide checks again).
+        e.can_decide = escalation_can_decide(  # type: ignore[attr-defined]
+            actor_rank=rank, actor_id=request.user.pk, escalation=e
+        )
     return render(
         request,
         "web/commitments/escalations.html",
@@ -246,10 +280,12 @@ def notification_list_view(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def notification_bell_view(request: AuthedRequest) -> HttpResponse:
-    return render(
-        request,
-        "web/commitments/_bell.html",
-        {"unread": notification_unread_count(user=request.user)},
+    # Polled by every open page: rendered without the context processors (which would load
+    # the staff profile and more), so it costs the session, the user and one COUNT.
+    return HttpResponse(
+        render_to_string(
+            "web/commitments/_bell.html", {"unread": notification_unread_count(user=request.user)}
+        )
     )
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from amends.commitments.models import Notification
 from amends.commitments.sweeps import sweeps_run
 
 logger = logging.getLogger("amends.worker")
@@ -30,7 +31,25 @@ def _run_sweeps() -> None:
     close_old_connections()
     results = sweeps_run(now=timezone.now())
     logger.info("sweeps: %s", ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in results.items()))
+    _email_retry_enqueue()
     close_old_connections()
+
+
+def _email_retry_enqueue() -> None:
+    """Emails are sent by a task enqueued when notifications are created; if that task failed
+    (mail server down), the unsent ones would wait for the next notification. Each sweep round
+    enqueues it again while any recent notification is unsent (the task sends each once)."""
+    from amends.commitments.tasks import EMAIL_MAX_AGE, notifications_email_send
+
+    if not settings.AMENDS.get("NOTIFICATION_EMAIL", True):
+        return
+    unsent = Notification.objects.filter(
+        emailed_at__isnull=True,
+        created_at__gte=timezone.now() - EMAIL_MAX_AGE,
+        recipient__email__gt="",
+    )
+    if unsent.exists():
+        notifications_email_send.enqueue()
 
 
 class SweepingWorker(Worker):

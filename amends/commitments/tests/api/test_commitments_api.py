@@ -109,8 +109,9 @@ def test_commitment_list_endpoint_filters_state_and_owner(
         r = api.get("/api/v1/commitments", state="due_soon", owner=agent.username)
         assert [c["id"] for c in r.json()["items"]] == [soon.pk]
         assert len(api.get("/api/v1/commitments", state="open").json()["items"]) == 3
-        # token + user (1), owner lookup (1), one page of promises with case and owner (1)
-        with django_assert_num_queries(3):
+        # token + user (1), owner lookup (1), one page of promises with case and owner (1),
+        # their due-time histories (1)
+        with django_assert_num_queries(4):
             api.get("/api/v1/commitments", state="open", owner=agent.username)
         assert api.get("/api/v1/commitments", state="bogus").status_code == 422
 
@@ -172,3 +173,79 @@ def test_promise_measures_endpoint_reports_kept_broken_and_decisions(api_client_
     assert body["broken_per_person"] == [{"name": agent.username, "broken": 1}]
     supervisor_level = next(x for x in body["decision_by_level"] if x["level"] == "supervisor")
     assert supervisor_level == {"level": "supervisor", "decided": 1, "median_seconds": 90 * 60}
+
+
+def test_commitment_reschedule_endpoint_returns_every_due_time(api_client_for, agent) -> None:
+    first = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    second = first + timedelta(days=2)
+    third = first + timedelta(days=5)
+    promise = CommitmentFactory(case=CaseFactory(team=agent.staff.team), owner=agent, due_at=first)
+    api = api_client_for(agent)
+    api.post(
+        f"/api/v1/commitments/{promise.pk}/reschedule",
+        {"due_at": second.isoformat(), "reason": "Parts late"},
+    )
+    r = api.post(
+        f"/api/v1/commitments/{promise.pk}/reschedule",
+        {"due_at": third.isoformat(), "reason": "Engineer ill"},
+    )
+    assert r.status_code == 200
+    history = r.json()["due_history"]
+    assert [
+        (datetime.fromisoformat(h["previous_due_at"]), datetime.fromisoformat(h["new_due_at"]))
+        for h in history
+    ] == [(first, second), (second, third)]
+    assert [h["reason"] for h in history] == ["Parts late", "Engineer ill"]
+    listed = api.get("/api/v1/commitments", state="open").json()["items"][0]
+    assert len(listed["due_history"]) == 2
+
+
+def test_escalation_raise_endpoint_refuses_agent_as_executive_assignee(
+    api_client_for, agent
+) -> None:
+    case = CaseFactory(team=agent.staff.team)
+    r = api_client_for(agent).post(
+        f"/api/v1/cases/{case.ref}/escalations",
+        {"level": "executive", "note": "Approve myself", "assignee": agent.username},
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_assignee"
+    assert not Escalation.objects.exists()
+
+
+def test_commitment_create_endpoint_refuses_unknown_remedy(api_client_for, agent) -> None:
+    case = CaseFactory(team=agent.staff.team)
+    r = api_client_for(agent).post(
+        f"/api/v1/cases/{case.ref}/commitments",
+        {
+            "kind": "rebate",
+            "description": "Rebate",
+            "owner": agent.username,
+            "due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            "remedy_id": 424242,
+        },
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"]["remedy_id"]
+    assert not Commitment.objects.exists()
+
+
+def test_promise_measures_endpoint_counts_only_visible_cases(api_client_for, agent) -> None:
+    from amends.commitments.services.escalations import escalation_decide, escalation_raise
+
+    elsewhere = TeamFactory(name="Elsewhere")
+    stranger = UserFactory(team=elsewhere)
+    manager = UserFactory(role=Role.MANAGER, team=None)
+    with time_machine.travel(NOW, tick=False):
+        escalation = escalation_raise(
+            case=CaseFactory(team=elsewhere), level="supervisor", note="x", actor=stranger
+        )
+        escalation_decide(escalation=escalation, decision="Yes", actor=manager)
+    body = api_client_for(agent).get("/api/v1/measures/promises").json()
+    assert all(row["decided"] == 0 for row in body["decision_by_level"])
+    managers = api_client_for(manager).get("/api/v1/measures/promises").json()
+    assert managers["decision_by_level"][0] == {
+        "level": "supervisor",
+        "decided": 1,
+        "median_seconds": 0,
+    }

@@ -145,3 +145,73 @@ def test_commitment_create_refuses_unknown_kind() -> None:
             actor=agent,
         )
     assert err.value.status == 422
+
+
+def test_commitment_create_refuses_owner_who_cannot_see_case() -> None:
+    team = TeamFactory()
+    agent = UserFactory(team=team)
+    stranger = UserFactory(team=TeamFactory(name="Elsewhere"))
+    case = CaseFactory(team=team)
+    with pytest.raises(ApplicationError) as error:
+        commitment_create(
+            case=case,
+            kind="callback",
+            description="Call back",
+            owner=stranger,
+            due_at=datetime.now(UTC) + timedelta(days=1),
+            actor=agent,
+        )
+    assert error.value.code == "invalid_owner"
+    assert error.value.status == 422
+    assert not Commitment.objects.exists()
+    assert not case.events.filter(kind="commitment_made").exists()
+
+
+def test_commitment_create_refuses_remedy_of_another_case() -> None:
+    team = TeamFactory()
+    agent = UserFactory(team=team)
+    case = CaseFactory(team=team)
+    with pytest.raises(ApplicationError) as error:
+        commitment_create(
+            case=case,
+            kind="rebate",
+            description="Rebate",
+            owner=agent,
+            due_at=datetime.now(UTC) + timedelta(days=1),
+            actor=agent,
+            remedy_id=987654,
+        )
+    assert error.value.code == "invalid_remedy"
+    assert error.value.detail == {"remedy_id": [error.value.message]}
+    assert not Commitment.objects.exists()
+
+
+def test_commitment_keep_and_cancel_record_status_change_on_timeline() -> None:
+    agent = UserFactory()
+    case = CaseFactory(team=agent.staff.team)
+    kept = CommitmentFactory(case=case, owner=agent)
+    cancelled = CommitmentFactory(case=case, owner=agent)
+    commitment_keep(commitment=kept, actor=agent, reference="CR-1")
+    commitment_cancel(commitment=cancelled, reason="Declined", customer_informed=True, actor=agent)
+    keep_event = case.events.get(kind="commitment_kept")
+    cancel_event = case.events.get(kind="commitment_cancelled")
+    assert keep_event.actor == agent
+    assert keep_event.data["status"] == {"from": "open", "to": "kept"}
+    assert cancel_event.actor == agent
+    assert cancel_event.data["status"] == {"from": "open", "to": "cancelled"}
+
+
+def test_commitment_keep_refuses_oversized_evidence_file() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from amends.commitments.services import commitments as service
+
+    agent = UserFactory()
+    promise = CommitmentFactory(case=CaseFactory(team=agent.staff.team), owner=agent)
+    big = SimpleUploadedFile("proof.pdf", b"x" * (service.EVIDENCE_MAX_BYTES + 1))
+    with pytest.raises(ApplicationError) as error:
+        commitment_keep(commitment=promise, actor=agent, evidence=big)
+    assert "evidence" in error.value.detail
+    promise.refresh_from_db()
+    assert promise.status == CommitmentStatus.OPEN
+    assert not promise.kept_file

@@ -76,3 +76,40 @@ def test_escalation_open_automatic_opens_once_per_reason() -> None:
             raised_at=first.raised_at,
             decision_due_at=first.decision_due_at,
         )
+
+
+def test_escalation_raise_refuses_assignee_below_level() -> None:
+    team = TeamFactory()
+    agent = UserFactory(team=team)
+    case = CaseFactory(team=team)
+    with pytest.raises(ApplicationError) as error:
+        # An agent cannot make themselves the decider of an executive escalation.
+        escalation_raise(
+            case=case, level="executive", note="Self-approve", actor=agent, assignee=agent
+        )
+    assert error.value.code == "invalid_assignee"
+    assert error.value.status == 422
+    assert not Escalation.objects.exists()
+    assert not case.events.filter(kind="escalated").exists()
+
+
+def test_escalation_raise_accepts_assignee_of_higher_level() -> None:
+    team = TeamFactory()
+    agent = UserFactory(team=team)
+    manager = UserFactory(role=Role.MANAGER, team=None)
+    escalation = escalation_raise(
+        case=CaseFactory(team=team), level="supervisor", note="x", actor=agent, assignee=manager
+    )
+    assert escalation.assignee == manager
+
+
+def test_escalation_decide_records_status_change_on_timeline() -> None:
+    team = TeamFactory()
+    supervisor = UserFactory(role=Role.SUPERVISOR, team=team)
+    agent = UserFactory(team=team)
+    case = CaseFactory(team=team)
+    escalation = escalation_raise(case=case, level="supervisor", note="x", actor=agent)
+    escalation_decide(escalation=escalation, decision="Approve the rebate", actor=supervisor)
+    event = case.events.get(kind="escalation_decided")
+    assert event.actor == supervisor
+    assert event.data["status"] == {"from": "open", "to": "decided"}

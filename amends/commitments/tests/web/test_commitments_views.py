@@ -73,13 +73,14 @@ def test_promises_due_view_lists_mine_with_traffic_lights(
     c = client_for(agent)
     c.get("/promises/")
     # A fixed number of queries (session, user, staff profile, one page of promises with their
-    # cases and owners…), however many promises there are: no query per row.
-    with django_assert_num_queries(6):
+    # cases and owners, their due-time histories…), however many promises: no query per row.
+    with django_assert_num_queries(7):
         r = c.get("/promises/")
     html = r.content.decode()
     assert r.status_code == 200
-    assert html.count("badge-amber") == 1
-    assert html.count("badge-green") == 2
+    # The traffic lights use the shared stylesheet's badge classes (amber, green).
+    assert html.count("badge-due_soon") == 1
+    assert html.count("badge-on_track") == 2
 
 
 def test_escalation_list_view_shows_escalations_to_me_by_due(client_for, agent) -> None:
@@ -148,3 +149,138 @@ def test_escalation_list_view_query_count_does_not_grow_with_rows(
         )
     with django_assert_num_queries(one):
         assert c.get("/escalations/").content.decode().count("Decide</button>") == 5
+
+
+def _render_panel(case, user) -> str:
+    from django.template import engines
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = user
+    template = engines["django"].from_string(
+        "{% load commitment_tags %}{% case_commitments_panel case %}"
+    )
+    return template.render({"case": case}, request)
+
+
+def _promises_and_escalations(case, agent, n: int) -> None:
+    from amends.commitments.services.commitments import commitment_reschedule
+    from amends.commitments.services.escalations import escalation_raise
+
+    for i in range(n):
+        promise = CommitmentFactory(case=case, owner=agent)
+        commitment_reschedule(
+            commitment=promise,
+            due_at=promise.due_at + timedelta(days=1),
+            reason=f"Moved {i}",
+            actor=agent,
+        )
+        escalation_raise(case=case, level="supervisor", note=f"n{i}", actor=agent)
+
+
+def test_case_commitments_panel_query_count_is_pinned(agent, django_assert_num_queries) -> None:
+    UserFactory(role=Role.SUPERVISOR, team=agent.staff.team)
+    case = CaseFactory(team=agent.staff.team)
+    other = CaseFactory(team=agent.staff.team)
+    _promises_and_escalations(case, agent, 1)
+    _promises_and_escalations(other, agent, 4)
+    viewer = type(agent).objects.select_related("staff").get(pk=agent.pk)
+    # promises with owners (1), their due-time histories (1), escalations with people (1),
+    # the staff list for the owner menu (1): the same for one row or many.
+    with django_assert_num_queries(4):
+        _render_panel(case, viewer)
+    with django_assert_num_queries(4):
+        html = _render_panel(other, viewer)
+    assert html.count("Rescheduled 1×") == 4
+
+
+def test_case_commitments_panel_shows_decide_form_only_to_deciders(agent) -> None:
+    supervisor = UserFactory(role=Role.SUPERVISOR, team=agent.staff.team)
+    case = CaseFactory(team=agent.staff.team)
+    _promises_and_escalations(case, agent, 1)
+    assert "/decide/" not in _render_panel(case, agent)
+    assert "Waiting for supervisor decision" in _render_panel(case, agent)
+    assert "/decide/" in _render_panel(case, supervisor)
+
+
+def test_case_commitments_panel_shows_due_history_and_escapes_text(agent) -> None:
+    case = CaseFactory(team=agent.staff.team)
+    promise = CommitmentFactory(case=case, owner=agent, description="<script>x()</script>")
+    from amends.commitments.services.commitments import commitment_reschedule
+
+    commitment_reschedule(
+        commitment=promise,
+        due_at=promise.due_at + timedelta(days=2),
+        reason="<b>late</b>",
+        actor=agent,
+    )
+    html = _render_panel(case, agent)
+    assert "<script>x()" not in html
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html
+    assert "&lt;b&gt;late&lt;/b&gt;" in html
+    assert f"{promise.due_at:%Y-%m-%d %H:%M}" in html  # the earlier due time stays visible
+
+
+def test_notification_bell_view_query_count_is_pinned(
+    client_for, agent, django_assert_num_queries
+) -> None:
+    c = client_for(agent)
+    c.get("/notifications/bell/")
+    # session (1), user (1), the unread count (1)
+    with django_assert_num_queries(3):
+        c.get("/notifications/bell/")
+    notifications_create(
+        specs=[
+            NotificationSpec(recipient_id=agent.pk, kind="sla_at_risk", message="m", dedupe_key=k)
+            for k in "abcde"
+        ]
+    )
+    with django_assert_num_queries(3):
+        assert 'data-unread="5"' in c.get("/notifications/bell/").content.decode()
+
+
+def test_promise_lists_stack_as_cards_at_phone_width(client_for, agent) -> None:
+    CommitmentFactory(case=CaseFactory(team=agent.staff.team), owner=agent)
+    html = client_for(agent).get("/promises/").content.decode()
+    assert 'class="table table-stack"' in html
+    assert 'data-label="Due"' in html
+
+
+def test_commitment_evidence_view_serves_file_only_to_staff_who_see_case(
+    client_for, agent, settings, tmp_path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    case = CaseFactory(team=agent.staff.team)
+    promise = CommitmentFactory(case=case, owner=agent)
+    r = client_for(agent).post(
+        f"/commitments/{promise.pk}/keep/",
+        {"note": "Posted", "evidence": SimpleUploadedFile("receipt.html", b"<h1>paid</h1>")},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 200
+    url = f"/commitments/{promise.pk}/evidence/"
+    assert url in r.content.decode()  # the panel links the protected download
+    r = client_for(agent).get(url)
+    assert r.status_code == 200
+    assert r["Content-Type"] == "application/octet-stream"
+    assert r["Content-Disposition"].startswith("attachment;")
+    assert b"".join(r.streaming_content) == b"<h1>paid</h1>"
+    stranger = UserFactory(role=Role.AGENT, team=TeamFactory(name="Elsewhere"))
+    assert client_for(stranger).get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # to the login page
+    # Promises without a file have nothing to download.
+    bare = CommitmentFactory(case=case, owner=agent)
+    assert client_for(agent).get(f"/commitments/{bare.pk}/evidence/").status_code == 404
+
+
+def test_case_commitments_panel_offers_only_owners_who_can_see_case(agent) -> None:
+    teammate = UserFactory(role=Role.AGENT, team=agent.staff.team)
+    stranger = UserFactory(role=Role.AGENT, team=TeamFactory(name="Elsewhere"))
+    manager = UserFactory(role=Role.MANAGER, team=None)
+    html = _render_panel(CaseFactory(team=agent.staff.team), agent)
+    owners = html.split('id="commit-owner"')[1].split("</select>")[0]
+    assert f'value="{teammate.pk}"' in owners
+    assert f'value="{manager.pk}"' in owners
+    assert f'value="{stranger.pk}"' not in owners
