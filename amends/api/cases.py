@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import CustomerIn, ErrorOut, InSchema, PageOut
+from amends.api.schemas import CustomerIn, ErrorOut, Id, InSchema, PageOut
 from amends.cases.choices import SlaState
 from amends.cases.models import Case, CaseStep, Message
 from amends.cases.selectors import (
@@ -204,7 +204,7 @@ def _reload(request: AuthedRequest, case: Case) -> dict[str, Any]:
 
 
 class CaseCreateIn(InSchema):
-    customer_id: int | None = Field(default=None, description="An existing customer's id")
+    customer_id: Id | None = Field(default=None, description="An existing customer's id")
     customer: CustomerIn | None = Field(
         default=None,
         description="Or the customer's details: matched by external_ref, created if new",
@@ -217,9 +217,9 @@ class CaseCreateIn(InSchema):
     channel: ChannelLit = "api"
     severity: int = Field(default=3, ge=1, le=4)
     fault: FaultLit = "undetermined"
-    category_id: int | None = None
-    service_id: int | None = None
-    team_id: int | None = None
+    category_id: Id | None = None
+    service_id: Id | None = None
+    team_id: Id | None = None
     assignee: str | None = Field(default=None, description="Username")
 
     @model_validator(mode="after")
@@ -243,7 +243,7 @@ class SkipIn(VersionIn):
 
 class AssignIn(VersionIn):
     assignee: str | None = Field(default=None, description="Username, or null for the team queue")
-    team_id: int | None = None
+    team_id: Id | None = None
 
 
 class ResolveIn(VersionIn):
@@ -270,18 +270,18 @@ class CaseUpdateIn(VersionIn):
     staff_account: str | None = Field(default=None, max_length=10_000)
     fault: FaultLit | None = None
     severity: int | None = Field(default=None, ge=1, le=4)
-    category_id: int | None = None
-    service_id: int | None = None
+    category_id: Id | None = None
+    service_id: Id | None = None
 
 
 class CaseListQuery(InSchema):
     status: StatusLit | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
     assignee: str | None = Field(default=None, description="Username, or 'me'")
     unassigned: bool = False
-    category_id: int | None = None
+    category_id: Id | None = None
     severity: int | None = Field(default=None, ge=1, le=4)
-    customer_id: int | None = None
+    customer_id: Id | None = None
     sla: SlaLit | None = None
     open: bool = False
     page: int = Field(default=1, ge=1, le=100_000)

@@ -1,10 +1,15 @@
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from ninja import Schema
 from pydantic import Field, field_validator
 
 T = TypeVar("T")
+
+# A row id as a client may send it: positive and within a 64-bit integer, so an absurd number
+# is invalid input (422) rather than an overflow inside the database driver (500).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class InSchema(Schema):

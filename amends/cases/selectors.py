@@ -42,17 +42,24 @@ def case_steps(*, case: Case) -> list[CaseStep]:
 
 
 def case_timeline(*, case: Case, limit: int = 500) -> list[CaseEvent]:
-    return list(case.events.select_related("actor").order_by("created_at", "id")[:limit])
+    """The latest `limit` events, oldest first (a long case keeps its newest events in view)."""
+    events = list(case.events.select_related("actor").order_by("-created_at", "-id")[:limit])
+    events.reverse()
+    return events
 
 
 def case_message_list(*, case: Case, limit: int = 500) -> list[Message]:
-    return list(case.messages.select_related("author").order_by("created_at", "id")[:limit])
+    """The latest `limit` messages, oldest first."""
+    messages = list(case.messages.select_related("author").order_by("-created_at", "-id")[:limit])
+    messages.reverse()
+    return messages
 
 
 @dataclass
 class CaseFilters:
     status: str | None = None
     team_id: int | None = None
+    unrouted: bool = False
     assignee_id: int | None = None
     unassigned: bool = False
     category_id: int | None = None
@@ -92,6 +99,8 @@ def case_list(*, user: User, filters: CaseFilters | None = None) -> QuerySet[Cas
         qs = qs.filter(status=f.status)
     if f.team_id is not None:
         qs = qs.filter(team_id=f.team_id)
+    if f.unrouted:
+        qs = qs.filter(team__isnull=True)
     if f.assignee_id is not None:
         qs = qs.filter(assignee_id=f.assignee_id)
     if f.unassigned:
@@ -119,11 +128,15 @@ def case_queue(
     user: User,
     team_id: int | None = None,
     mine: bool = False,
+    unrouted: bool = False,
     filters: CaseFilters | None = None,
 ) -> QuerySet[Case]:
-    """Open cases, nearest SLA due time first."""
+    """Open cases, nearest SLA due time first. `unrouted`: cases no team owns yet (API or email
+    intake without a team), which every staff member may see and pick up."""
     f = filters or CaseFilters()
     f.open_only = True
+    if unrouted:
+        f.unrouted = True
     if mine:
         f.assignee_id = user.pk
     if team_id is not None:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", queues.queue_view, name="queue"),
     path("queues/", queues.team_queues_view, name="team-queues"),
     path("queues/all/", queues.all_queue_view, name="all-queue"),
+    path("queues/unrouted/", queues.unrouted_queue_view, name="unrouted-queue"),
     path("queues/team/<int:team_id>/", queues.team_queue_view, name="team-queue"),
     # Cases
     path("cases/new/", cases.case_new_view, name="case-new"),

@@ -636,3 +636,29 @@ def test_unsupported_method_is_405(api: Any, team: Any) -> None:
     response = api.client.delete(f"/api/v1/cases/{case.ref}")
     assert response.status_code == 405
     assert Case.objects.filter(pk=case.pk).exists()
+
+
+@pytest.mark.parametrize("param", ["team_id", "category_id", "customer_id"])
+def test_case_list_endpoint_rejects_an_id_too_large_for_the_database(
+    api_client_for: Any, agent: Any, param: str
+) -> None:
+    api = api_client_for(agent)
+
+    response = api.get("/api/v1/cases", **{param: "99999999999999999999"})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert param in body["detail"]
+
+
+def test_case_create_endpoint_rejects_an_id_too_large_for_the_database(
+    api_client_for: Any, agent: Any
+) -> None:
+    api = api_client_for(agent)
+
+    response = api.post("/api/v1/cases", {**CONTRACT_BODY, "category_id": 2**64})
+
+    assert response.status_code == 422
+    assert "category_id" in response.json()["detail"]
+    assert not Case.objects.exists()

@@ -14,6 +14,7 @@ from amends.cases.selectors import (
     CaseFilters,
     case_get_for_user,
     case_list,
+    case_message_list,
     case_queue,
     case_timeline,
     case_visible_to,
@@ -219,6 +220,29 @@ def test_case_timeline_in_order_with_actors() -> None:
     case_acknowledge(case=case, version=1, actor=agent)
     events = case_timeline(case=case)
     assert [(e.kind, e.actor) for e in events] == [("created", None), ("acknowledged", agent)]
+
+
+def test_case_timeline_keeps_the_newest_events_when_limited() -> None:
+    agent = UserFactory(role=Role.AGENT)
+    case = CaseFactory()
+    case_acknowledge(case=case, version=1, actor=agent)
+    events = case_timeline(case=case, limit=1)
+    assert [e.kind for e in events] == ["acknowledged"]
+
+
+def test_case_message_list_keeps_the_newest_messages_in_order_when_limited() -> None:
+    from amends.cases.choices import MessageDirection
+    from amends.cases.services.messages import case_message_add
+
+    agent = UserFactory(role=Role.AGENT)
+    case = CaseFactory(description="")
+    for n in range(4):
+        with time_machine.travel(NOW + timedelta(minutes=n), tick=False):
+            case_message_add(
+                case=case, direction=MessageDirection.INTERNAL, body=f"note {n}", actor=agent
+            )
+    bodies = [m.body for m in case_message_list(case=case, limit=2)]
+    assert bodies == ["note 2", "note 3"]
 
 
 @pytest.mark.parametrize("rows", [3, 20])

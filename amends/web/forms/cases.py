@@ -135,6 +135,9 @@ class CaseNewForm(forms.Form):
     category = forms.ModelChoiceField(queryset=category_list(), required=False, empty_label="—")
     service = forms.ModelChoiceField(queryset=service_list(), required=False, empty_label="—")
     team = forms.ModelChoiceField(queryset=team_list(), required=False, empty_label="—")
+    assign_to_me = forms.BooleanField(
+        required=False, initial=True, label="Assign to me (I will work this case)"
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -9,3 +9,9 @@ class PageForm(forms.Form):
 
 class CustomerSearchForm(PageForm):
     q = forms.CharField(required=False, max_length=200, label="Search customers")
+
+
+class CustomerPickForm(forms.Form):
+    """`?customer=<id>` on the new-case form: open a case for that customer."""
+
+    customer = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)

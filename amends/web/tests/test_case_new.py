@@ -122,3 +122,41 @@ def test_customer_search_view_is_empty_without_a_query(agent_client: Client) -> 
     CustomerFactory()
     response = agent_client.get(reverse("web:customer-search"), {"q": ""}, **htmx())
     assert 'name="customer"' not in response.content.decode()
+
+
+def test_case_new_view_defaults_the_team_to_mine_and_offers_assign_to_me(
+    agent_client: Client, team: Any
+) -> None:
+    form = agent_client.get(reverse("web:case-new")).context["form"]
+    assert form["team"].value() == team.pk
+    body = agent_client.get(reverse("web:case-new")).content.decode()
+    assert 'name="assign_to_me"' in body
+    assert 'for="id_assign_to_me"' in body
+
+
+def test_case_new_view_assigns_the_case_to_me_when_asked(
+    agent: Any, agent_client: Client, team: Any
+) -> None:
+    data = {**COMPLAINT, "customer_name": "Ada Lee", "team": team.pk, "assign_to_me": "on"}
+    response = agent_client.post(reverse("web:case-new"), data)
+    case = Case.objects.get()
+    assert response["Location"] == reverse("web:case-detail", args=[case.ref])
+    assert case.assignee == agent
+    assert case.team == team
+
+
+def test_case_new_view_sends_me_to_my_queue_when_routed_to_a_team_i_cannot_see(
+    agent_client: Client,
+) -> None:
+    from amends.accounts.tests.factories import TeamFactory
+
+    other = TeamFactory(name="Network")
+    data = {**COMPLAINT, "customer_name": "Ada Lee", "team": other.pk}
+
+    response = agent_client.post(reverse("web:case-new"), data, follow=True)
+
+    case = Case.objects.get()
+    assert case.team == other
+    assert response.redirect_chain[-1][0] == reverse("web:queue")
+    assert response.status_code == 200
+    assert f"{case.ref} opened and sent to the Network team" in response.content.decode()

@@ -67,3 +67,45 @@ def test_customer_detail_view_shows_details_and_history_newest_first(
 
 def test_customer_detail_view_is_404_for_a_missing_customer(agent_client: Client) -> None:
     assert agent_client.get(reverse("web:customer-detail", args=[999999])).status_code == 404
+
+
+# session, user, staff profile, its team (header), the customer, one page of their cases
+CUSTOMER_PAGE_QUERIES = 6
+
+
+def test_customer_detail_view_query_count_does_not_grow_with_history(
+    agent: Any, agent_client: Client, team: Any, django_assert_num_queries: Any
+) -> None:
+    customer = CustomerFactory()
+    expected = CUSTOMER_PAGE_QUERIES + queries_of_other_apps(agent)
+    CaseFactory(customer=customer, team=team, assignee=agent)
+    with django_assert_num_queries(expected):
+        agent_client.get(reverse("web:customer-detail", args=[customer.pk]))
+    CaseFactory.create_batch(30, customer=customer, team=team)
+    with django_assert_num_queries(expected):
+        response = agent_client.get(reverse("web:customer-detail", args=[customer.pk]))
+    assert len(response.context["page"].items) == 25
+    assert response.context["page"].has_next
+
+
+def test_customer_detail_view_links_a_new_case_with_the_customer_picked(
+    agent_client: Client,
+) -> None:
+    customer = CustomerFactory(name="Ada Lee")
+    body = agent_client.get(reverse("web:customer-detail", args=[customer.pk])).content.decode()
+    link = f"{reverse('web:case-new')}?customer={customer.pk}"
+    assert link in body
+
+    form_page = agent_client.get(link)
+
+    assert form_page.status_code == 200
+    html = form_page.content.decode()
+    assert f'name="customer" value="{customer.pk}" checked' in html
+    assert "Ada Lee" in html
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "abc", "0", "123456"])
+def test_case_new_view_ignores_a_bad_customer_parameter(agent_client: Client, value: str) -> None:
+    response = agent_client.get(reverse("web:case-new"), {"customer": value})
+    assert response.status_code == 200
+    assert "checked" not in response.content.decode().split('id="customer-results"')[1][:200]

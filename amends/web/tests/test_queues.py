@@ -196,3 +196,53 @@ def test_queue_view_history_restore_gets_the_full_page(agent_client: Client) -> 
     )
     assert "<html" in response.content.decode()
     assert "HX-Request" in response["Vary"]
+
+
+def test_unrouted_queue_view_lists_open_cases_without_a_team(
+    agent: Any, agent_client: Client, team: Any
+) -> None:
+    unrouted = CaseFactory(team=None, title="Came in by API")
+    routed = CaseFactory(team=team, title="Already routed")
+    other_team = CaseFactory(team=TeamFactory(), title="Someone else's")
+
+    response = agent_client.get(reverse("web:unrouted-queue"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert unrouted.ref in body
+    assert routed.ref not in body
+    assert other_team.ref not in body
+    assert "<h1>Unrouted cases</h1>" in body
+
+
+def test_team_queues_view_links_the_unrouted_queue(agent_client: Client) -> None:
+    body = agent_client.get(reverse("web:team-queues")).content.decode()
+    assert reverse("web:unrouted-queue") in body
+
+
+def test_unrouted_queue_view_query_count_does_not_grow_with_cases(
+    agent: Any, agent_client: Client, django_assert_num_queries: Any
+) -> None:
+    expected = QUEUE_QUERIES + queries_of_other_apps(agent)
+    CaseFactory.create_batch(2, team=None)
+    with django_assert_num_queries(expected):
+        agent_client.get(reverse("web:unrouted-queue"))
+    CaseFactory.create_batch(10, team=None)
+    with django_assert_num_queries(expected):
+        response = agent_client.get(reverse("web:unrouted-queue"))
+    assert len(response.context["page"].items) == 12
+
+
+def test_unrouted_queue_case_taken_by_an_agent_joins_their_team(
+    agent: Any, agent_client: Client, team: Any
+) -> None:
+    case = CaseFactory(team=None)
+
+    response = agent_client.post(
+        reverse("web:case-assign", args=[case.ref]), {"version": case.version, "assignee": "me"}
+    )
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.assignee, case.team) == (agent, team)
+    assert case.ref not in agent_client.get(reverse("web:unrouted-queue")).content.decode()

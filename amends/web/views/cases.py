@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from amends.cases.selectors import (
     case_message_list,
     case_steps,
     case_timeline,
+    case_visible_to,
 )
 from amends.cases.services.intake import case_create
 from amends.cases.services.messages import case_message_add
@@ -37,6 +39,8 @@ from amends.cases.services.workflow import (
     case_update,
 )
 from amends.core.types import AuthedRequest
+from amends.customers.models import Customer
+from amends.customers.selectors import customer_get
 from amends.customers.services import customer_create
 from amends.web.decorators import staff_required
 from amends.web.forms.cases import (
@@ -50,6 +54,7 @@ from amends.web.forms.cases import (
     StepSkipForm,
 )
 from amends.web.forms.common import VersionForm, valid
+from amends.web.forms.customers import CustomerPickForm
 
 
 def _actions_allowed(case: Case) -> dict[str, bool]:
@@ -293,7 +298,19 @@ def case_message_add_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_new_view(request: AuthedRequest) -> HttpResponse:
-    form = CaseNewForm(request.POST or None)
+    profile = staff_profile_of(user=request.user)
+    initial: dict[str, Any] = {"team": profile.team}
+    preselected = None
+    if request.method == "GET":
+        # "New case" from a customer's page: that customer, already picked.
+        picked = CustomerPickForm(request.GET)
+        if picked.is_valid() and picked.cleaned_data["customer"]:
+            try:
+                preselected = customer_get(customer_id=picked.cleaned_data["customer"])
+            except Customer.DoesNotExist:
+                preselected = None
+            initial["customer"] = preselected
+    form = CaseNewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # One complaint, one transaction: no orphan customer if the case is refused.
@@ -316,14 +333,22 @@ def case_new_view(request: AuthedRequest) -> HttpResponse:
                 category=data["category"],
                 service=data["service"],
                 team=data["team"],
+                assignee=request.user if data["assign_to_me"] else None,
                 actor=request.user,
             )
+        target = reverse("web:case-detail", args=[case.ref])
+        if not case_visible_to(user=request.user).filter(pk=case.pk).exists():
+            # Routed to a team this user cannot see: say where it went instead of a 404.
+            messages.success(
+                request, f"{case.ref} opened and sent to the {case.team} team's queue."
+            )
+            target = reverse("web:queue")
         if request.htmx:
             response = HttpResponse()
-            response["HX-Redirect"] = reverse("web:case-detail", args=[case.ref])
+            response["HX-Redirect"] = target
             return response
-        return redirect("web:case-detail", ref=case.ref)
-    selected = form.cleaned_data.get("customer") if form.is_bound else None
+        return redirect(target)
+    selected = form.cleaned_data.get("customer") if form.is_bound else preselected
     template = "web/cases/_new_form.html" if request.htmx else "web/cases/new.html"
     context = {"form": form, "selected_customer": selected}
     return render(request, template, context, status=422 if form.is_bound else 200)

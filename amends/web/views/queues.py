@@ -24,6 +24,7 @@ def _render_queue(
     heading: str,
     team: Team | None = None,
     mine: bool = False,
+    unrouted: bool = False,
 ) -> HttpResponse:
     form = valid(QueueFilterForm(request.GET))
     data = form.cleaned_data
@@ -35,7 +36,11 @@ def _render_queue(
         unassigned=data["unassigned"],
     )
     queue = case_queue(
-        user=request.user, mine=mine, team_id=team.pk if team else None, filters=filters
+        user=request.user,
+        mine=mine,
+        team_id=team.pk if team else None,
+        unrouted=unrouted,
+        filters=filters,
     )
     page = paginate(queue, page=data["page"] or 1)
     query = request.GET.copy()
@@ -75,6 +80,12 @@ def all_queue_view(request: AuthedRequest) -> HttpResponse:
     if not staff_profile_of(user=request.user).sees_all_teams:
         raise Http404("No such queue")
     return _render_queue(request, heading="All open cases")
+
+
+@staff_required
+def unrouted_queue_view(request: AuthedRequest) -> HttpResponse:
+    """Open cases no team owns yet; anyone may take one (or a supervisor route it)."""
+    return _render_queue(request, heading="Unrouted cases", unrouted=True)
 
 
 @staff_required
