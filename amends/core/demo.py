@@ -54,6 +54,7 @@ from amends.cases.services.workflow import (
     case_step_done,
     case_step_skip,
 )
+from amends.core.demo_recovery import demo_recovery_build
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.services import customer_get_or_create_by_ref
@@ -348,6 +349,7 @@ class DemoResult:
     staff: list[tuple[str, str, str]] = field(default_factory=list)
     source: str = "built-in samples"
     skipped: bool = False
+    recovery: dict[str, int] = field(default_factory=dict)
 
 
 def cfpb_csv_path() -> Path | None:
@@ -888,6 +890,7 @@ def demo_build(
             result.cases += 1
             if progress and (index + 1) % 100 == 0:
                 progress(f"{index + 1} cases")
+        result.recovery = demo_recovery_build(rng=rng, now=now, users=users)
     return result
 
 

@@ -85,10 +85,22 @@ def test_seed_demo_builds_every_status_outcome_and_working_logins() -> None:
     assert Message.objects.count() >= Case.objects.count()
 
 
+BACKDATED_KINDS = {
+    CaseEventKind.CREATED,
+    CaseEventKind.ACKNOWLEDGED,
+    CaseEventKind.STEP_SKIPPED,
+    CaseEventKind.MESSAGE_ADDED,
+    CaseEventKind.RESOLVED,
+    CaseEventKind.CLOSED,
+    CaseEventKind.REOPENED,
+}
+
+
 def test_seed_demo_backdates_cases_with_consistent_sla_clocks() -> None:
     # Given a seeded demo
     now = timezone.now()
     demo_build(cases=20, seed=3)
+    finished = timezone.now()
 
     cases = list(Case.objects.select_related("playbook"))
     # Then cases were opened in the past, at different times
@@ -104,8 +116,13 @@ def test_seed_demo_backdates_cases_with_consistent_sla_clocks() -> None:
         events = list(case.events.order_by("created_at", "id"))
         assert events[0].kind == CaseEventKind.CREATED
         assert events[0].created_at >= case.created_at
-        assert events[0].data["ack_due_at"] == case.ack_due_at.isoformat()
-        assert all(event.created_at <= now for event in events)
+        if not case.double_deviation:  # a broken promise raises severity and re-times the SLA
+            assert events[0].data["ack_due_at"] == case.ack_due_at.isoformat()
+        # The case's own history is in the past; remedies, promises and the sweeps' work
+        # happen while seeding.
+        history = [event for event in events if event.kind in BACKDATED_KINDS]
+        assert all(event.created_at <= now for event in history)
+        assert all(event.created_at <= finished for event in events)
         if case.resolved_at is not None:
             assert case.created_at < case.resolved_at < now
     # Open cases are in a mix of SLA states
@@ -162,3 +179,21 @@ def test_demo_build_draws_complaints_from_cfpb_csv_when_given(tmp_path: Path) ->
     assert case.category.parent is not None
     assert case.category.parent.name == "Checking or savings account"
     assert "CFPB" in result.source
+
+
+def test_seed_demo_configures_authority_remedies_and_promises() -> None:
+    from amends.commitments.models import Commitment, Escalation, EscalationRule
+    from amends.remedies.models import AuthorityRule, Remedy
+
+    result = demo_build(cases=40, seed=5)
+    assert AuthorityRule.objects.filter(role="agent").exists()
+    statuses = set(Remedy.objects.values_list("status", flat=True))
+    assert {"granted", "pending_approval"} <= statuses
+    assert Commitment.objects.filter(status="open").exists()
+    broken = Commitment.objects.filter(status="broken")
+    assert broken.count() == result.recovery["broken"] > 0
+    # the real sweep broke them: each is a second failure with its escalation
+    for promise in broken.select_related("case"):
+        assert promise.case.double_deviation
+        assert Escalation.objects.filter(case=promise.case, reason="broken_promise").exists()
+    assert EscalationRule.objects.filter(applies_to="special_handling", active=True).exists()

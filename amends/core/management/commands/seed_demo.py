@@ -47,7 +47,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Seeded {result.cases} cases for {result.customers} customers from "
-                f"{result.source} in {time.monotonic() - started:.1f}s."
+                f"{result.source} in {time.monotonic() - started:.1f}s; "
+                f"{result.recovery.get('remedies', 0)} remedies, "
+                f"{result.recovery.get('promises', 0)} promises "
+                f"({result.recovery.get('broken', 0)} broken)."
             )
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, team in result.staff:
