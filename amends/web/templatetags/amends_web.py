@@ -49,6 +49,11 @@ def _label(key: str, value: Any) -> str:
     labels = _VALUE_LABELS.get(key)
     if labels is not None and str(value) in labels:
         return str(labels[str(value)])
+    if isinstance(value, dict):
+        parts = (f"{_humanize(str(k))}: {_label(str(k), v)}" for k, v in value.items() if v not in (None, ""))
+        return ", ".join(parts) or "—"
+    if isinstance(value, list | tuple):
+        return "; ".join(_label(key, item) for item in value) or "—"
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
         moment = _parse_moment(value)
         if moment is not None:

@@ -58,3 +58,16 @@ def test_person_falls_back_to_username_then_to_the_system() -> None:
 
     assert person(U()) == "ann"
     assert person(None) == "System"
+
+
+def test_event_changes_renders_nested_values_readably() -> None:
+    rows = event_changes(
+        {
+            "breaches": [{"limit": "per_remedy", "max": "50.00", "would_be": "80.00"}],
+            "options": [{"kind": "refund", "amount": "20.00"}, {"kind": "voucher", "amount": None}],
+        }
+    )
+    values = {row.field: row.value for row in rows}
+    assert values["Breaches"] == "Limit: per_remedy, Max: 50.00, Would be: 80.00"
+    assert values["Options"] == "Kind: refund, Amount: 20.00; Kind: voucher"
+    assert all("{" not in value and "[" not in value for value in values.values())
