@@ -140,7 +140,9 @@ def _remedies(rng: random.Random, cases: list[Case]) -> int:
         assert assignee is not None  # noqa: S101  # filtered above
         # Most within the agent's authority; every third above it, waiting for approval.
         big = index % 3 == 0
-        kind = rng.choice(["refund", "service_credit", "voucher"])
+        kind = rng.choice(
+            ["refund", "service_credit"] if big else ["refund", "service_credit", "voucher"]
+        )
         amount = Decimal(
             rng.choice(["120.00", "180.00", "240.00"] if big else ["10.00", "15.00", "20.00"])
         )

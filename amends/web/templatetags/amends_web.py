@@ -50,7 +50,11 @@ def _label(key: str, value: Any) -> str:
     if labels is not None and str(value) in labels:
         return str(labels[str(value)])
     if isinstance(value, dict):
-        parts = (f"{_humanize(str(k))}: {_label(str(k), v)}" for k, v in value.items() if v not in (None, ""))
+        parts = (
+            f"{_humanize(str(k))}: {_label(str(k), v)}"
+            for k, v in value.items()
+            if v not in (None, "")
+        )
         return ", ".join(parts) or "—"
     if isinstance(value, list | tuple):
         return "; ".join(_label(key, item) for item in value) or "—"
