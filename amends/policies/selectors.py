@@ -129,10 +129,6 @@ def playbook_for_category(
     return next((p for p in ordinary if p.is_default), None)
 
 
-def calendar_default() -> Calendar | None:
-    return Calendar.objects.filter(is_default=True).first()
-
-
 def business_calendar_for(*, playbook: Playbook | None) -> BusinessCalendar:
     snap = _policy_snapshot()
     if playbook is not None and playbook.calendar_id in snap.calendars:

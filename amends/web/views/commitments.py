@@ -39,9 +39,9 @@ from amends.commitments.services.escalations import (
 )
 from amends.commitments.services.notifications import notification_mark_all_read
 from amends.commitments.templatetags.commitment_tags import case_panel_context
-from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
+from amends.web.forms.common import valid
 
 
 class CommitmentForm(forms.Form):
@@ -77,17 +77,6 @@ class DecideForm(forms.Form):
     decision = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
-def _form_error(form: forms.Form) -> ApplicationError:
-    fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-    first = next(iter(fields.items()), ("input", ["Invalid."]))
-    return ApplicationError(
-        f"{first[0].replace('_', ' ').capitalize()}: {first[1][0]}",
-        code="invalid_input",
-        status=422,
-        detail=fields,
-    )
-
-
 def _panel(request: AuthedRequest, case: Case) -> HttpResponse:
     if not request.htmx:
         return HttpResponseRedirect(reverse("web:case-detail", kwargs={"ref": case.ref}))
@@ -104,9 +93,7 @@ def _panel(request: AuthedRequest, case: Case) -> HttpResponse:
 @require_POST
 def commitment_create_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case = case_get_for_user(ref=ref, user=request.user)
-    form = CommitmentForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(CommitmentForm(request.POST))
     data = form.cleaned_data
     commitment_create(
         case=case,
@@ -124,9 +111,7 @@ def commitment_create_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @require_POST
 def commitment_keep_view(request: AuthedRequest, commitment_id: int) -> HttpResponse:
     commitment = commitment_get_for_user(commitment_id=commitment_id, user=request.user)
-    form = KeepForm(request.POST, request.FILES)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(KeepForm(request.POST, request.FILES))
     commitment_keep(
         commitment=commitment,
         actor=request.user,
@@ -162,9 +147,7 @@ def commitment_evidence_view(request: AuthedRequest, commitment_id: int) -> File
 @require_POST
 def commitment_cancel_view(request: AuthedRequest, commitment_id: int) -> HttpResponse:
     commitment = commitment_get_for_user(commitment_id=commitment_id, user=request.user)
-    form = CancelForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(CancelForm(request.POST))
     commitment_cancel(
         commitment=commitment,
         reason=form.cleaned_data["reason"],
@@ -178,9 +161,7 @@ def commitment_cancel_view(request: AuthedRequest, commitment_id: int) -> HttpRe
 @require_POST
 def commitment_reschedule_view(request: AuthedRequest, commitment_id: int) -> HttpResponse:
     commitment = commitment_get_for_user(commitment_id=commitment_id, user=request.user)
-    form = RescheduleForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(RescheduleForm(request.POST))
     commitment_reschedule(
         commitment=commitment,
         due_at=form.cleaned_data["due_at"],
@@ -194,9 +175,7 @@ def commitment_reschedule_view(request: AuthedRequest, commitment_id: int) -> Ht
 @require_POST
 def escalation_raise_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case = case_get_for_user(ref=ref, user=request.user)
-    form = EscalateForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(EscalateForm(request.POST))
     escalation_raise(
         case=case,
         level=form.cleaned_data["level"],
@@ -210,9 +189,7 @@ def escalation_raise_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @require_POST
 def escalation_decide_view(request: AuthedRequest, escalation_id: int) -> HttpResponse:
     escalation = escalation_get_for_user(escalation_id=escalation_id, user=request.user)
-    form = DecideForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(DecideForm(request.POST))
     escalation_decide(
         escalation=escalation, decision=form.cleaned_data["decision"], actor=request.user
     )

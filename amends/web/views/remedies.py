@@ -43,6 +43,7 @@ from amends.remedies.services.remedies import (
     remedy_reject,
 )
 from amends.web.decorators import staff_required
+from amends.web.forms.common import valid
 
 MENU_OPTION_ROWS = 3
 
@@ -66,14 +67,6 @@ class IssueForm(forms.Form):
 class ReportForm(forms.Form):
     since = forms.DateField(required=False)
     until = forms.DateField(required=False)
-
-
-def _form_error(form: forms.Form) -> ApplicationError:
-    fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-    names = ", ".join(sorted(fields))
-    return ApplicationError(
-        f"Please fill in: {names}.", code="invalid_input", status=422, detail=fields
-    )
 
 
 def _panel(
@@ -121,9 +114,7 @@ def remedy_headroom_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @require_POST
 def remedy_propose_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case = case_get_for_user(ref=ref, user=request.user)
-    form = ProposeForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(ProposeForm(request.POST))
     data = form.cleaned_data
     remedy = remedy_propose(
         case=case,
@@ -141,9 +132,7 @@ def remedy_propose_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @require_POST
 def remedy_issue_view(request: AuthedRequest, remedy_id: int) -> HttpResponse:
     remedy = remedy_get_for_user(remedy_id=remedy_id, user=request.user)
-    form = IssueForm(request.POST)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = valid(IssueForm(request.POST))
     remedy = remedy_issue(
         remedy=remedy, reference=form.cleaned_data["reference"], actor=request.user
     )
