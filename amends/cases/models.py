@@ -49,6 +49,14 @@ class Case(BaseModel):
     service = models.ForeignKey(
         "taxonomy.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
     )
+    root_cause = models.ForeignKey(
+        "taxonomy.RootCause",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text="Why it happened, recorded when known (usually on resolve).",
+    )
     playbook = models.ForeignKey(
         "policies.Playbook", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
     )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from amends.taxonomy.models import Category, Service
+from amends.taxonomy.models import Category, RootCause, Service
 
 
 @admin.register(Category)
@@ -14,4 +14,11 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin[Service]):
     list_display = ["name", "active"]
+    search_fields = ["name"]
+
+
+@admin.register(RootCause)
+class RootCauseAdmin(admin.ModelAdmin[RootCause]):
+    list_display = ["name", "expectations_mismanaged", "active"]
+    list_filter = ["active", "expectations_mismanaged"]
     search_fields = ["name"]

@@ -46,3 +46,27 @@ class Service(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RootCause(BaseModel):
+    """Why a failure happened (a broken process, a supplier, expectations mismanaged, …)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # The one root cause that is about the gap itself: the customer was led to expect more
+    # than we deliver (PRODUCT.md idea 1). Reports single it out.
+    expectations_mismanaged = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["expectations_mismanaged"],
+                condition=models.Q(expectations_mismanaged=True),
+                name="rootcause_one_expectations_mismanaged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

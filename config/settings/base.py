@@ -42,8 +42,14 @@ INSTALLED_APPS = [
     "amends.cases",
     "amends.remedies",
     "amends.commitments",
+    "amends.channels",
+    "amends.insight",
+    "amends.incidents",
+    "amends.feedback",
+    "amends.loyalty",
     "amends.api",
     "amends.web",
+    "amends.demo",
 ]
 
 MIDDLEWARE = [
@@ -206,3 +212,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# --- channels (inbound/outbound mail, web form, portal, imports, webhooks) ------------------
+# (settings of the channels app go here)
+
+# --- insight (emotion, apology coach, triage, repeat failures) -----------------------------
+# (settings of the insight app go here)
+
+# --- incidents (mass failures, recovery policies, proactive notification) ------------------
+# (settings of the incidents app go here)
+
+# --- feedback (surveys, compliments, staff reviews, KPIs) ----------------------------------
+# (settings of the feedback app go here)
+
+# --- loyalty (risk, win-back, root causes, paradox, dashboards) ----------------------------
+# (settings of the loyalty app go here)

@@ -14,6 +14,7 @@ from amends.cases.choices import CaseEventKind, CaseStatus, Channel, Fault
 from amends.cases.models import Case, CaseStep
 from amends.cases.services.events import case_event_record
 from amends.cases.services.sla import sla_compute, sla_policy_of
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.customers.models import Customer
 from amends.policies.choices import RecoveryStep
@@ -155,4 +156,12 @@ def case_create(
     from amends.commitments.services.rules import escalation_rules_apply
 
     escalation_rules_apply(case=case)
+    hooks.case_opened.emit(
+        hooks.CaseOpened(
+            case_id=case.pk,
+            customer_id=case.customer_id,
+            channel=channel,
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
     return case

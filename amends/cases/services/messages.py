@@ -7,6 +7,7 @@ from amends.cases.choices import CaseEventKind, CaseStatus, MessageDirection
 from amends.cases.models import Case, Message
 from amends.cases.services.events import case_event_record
 from amends.cases.services.workflow import case_await_customer, case_lock, case_resume
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError
 
 MAX_BODY = 50_000
@@ -61,6 +62,14 @@ def case_message_add(
         kind=CaseEventKind.MESSAGE_ADDED,
         actor=actor,
         data={"message_id": message.pk, "direction": direction, "excerpt": body[:140]},
+    )
+    hooks.message_added.emit(
+        hooks.MessageAdded(
+            message_id=message.pk,
+            case_id=case.pk,
+            direction=direction,
+            actor_id=actor.pk if actor is not None else None,
+        )
     )
     if direction == MessageDirection.INBOUND and case.status == CaseStatus.AWAITING_CUSTOMER:
         case_resume(case=case, version=None, actor=actor)

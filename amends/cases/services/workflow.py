@@ -28,10 +28,11 @@ from amends.cases.choices import (
 from amends.cases.models import Case, CaseStep
 from amends.cases.services.events import case_event_record, changes
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_resume
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError, StaleVersionError
 from amends.policies.choices import RecoveryStep
 from amends.policies.selectors import playbook_for_category
-from amends.taxonomy.models import Category, Service
+from amends.taxonomy.models import Category, RootCause, Service
 
 
 def case_lock(*, case: Case, version: int | None) -> Case:
@@ -66,6 +67,15 @@ def _status_event(case: Case, before: str, actor: User | None, kind: str, **data
         actor=actor,
         data={"status": {"from": before, "to": case.status}, **data},
     )
+    if before != case.status:
+        hooks.case_status_changed.emit(
+            hooks.CaseStatusChanged(
+                case_id=case.pk,
+                before=before,
+                after=case.status,
+                actor_id=actor.pk if actor is not None else None,
+            )
+        )
 
 
 def _step_mark_done(case: Case, step: str, actor: User | None, note: str) -> CaseStep | None:
@@ -483,6 +493,7 @@ EDITABLE_FIELDS = (
     "severity",
     "category",
     "service",
+    "root_cause",
 )
 
 
@@ -535,6 +546,12 @@ def case_update(*, case: Case, version: int | None, actor: User | None, **fields
         and not isinstance(fields["service"], Service)
     ):
         raise ApplicationError("Unknown service.", code="invalid_case", status=422)
+    if (
+        "root_cause" in fields
+        and fields["root_cause"] is not None
+        and not isinstance(fields["root_cause"], RootCause)
+    ):
+        raise ApplicationError("Unknown root cause.", code="invalid_case", status=422)
     case = case_lock(case=case, version=version)
     before = {name: getattr(case, name) for name in fields}
     for name, value in fields.items():
@@ -559,6 +576,13 @@ def case_update(*, case: Case, version: int | None, actor: User | None, **fields
         updated += SLA_FIELDS
     _save(case, updated)
     case_event_record(case=case, kind=CaseEventKind.UPDATED, actor=actor, data=diff)
+    hooks.case_changed.emit(
+        hooks.CaseChanged(
+            case_id=case.pk,
+            fields=tuple(sorted(diff)),
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
     return case
 
 

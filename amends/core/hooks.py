@@ -1,0 +1,344 @@
+"""Every hook in Amends, with its payload: the only way a reaction crosses upward.
+
+A lower app *emits* a hook (`hooks.case_opened.emit(CaseOpened(...))`); a higher app
+*subscribes* in its `AppConfig.ready()` (`hooks.case_opened.subscribe(fn)`). The lower app never
+imports the higher one, so the floors in the import-linter contract (pyproject.toml) hold.
+
+Each hook says when its subscribers run:
+
+- `IN_TRANSACTION`: inside the emitter's transaction, right away. The reaction and its cause
+  commit or roll back together (an escalation rule applied to a new case, a score written on a
+  message). A subscriber that raises aborts the emitter's change, so subscribers must be quick
+  and must not talk to the outside world: anything slow or external (mail, webhooks, model
+  training) is queued as a row or a task, which commits with the cause.
+- `ON_COMMIT`: after the emitter's transaction commits (`transaction.on_commit`). Nothing is
+  rolled back if the subscriber fails; a failure is logged and the next subscriber still runs.
+
+Payloads are frozen dataclasses of ids and plain values, never model instances: a subscriber
+reads what it needs through the lower app's selectors. To add a hook, add its payload and its
+`Hook` here (and only here), emit it from the owning app's service, and list it in
+docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Generic, TypeVar
+
+from django.db import transaction
+
+logger = logging.getLogger("amends.hooks")
+
+P = TypeVar("P")
+
+
+class When(Enum):
+    IN_TRANSACTION = "in_transaction"
+    ON_COMMIT = "on_commit"
+
+
+@dataclass(eq=False)
+class Hook(Generic[P]):
+    """A named event with a typed payload and an ordered list of subscribers."""
+
+    name: str
+    payload: type[P]
+    when: When
+    doc: str
+    _subscribers: list[Callable[[P], None]] = field(default_factory=list, repr=False)
+
+    def subscribe(self, fn: Callable[[P], None]) -> Callable[[P], None]:
+        """Register `fn` (idempotent: the same function twice is kept once). Usable as a decorator."""
+        if fn not in self._subscribers:
+            self._subscribers.append(fn)
+        return fn
+
+    def unsubscribe(self, fn: Callable[[P], None]) -> None:
+        if fn in self._subscribers:
+            self._subscribers.remove(fn)
+
+    @property
+    def subscribers(self) -> tuple[Callable[[P], None], ...]:
+        return tuple(self._subscribers)
+
+    def emit(self, payload: P) -> None:
+        if not isinstance(payload, self.payload):
+            raise TypeError(f"hook {self.name} takes {self.payload.__name__}, not {payload!r}")
+        if not self._subscribers:
+            return
+        if self.when is When.IN_TRANSACTION:
+            for fn in tuple(self._subscribers):
+                fn(payload)
+            return
+        for fn in tuple(self._subscribers):
+            transaction.on_commit(_guarded(self.name, fn, payload), robust=True)
+
+
+def _guarded(name: str, fn: Callable[[P], None], payload: P) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn(payload)
+        except Exception:
+            logger.exception("subscriber %s of hook %s failed", fn, name)
+            raise
+
+    return run
+
+
+# --- payloads -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    case_id: int
+    customer_id: int
+    channel: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseStatusChanged:
+    case_id: int
+    before: str
+    after: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseChanged:
+    """Fields of a case edited (category, severity, owner, …); `fields` names them."""
+
+    case_id: int
+    fields: tuple[str, ...]
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class MessageAdded:
+    message_id: int
+    case_id: int
+    direction: str  # cases.choices.MessageDirection
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CustomerChanged:
+    customer_id: int
+    fields: tuple[str, ...]
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class RemedyChanged:
+    remedy_id: int
+    case_id: int
+    before: str
+    after: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class RemedyApprovalOverdue:
+    remedy_id: int
+    case_id: int
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CommitmentChanged:
+    commitment_id: int
+    case_id: int
+    before: str
+    after: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CommitmentsBroken:
+    """Promises the sweep (or a person) found broken; set-based so the sweep stays fast."""
+
+    commitment_ids: tuple[int, ...]
+    case_ids: tuple[int, ...]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class EscalationOpened:
+    escalation_id: int
+    case_id: int
+    level: str
+    reason: str
+
+
+# --- payloads emitted by the floors above commitments ----------------------------------------
+# (channels | insight, then incidents | feedback; loyalty subscribes to all of them)
+
+
+@dataclass(frozen=True)
+class MessageScored:
+    """insight scored a customer's text (a message or a new case's description)."""
+
+    case_id: int
+    customer_id: int
+    message_id: int | None  # None: the case description
+    intensity: float
+    upset: bool
+    churn_intent: bool
+    escalation_threat: bool
+
+
+@dataclass(frozen=True)
+class RepeatFailureDetected:
+    """insight found earlier failures of the same customer when a case opened."""
+
+    case_id: int
+    customer_id: int
+    earlier_case_ids: tuple[int, ...]
+    double_deviation: bool
+
+
+@dataclass(frozen=True)
+class EmailBounced:
+    """channels saw a delivery failure for a customer's address."""
+
+    customer_id: int
+    address: str
+
+
+@dataclass(frozen=True)
+class IncidentImpacted:
+    """incidents linked customers to an incident (a batch)."""
+
+    incident_id: int
+    customer_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class IncidentClosed:
+    incident_id: int
+    root_cause_id: int | None
+
+
+@dataclass(frozen=True)
+class SurveyAnswered:
+    """feedback recorded a customer's answer to a recovery survey."""
+
+    survey_id: int
+    case_id: int | None
+    customer_id: int
+    csat: int | None
+    nps: int | None
+    would_use_again: int | None
+    promises_kept: str | None  # "yes" | "partly" | "no"
+
+
+# --- hooks ----------------------------------------------------------------------------------
+
+case_opened: Hook[CaseOpened] = Hook(
+    "case_opened",
+    CaseOpened,
+    When.IN_TRANSACTION,
+    "A case was opened (any channel), after its steps, clocks and first event exist.",
+)
+case_status_changed: Hook[CaseStatusChanged] = Hook(
+    "case_status_changed",
+    CaseStatusChanged,
+    When.IN_TRANSACTION,
+    "A case moved between statuses (acknowledged, resolved, closed, reopened, …).",
+)
+case_changed: Hook[CaseChanged] = Hook(
+    "case_changed",
+    CaseChanged,
+    When.IN_TRANSACTION,
+    "Fields of a case were edited.",
+)
+message_added: Hook[MessageAdded] = Hook(
+    "message_added",
+    MessageAdded,
+    When.IN_TRANSACTION,
+    "A message was recorded on a case (inbound from the customer or outbound to them).",
+)
+customer_changed: Hook[CustomerChanged] = Hook(
+    "customer_changed",
+    CustomerChanged,
+    When.IN_TRANSACTION,
+    "A customer was created or their flags, tier or contract changed.",
+)
+remedy_changed: Hook[RemedyChanged] = Hook(
+    "remedy_changed",
+    RemedyChanged,
+    When.IN_TRANSACTION,
+    "A remedy was proposed, granted, approved, refused, issued or cancelled.",
+)
+remedy_approval_overdue: Hook[RemedyApprovalOverdue] = Hook(
+    "remedy_approval_overdue",
+    RemedyApprovalOverdue,
+    When.IN_TRANSACTION,
+    "An approval request passed its decision time without a decision (the approval sweep).",
+)
+commitment_changed: Hook[CommitmentChanged] = Hook(
+    "commitment_changed",
+    CommitmentChanged,
+    When.IN_TRANSACTION,
+    "A promise was made, fulfilled, rescheduled or cancelled.",
+)
+commitments_broken: Hook[CommitmentsBroken] = Hook(
+    "commitments_broken",
+    CommitmentsBroken,
+    When.IN_TRANSACTION,
+    "Promises passed their due time unkept and were marked broken.",
+)
+escalation_opened: Hook[EscalationOpened] = Hook(
+    "escalation_opened",
+    EscalationOpened,
+    When.IN_TRANSACTION,
+    "An escalation was raised (by a person or a rule).",
+)
+
+
+message_scored: Hook[MessageScored] = Hook(
+    "message_scored",
+    MessageScored,
+    When.IN_TRANSACTION,
+    "insight scored a customer's message or case description for emotion and intent.",
+)
+repeat_failure_detected: Hook[RepeatFailureDetected] = Hook(
+    "repeat_failure_detected",
+    RepeatFailureDetected,
+    When.IN_TRANSACTION,
+    "insight marked a new case as a repeat failure of the same customer.",
+)
+email_bounced: Hook[EmailBounced] = Hook(
+    "email_bounced",
+    EmailBounced,
+    When.IN_TRANSACTION,
+    "channels saw a customer's address bounce.",
+)
+incident_impacted: Hook[IncidentImpacted] = Hook(
+    "incident_impacted",
+    IncidentImpacted,
+    When.IN_TRANSACTION,
+    "incidents linked a batch of customers to an incident.",
+)
+incident_closed: Hook[IncidentClosed] = Hook(
+    "incident_closed",
+    IncidentClosed,
+    When.IN_TRANSACTION,
+    "incidents closed an incident with its root cause.",
+)
+survey_answered: Hook[SurveyAnswered] = Hook(
+    "survey_answered",
+    SurveyAnswered,
+    When.IN_TRANSACTION,
+    "feedback recorded a survey answer.",
+)
+
+
+def all_hooks() -> list[Hook[object]]:
+    """Every hook defined in this module, for docs and tests."""
+    return [value for value in globals().values() if isinstance(value, Hook)]
