@@ -48,9 +48,14 @@ def test_hook_on_commit_waits_for_commit_and_skips_rollback() -> None:
         hook.emit(Ping(1))
         assert seen == []
     assert seen == [1]
-    with pytest.raises(ValueError, match="rollback"), transaction.atomic():
-        hook.emit(Ping(2))
-        raise ValueError("rollback")
+
+    def emit_then_fail() -> None:
+        with transaction.atomic():
+            hook.emit(Ping(2))
+            raise ValueError("rollback")
+
+    with pytest.raises(ValueError, match="rollback"):
+        emit_then_fail()
     assert seen == [1]
 
 
