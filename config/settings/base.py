@@ -163,7 +163,7 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Amends' own knobs.
-AMENDS = {
+AMENDS: dict[str, Any] = {
     # Share of an SLA target left at which a case counts as "at risk".
     "SLA_AT_RISK_FRACTION": float(env_str("AMENDS_SLA_AT_RISK_FRACTION", "0.25")),
     "DEFAULT_PAGE_SIZE": env_int("AMENDS_PAGE_SIZE", 25),
@@ -214,7 +214,24 @@ LOGGING = {
 }
 
 # --- channels (inbound/outbound mail, web form, portal, imports, webhooks) ------------------
-# (settings of the channels app go here)
+AMENDS.update(
+    {
+        # Absolute base of links we mail out (portal links): scheme://host[:port].
+        "PUBLIC_BASE_URL": env_str("AMENDS_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        # From and Reply-To of mail to customers (Reply-To: the mailbox `mail ingest` reads).
+        "MAIL_FROM": env_str("AMENDS_MAIL_FROM", ""),
+        "MAIL_REPLY_TO": env_str("AMENDS_MAIL_REPLY_TO", ""),
+        # Domain of our Message-IDs (default: the From address's domain).
+        "MAIL_DOMAIN": env_str("AMENDS_MAIL_DOMAIN", ""),
+        # Outbound retries: attempts, then waits of base, 2×base, 4×base … (capped at 6 h).
+        "OUTBOUND_MAX_ATTEMPTS": env_int("AMENDS_OUTBOUND_MAX_ATTEMPTS", 8),
+        "OUTBOUND_BACKOFF_SECONDS": env_int("AMENDS_OUTBOUND_BACKOFF_SECONDS", 60),
+        "OUTBOUND_LEASE_SECONDS": env_int("AMENDS_OUTBOUND_LEASE_SECONDS", 600),
+        # Days a customer portal link stays valid.
+        "PORTAL_LINK_DAYS": env_int("AMENDS_PORTAL_LINK_DAYS", 30),
+    }
+)
+AMENDS_SWEEPS += ["amends.channels.services.outbound.outbound_sweep"]
 
 # --- insight (emotion, apology coach, triage, repeat failures) -----------------------------
 # (settings of the insight app go here)

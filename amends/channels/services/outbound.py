@@ -1,0 +1,295 @@
+"""Outbound email: an outbox row written in the caller's transaction, sent by the worker.
+
+Callers (replies, confirmations, portal links, incident notices, surveys) only queue; the
+worker's sweep (`outbound_send_due`, in AMENDS_SWEEPS) and a task enqueued on commit send
+through Django's email backend. A failed send is retried with exponential backoff and, after
+the last attempt, stays visible as failed on the case; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from amends.cases.models import Case, case_ref
+from amends.channels.choices import OUTBOUND_PENDING, OutboundStatus
+from amends.channels.conf import from_address, mail_domain, setting_int
+from amends.channels.models import OutboundEmail
+from amends.core.conf import amends_setting
+from amends.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+MAX_SUBJECT = 250
+MAX_BODY = 200_000
+# References kept on a reply: the first message of the thread and the latest ones.
+MAX_REFERENCES = 20
+
+
+def _max_attempts() -> int:
+    return max(1, setting_int("OUTBOUND_MAX_ATTEMPTS", 8))
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=max(30, setting_int("OUTBOUND_LEASE_SECONDS", 600)))
+
+
+def backoff_delay(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: base, 2×base, 4×base, … capped at six hours."""
+    base = max(1, setting_int("OUTBOUND_BACKOFF_SECONDS", 60))
+    return timedelta(seconds=min(base * 2 ** max(0, attempts - 1), 6 * 3600))
+
+
+def message_id_new() -> str:
+    """A fresh Message-ID on our domain; the `amends.` prefix tells our own mail apart."""
+    return f"<amends.{uuid.uuid4().hex}@{mail_domain()}>"
+
+
+def subject_with_ref(subject: str, ref: str) -> str:
+    if ref.lower() in subject.lower():
+        return subject
+    return f"[{ref}] {subject}"
+
+
+def _clean_header(value: str) -> str:
+    # A header value never spans lines (header injection) nor carries NULs.
+    return " ".join(value.replace("\x00", " ").split())
+
+
+def _thread_ids(case_id: int) -> list[str]:
+    """Message-IDs already in this case's email thread, oldest first."""
+    # Imported here: inbound depends on this module for our own Message-IDs.
+    from amends.channels.selectors import case_thread_message_ids
+
+    return case_thread_message_ids(case_id=case_id)
+
+
+@transaction.atomic
+def email_queue(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    automatic: bool,
+    kind: str,
+    case_id: int | None = None,
+    customer_id: int | None = None,
+    dedupe_key: str | None = None,
+    in_reply_to: str | None = None,
+    case_message_id: int | None = None,
+) -> OutboundEmail:
+    """Queue one email in the caller's transaction. The same `dedupe_key` twice returns the
+    row queued first and sends nothing more."""
+    if dedupe_key:
+        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    to = _clean_header(to).strip()
+    try:
+        validate_email(to)
+    except ValidationError as exc:
+        raise ApplicationError(
+            f"{to[:100]!r} is not an email address.",
+            code="invalid_email",
+            status=422,
+            detail={"to": ["Enter a valid email address."]},
+        ) from exc
+    subject = _clean_header(subject) or "(no subject)"
+    body = body.replace("\x00", "")
+    if len(body) > MAX_BODY:
+        raise ApplicationError(
+            "The email is too long.",
+            code="invalid_email",
+            status=422,
+            detail={"body": [f"At most {MAX_BODY} characters."]},
+        )
+    references: list[str] = []
+    if case_id is not None:
+        case = Case.objects.filter(pk=case_id).values("pk", "customer_id").first()
+        if case is None:
+            raise ApplicationError("No such case.", code="not_found", status=404)
+        if customer_id is None:
+            customer_id = case["customer_id"]
+        subject = subject_with_ref(subject, case_ref(case_id))
+        references = _thread_ids(case_id)
+        if in_reply_to is None and references:
+            in_reply_to = references[-1]
+    in_reply_to = _clean_header(in_reply_to or "")[:250]
+    if in_reply_to and in_reply_to not in references:
+        references.append(in_reply_to)
+    if len(references) > MAX_REFERENCES:
+        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
+    email = OutboundEmail(
+        to=to,
+        subject=subject[:MAX_SUBJECT],
+        body=body,
+        automatic=automatic,
+        kind=_clean_header(kind)[:40] or "other",
+        case_id=case_id,
+        customer_id=customer_id,
+        case_message_id=case_message_id,
+        dedupe_key=dedupe_key or None,
+        message_id=message_id_new(),
+        in_reply_to=in_reply_to,
+        references=" ".join(references),
+        status=OutboundStatus.QUEUED,
+        next_attempt_at=timezone.now(),
+    )
+    if dedupe_key:
+        try:
+            with transaction.atomic():
+                email.save()
+        except IntegrityError:  # lost a race on the same dedupe key
+            return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+    else:
+        email.save()
+    transaction.on_commit(_send_soon, robust=True)
+    return email
+
+
+def _send_soon() -> None:
+    """Ask the worker to send now instead of at its next sweep round."""
+    from amends.channels.tasks import outbound_send
+
+    try:
+        outbound_send.enqueue()
+    except Exception:  # the sweep sends it anyway
+        logger.warning("could not enqueue the outbound send task", exc_info=True)
+
+
+@transaction.atomic
+def outbound_retry(*, email: OutboundEmail, now: datetime | None = None) -> OutboundEmail:
+    """Send a failed email again now (a person asked for it), with a fresh set of attempts."""
+    email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
+    if email.status not in (OutboundStatus.FAILED, OutboundStatus.RETRYING):
+        raise ApplicationError("Only a failed email can be retried.", code="not_failed", status=409)
+    email.status = OutboundStatus.QUEUED
+    email.attempts = 0
+    email.next_attempt_at = now or timezone.now()
+    email.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    transaction.on_commit(_send_soon, robust=True)
+    return email
+
+
+def _due(now: datetime) -> Q:
+    return Q(status__in=OUTBOUND_PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboundStatus.SENDING, lease_until__lt=now
+    )
+
+
+def _claim(now: datetime, limit: int) -> list[OutboundEmail]:
+    """Take up to `limit` due rows for this worker with one conditional UPDATE.
+
+    Another worker running at once either took a row first (the UPDATE's WHERE no longer
+    matches) or takes a different one; each row is sent by exactly one worker per attempt.
+    """
+    ids = list(
+        OutboundEmail.objects.filter(_due(now))
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return []
+    token = secrets.token_hex(16)
+    OutboundEmail.objects.filter(_due(now), pk__in=ids).update(
+        status=OutboundStatus.SENDING, lease_until=now + _lease(), lease_token=token
+    )
+    return list(OutboundEmail.objects.filter(lease_token=token).order_by("id"))
+
+
+def _message(email: OutboundEmail) -> EmailMessage:
+    headers = {"Message-ID": email.message_id}
+    if email.in_reply_to:
+        headers["In-Reply-To"] = email.in_reply_to
+    if email.references:
+        headers["References"] = email.references
+    if email.case_id is not None:
+        headers["X-Amends-Case"] = case_ref(email.case_id)
+    if email.automatic:
+        headers["Auto-Submitted"] = "auto-generated"
+        headers["X-Auto-Response-Suppress"] = "All"
+    reply_to = str(amends_setting("MAIL_REPLY_TO", "") or "")
+    return EmailMessage(
+        subject=email.subject,
+        body=email.body,
+        from_email=from_address(),
+        to=[email.to],
+        headers=headers,
+        reply_to=[reply_to] if reply_to else None,
+    )
+
+
+def _finish(email: OutboundEmail, token: str, now: datetime, error: str | None) -> None:
+    mine = OutboundEmail.objects.filter(pk=email.pk, lease_token=token)
+    if error is None:
+        mine.update(
+            status=OutboundStatus.SENT,
+            sent_at=now,
+            attempts=email.attempts + 1,
+            lease_until=None,
+            lease_token="",
+            last_error="",
+        )
+        return
+    attempts = email.attempts + 1
+    final = attempts >= _max_attempts()
+    mine.update(
+        status=OutboundStatus.FAILED if final else OutboundStatus.RETRYING,
+        attempts=attempts,
+        next_attempt_at=now + backoff_delay(attempts),
+        lease_until=None,
+        lease_token="",
+        last_error=error[:2000],
+    )
+    logger.warning("email %s to %s failed (attempt %s): %s", email.pk, email.to, attempts, error)
+
+
+def outbound_send_due(*, now: datetime, limit: int = 500) -> int:
+    """Send queued emails whose time has come; how many were sent. Safe with several workers
+    at once and idempotent (a sent row is never due again)."""
+    emails = _claim(now, limit)
+    if not emails:
+        return 0
+    sent = 0
+    token = emails[0].lease_token
+    try:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+    except Exception as exc:
+        for email in emails:
+            _finish(email, token, now, f"{type(exc).__name__}: {exc}")
+        return 0
+    try:
+        for email in emails:
+            try:
+                connection.send_messages([_message(email)])
+            except Exception as exc:
+                _finish(email, token, now, f"{type(exc).__name__}: {exc}")
+            else:
+                _finish(email, token, now, None)
+                sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the messages are sent; a failed QUIT changes nothing
+            logger.debug("closing the mail connection failed", exc_info=True)
+    return sent
+
+
+def outbound_sweep(*, now: datetime) -> int:
+    """The AMENDS_SWEEPS entry: everything due, in rounds of 500."""
+    total = 0
+    while True:
+        sent = outbound_send_due(now=now, limit=500)
+        total += sent
+        if sent < 500:
+            return total

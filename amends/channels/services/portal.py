@@ -1,0 +1,137 @@
+"""Customer portal links: `/c/<token>`, one case each, signed, expiring and revocable.
+
+A token is the link's id and random nonce signed with SECRET_KEY, so a forged token fails
+before any query, and the row says whether it is still live (not revoked, not expired).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from amends.cases.models import Case
+from amends.channels.conf import public_base_url, setting_int
+from amends.channels.models import PortalLink
+from amends.core.exceptions import ApplicationError
+
+SALT = "amends.channels.portal"
+MAX_TOKEN = 300
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=SALT)
+
+
+def portal_link_days() -> int:
+    return max(1, setting_int("PORTAL_LINK_DAYS", 30))
+
+
+def portal_token(link: PortalLink) -> str:
+    return _signer().sign(f"{link.pk}.{link.nonce}")
+
+
+def portal_url(link: PortalLink) -> str:
+    return f"{public_base_url()}/c/{portal_token(link)}"
+
+
+@transaction.atomic
+def portal_link_issue(*, case: Case, actor: User | None, days: int | None = None) -> PortalLink:
+    days = portal_link_days() if days is None else days
+    if not 1 <= days <= 366:
+        raise ApplicationError(
+            "A portal link lasts between 1 and 366 days.",
+            code="invalid_portal_link",
+            status=422,
+            detail={"days": ["Between 1 and 366."]},
+        )
+    return PortalLink.objects.create(
+        case=case,
+        nonce=secrets.token_urlsafe(24),
+        expires_at=timezone.now() + timedelta(days=days),
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def portal_link_revoke(*, link: PortalLink, actor: User | None) -> PortalLink:
+    link = PortalLink.objects.select_for_update().get(pk=link.pk)
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.revoked_by = actor
+        link.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+    return link
+
+
+@transaction.atomic
+def portal_links_revoke_for_case(*, case: Case, actor: User | None) -> int:
+    return PortalLink.objects.filter(case=case, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor, updated_at=timezone.now()
+    )
+
+
+def _live_link(case_id: int) -> PortalLink | None:
+    # At least a day left, so a link we mail out does not die on the way.
+    return (
+        PortalLink.objects.filter(
+            case_id=case_id,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now() + timedelta(days=1),
+        )
+        .order_by("-expires_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def portal_url_for_case(*, case_id: int, actor: User | None) -> str:
+    """The absolute URL of a live portal link for this case, issuing one if none is live."""
+    link = _live_link(case_id)
+    if link is None:
+        case = Case.objects.filter(pk=case_id).first()
+        if case is None:
+            raise ApplicationError("No such case.", code="not_found", status=404)
+        link = portal_link_issue(case=case, actor=actor)
+    return portal_url(link)
+
+
+def _invalid() -> ApplicationError:
+    return ApplicationError(
+        "This link is not valid. Ask for a fresh one.", code="portal_link_invalid", status=404
+    )
+
+
+def portal_link_for_token(token: str) -> PortalLink:
+    """The live link a token names; raises ApplicationError if forged, expired or revoked."""
+    if not token or len(token) > MAX_TOKEN or "\x00" in token:
+        raise _invalid()
+    try:
+        value = _signer().unsign(token)
+    except signing.BadSignature as exc:
+        raise _invalid() from exc
+    pk_text, _, nonce = value.partition(".")
+    if not pk_text.isdigit() or len(pk_text) > 18:
+        raise _invalid()
+    link = PortalLink.objects.select_related("case").filter(pk=int(pk_text), nonce=nonce).first()
+    if link is None or link.revoked_at is not None:
+        raise _invalid()
+    if link.expires_at <= timezone.now():
+        raise ApplicationError(
+            "This link has expired. Ask for a fresh one.", code="portal_link_expired", status=410
+        )
+    return link
+
+
+def portal_case_for_token(token: str) -> Case:
+    return portal_link_for_token(token).case
+
+
+def portal_link_touch(*, link: PortalLink) -> None:
+    """Remember when the customer last used the link (at most once a minute)."""
+    now = timezone.now()
+    if link.last_used_at is None or now - link.last_used_at > timedelta(minutes=1):
+        PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
