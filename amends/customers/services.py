@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
@@ -124,4 +125,44 @@ def customer_update(*, customer: Customer, actor: User | None, **changes: Any) -
         setattr(customer, field, value.strip() if isinstance(value, str) else value)
     _validated(customer)
     customer.save()
+    return customer
+
+
+# Moves a customer's loyalty status may make; the same status again is refused too.
+LOYALTY_MOVES: dict[str, set[str]] = {
+    LoyaltyStatus.ACTIVE: {LoyaltyStatus.AT_RISK, LoyaltyStatus.LOST},
+    LoyaltyStatus.AT_RISK: {LoyaltyStatus.ACTIVE, LoyaltyStatus.LOST},
+    LoyaltyStatus.LOST: {LoyaltyStatus.WON_BACK},
+    LoyaltyStatus.WON_BACK: {LoyaltyStatus.ACTIVE, LoyaltyStatus.AT_RISK, LoyaltyStatus.LOST},
+}
+
+
+@transaction.atomic
+def customer_loyalty_status_set(*, customer: Customer, status: str, actor: User | None) -> Customer:
+    """Move a customer between active, at risk, lost and won back (a lost customer can only be
+    won back). The loyalty app records why, and who did it."""
+    if status not in LoyaltyStatus.values:
+        raise ApplicationError(
+            f"Unknown loyalty status {status!r}.",
+            code="invalid_loyalty_status",
+            status=422,
+            detail={"status": [f"Choose one of {', '.join(LoyaltyStatus.values)}."]},
+        )
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if status not in LOYALTY_MOVES.get(customer.loyalty_status, set()):
+        raise ApplicationError(
+            f"A customer who is {customer.get_loyalty_status_display().lower()} cannot become "
+            f"{LoyaltyStatus(status).label.lower()}.",
+            code="illegal_loyalty_move",
+            status=409,
+        )
+    customer.loyalty_status = status
+    customer.save(update_fields=["loyalty_status", "updated_at"])
+    hooks.customer_changed.emit(
+        hooks.CustomerChanged(
+            customer_id=customer.pk,
+            fields=("loyalty_status",),
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
     return customer

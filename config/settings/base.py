@@ -243,4 +243,32 @@ AMENDS_SWEEPS += ["amends.channels.services.outbound.outbound_sweep"]
 # (settings of the feedback app go here)
 
 # --- loyalty (risk, win-back, root causes, paradox, dashboards) ----------------------------
-# (settings of the loyalty app go here)
+AMENDS.update(
+    {
+        # Points each risk factor adds to a customer's score (0-100, capped); see docs/loyalty.md.
+        "LOYALTY_RISK_WEIGHTS": {
+            "open_case": 10,  # per open case, at most open_case_cap
+            "open_case_cap": 30,
+            "repeat_failure": 10,  # per earlier failure in the repeat window, at most the cap
+            "repeat_failure_cap": 20,
+            "broken_promise": 15,  # per broken promise in the window, at most the cap
+            "broken_promise_cap": 30,
+            "unresolved_per_day": 1,  # per day the oldest open case has been open
+            "unresolved_cap": 15,
+            "upset": 10,  # an upset message within the signal window
+            "churn_intent": 25,  # "I will change provider" within the signal window
+            "low_survey": 15,  # CSAT <= 2, NPS <= 6 or would-use-again <= 2
+            "contract_ending": 10,  # contract ends within LOYALTY_CONTRACT_DAYS
+            "special_handling": 5,
+        },
+        "LOYALTY_REPEAT_WINDOW_DAYS": env_int("AMENDS_LOYALTY_REPEAT_WINDOW_DAYS", 180),
+        "LOYALTY_SIGNAL_WINDOW_DAYS": env_int("AMENDS_LOYALTY_SIGNAL_WINDOW_DAYS", 60),
+        "LOYALTY_CONTRACT_DAYS": env_int("AMENDS_LOYALTY_CONTRACT_DAYS", 60),
+        # Score at which an active customer becomes at risk, and below which they are active
+        # again (the gap stops a customer flapping between the two).
+        "LOYALTY_AT_RISK_SCORE": env_int("AMENDS_LOYALTY_AT_RISK_SCORE", 50),
+        "LOYALTY_ACTIVE_SCORE": env_int("AMENDS_LOYALTY_ACTIVE_SCORE", 40),
+        # Groups smaller than this are marked "small" in the paradox report.
+        "LOYALTY_SMALL_GROUP": env_int("AMENDS_LOYALTY_SMALL_GROUP", 30),
+    }
+)

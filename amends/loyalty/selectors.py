@@ -1,0 +1,690 @@
+"""Reads for the loyalty reports: rollups, facts and risk rows, with the visibility rules.
+
+Managers and admins see every team; a supervisor sees their own team only (the team filter is
+forced); agents have no access to the analytics. Every report reads the narrow loyalty tables
+(`DailyRollup`, `CaseFact`, `CustomerRisk`), never the wide case tables in bulk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case as When_,
+)
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from amends.accounts.choices import Role
+from amends.accounts.selectors import staff_profile_of, team_list
+from amends.cases.models import Case
+from amends.cases.selectors import case_visible_to
+from amends.core.conf import amends_setting
+from amends.core.exceptions import ApplicationError
+from amends.customers.choices import LoyaltyStatus
+from amends.customers.models import Customer
+from amends.loyalty.models import (
+    Campaign,
+    CampaignTarget,
+    CaseFact,
+    CustomerRisk,
+    DailyRollup,
+    IncidentFact,
+    LoyaltyEvent,
+)
+from amends.loyalty.stats import mean_ci, wilson
+from amends.taxonomy.selectors import category_list, root_cause_list, service_list
+
+MAX_SPAN_DAYS = 3660
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 1, 1)
+
+
+# --- filters and access -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalyticsFilters:
+    since: date
+    until: date  # inclusive
+    team_id: int | None = None
+    category_id: int | None = None
+    service_id: int | None = None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.since, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """Exclusive end: midnight after `until`."""
+        return datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def as_query(self) -> dict[str, str]:
+        out = {"since": self.since.isoformat(), "until": self.until.isoformat()}
+        for name in ("team_id", "category_id", "service_id"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name.removesuffix("_id")] = str(value)
+        return out
+
+
+def _invalid(message: str, field_name: str) -> ApplicationError:
+    return ApplicationError(
+        message, code="invalid_period", status=422, detail={field_name: [message]}
+    )
+
+
+def analytics_filters_clean(
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    team_id: int | None = None,
+    category_id: int | None = None,
+    service_id: int | None = None,
+    default_days: int = 90,
+) -> AnalyticsFilters:
+    """Check a period (default: the last 90 days) and the dimension ids."""
+    today = timezone.now().date()
+    until = until or today
+    since = since or until - timedelta(days=default_days - 1)
+    for name, value in (("since", since), ("until", until)):
+        if not EARLIEST <= value <= LATEST:
+            raise _invalid(f"{name} must be between 2000-01-01 and 2100-01-01.", name)
+    if since > until:
+        raise _invalid("The period starts after it ends.", "since")
+    if (until - since).days + 1 > MAX_SPAN_DAYS:
+        raise _invalid(f"A period is at most {MAX_SPAN_DAYS} days.", "since")
+    for key, ident in (("team", team_id), ("category", category_id), ("service", service_id)):
+        if ident is not None and not 1 <= ident <= 2**63 - 1:
+            raise ApplicationError(
+                f"Unknown {key}.", code="invalid_filter", status=422, detail={key: ["Unknown."]}
+            )
+    return AnalyticsFilters(since, until, team_id, category_id, service_id)
+
+
+def analytics_scope(*, user: User, filters: AnalyticsFilters) -> AnalyticsFilters:
+    """Apply the user's visibility: supervisors are kept to their own team; agents refused."""
+    profile = staff_profile_of(user=user)
+    if profile.sees_all_teams:
+        return filters
+    if profile.role == Role.SUPERVISOR and profile.team_id is not None:
+        if filters.team_id not in (None, profile.team_id):
+            raise PermissionDenied("You can see your own team's figures only.")
+        return replace(filters, team_id=profile.team_id)
+    raise PermissionDenied("Loyalty analytics are for supervisors and managers.")
+
+
+def analytics_allowed(*, user: User) -> bool:
+    try:
+        profile = staff_profile_of(user=user)
+    except Exception:  # no staff profile: not allowed
+        return False
+    return profile.sees_all_teams or (
+        profile.role == Role.SUPERVISOR and profile.team_id is not None
+    )
+
+
+def _rollups(filters: AnalyticsFilters) -> QuerySet[DailyRollup]:
+    qs = DailyRollup.objects.filter(day__gte=filters.since, day__lte=filters.until)
+    if filters.team_id is not None:
+        qs = qs.filter(team_key=filters.team_id)
+    if filters.category_id is not None:
+        qs = qs.filter(category_key=filters.category_id)
+    if filters.service_id is not None:
+        qs = qs.filter(service_key=filters.service_id)
+    return qs
+
+
+def _facts(filters: AnalyticsFilters) -> QuerySet[CaseFact]:
+    qs = CaseFact.objects.filter(opened_at__gte=filters.start, opened_at__lt=filters.end)
+    if filters.team_id is not None:
+        qs = qs.filter(team_id=filters.team_id)
+    if filters.category_id is not None:
+        qs = qs.filter(category_id=filters.category_id)
+    if filters.service_id is not None:
+        qs = qs.filter(service_id=filters.service_id)
+    return qs
+
+
+def _names() -> dict[str, dict[int, str]]:
+    return {
+        "team": {t.pk: t.name for t in team_list()},
+        "category": {
+            c.pk: str(c) for c in category_list(active_only=False).select_related("parent")
+        },
+        "service": {s.pk: s.name for s in service_list(active_only=False)},
+        "root_cause": {r.pk: r.name for r in root_cause_list(active_only=False)},
+    }
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+@dataclass
+class WeekRow:
+    week: date
+    opened: int = 0
+    resolved: int = 0
+    resolved_sla_met: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+    cost: Decimal = Decimal("0.00")
+    csat_sum: int = 0
+    csat_count: int = 0
+
+    @property
+    def sla_pct(self) -> float | None:
+        return _pct(self.resolved_sla_met, self.resolved)
+
+    @property
+    def promises_kept_pct(self) -> float | None:
+        return _pct(self.promises_kept, self.promises_kept + self.promises_broken)
+
+    @property
+    def csat_avg(self) -> float | None:
+        return round(self.csat_sum / self.csat_count, 2) if self.csat_count else None
+
+
+@dataclass
+class Overview:
+    filters: AnalyticsFilters
+    weeks: list[WeekRow]
+    totals: WeekRow
+    at_risk_customers: int
+    root_causes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+SUMS = (
+    "opened",
+    "resolved",
+    "resolved_sla_met",
+    "promises_kept",
+    "promises_broken",
+    "cost",
+    "csat_sum",
+    "csat_count",
+)
+
+
+def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
+    """Weekly figures from the daily rollups, top root causes, the at-risk count."""
+    by_day: Any = (
+        _rollups(filters).values("day").annotate(**{f"s_{n}": Sum(n) for n in SUMS}).order_by("day")
+    )
+    weeks: dict[date, WeekRow] = {}
+    week = _week_of(filters.since)
+    while week <= filters.until:
+        weeks[week] = WeekRow(week=week)
+        week += timedelta(days=7)
+    totals = WeekRow(week=_week_of(filters.since))
+    for row in by_day:
+        target = weeks[_week_of(row["day"])]
+        for name in SUMS:
+            value = row[f"s_{name}"] or 0
+            setattr(target, name, getattr(target, name) + value)
+            setattr(totals, name, getattr(totals, name) + value)
+    names = _names()["root_cause"]
+    causes = (
+        _rollups(filters)
+        .exclude(root_cause_key=0)
+        .values("root_cause_key")
+        .annotate(failures=Sum("opened"), cost=Sum("cost"))
+        .order_by("-failures", "root_cause_key")[:10]
+    )
+    return Overview(
+        filters=filters,
+        weeks=list(weeks.values()),
+        totals=totals,
+        at_risk_customers=CustomerRisk.objects.filter(status=LoyaltyStatus.AT_RISK).count(),
+        root_causes=[
+            {
+                "root_cause_id": c["root_cause_key"],
+                "root_cause": names.get(c["root_cause_key"], f"#{c['root_cause_key']}"),
+                "failures": c["failures"] or 0,
+                "cost": c["cost"] or Decimal("0.00"),
+            }
+            for c in causes
+        ],
+    )
+
+
+# --- operations report and MTBF ----------------------------------------------------------------
+
+
+SEVERITY_WEIGHT = When_(
+    When(severity=1, then=Value(4)),
+    When(severity=2, then=Value(3)),
+    When(severity=3, then=Value(2)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
+def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[dict[str, Any]]:
+    """What to fix first: per root cause, service and category, the failures, customers hurt,
+    recovery cost and mean severity weight (critical 4 … low 1), ranked by
+    customers hurt × severity weight × (cost + 1)."""
+    rows = (
+        _facts(filters)
+        .values("root_cause_id", "service_id", "category_id")
+        .annotate(
+            failures=Count("pk"),
+            customers_hurt=Count("customer_id", distinct=True),
+            cost=Sum("cost"),
+            severity_points=Sum(SEVERITY_WEIGHT),
+            repeats=Count("pk", filter=Q(repeat=True)),
+        )
+        .order_by()
+    )
+    names = _names()
+    incidents = dict(
+        IncidentFact.objects.filter(closed_at__gte=filters.start, closed_at__lt=filters.end)
+        .values("root_cause_id")
+        .annotate(n=Count("pk"))
+        .values_list("root_cause_id", "n")
+    )
+    out = []
+    for r in rows:
+        severity = r["severity_points"] / r["failures"]
+        cost = r["cost"] or Decimal("0.00")
+        out.append(
+            {
+                "root_cause_id": r["root_cause_id"],
+                "root_cause": names["root_cause"].get(r["root_cause_id"], "Not recorded")
+                if r["root_cause_id"]
+                else "Not recorded",
+                "service_id": r["service_id"],
+                "service": names["service"].get(r["service_id"], "—") if r["service_id"] else "—",
+                "category_id": r["category_id"],
+                "category": names["category"].get(r["category_id"], "—")
+                if r["category_id"]
+                else "—",
+                "failures": r["failures"],
+                "customers_hurt": r["customers_hurt"],
+                "repeat_failures": r["repeats"],
+                "cost": cost,
+                "severity_weight": round(severity, 2),
+                "incidents": incidents.get(r["root_cause_id"], 0) if r["root_cause_id"] else 0,
+                "priority": round(r["customers_hurt"] * severity * float(cost + 1), 2),
+            }
+        )
+    out.sort(key=lambda row: (-row["priority"], -row["failures"], row["root_cause"]))
+    return out[:limit]
+
+
+def mtbf_report(*, filters: AnalyticsFilters, by: str = "service_category") -> list[dict[str, Any]]:
+    """Mean time between failures per service and category over the period.
+
+    `mtbf_hours` is the period's length divided by its failures (operating time per failure);
+    `mean_gap_hours` is the mean gap between consecutive failures, first to last.
+    """
+    keys = {"service_category": ("service_id", "category_id"), "service": ("service_id",)}
+    if by not in keys:
+        by = "service_category"
+    rows = (
+        _facts(filters)
+        .values(*keys[by])
+        .annotate(failures=Count("pk"), first=Min("opened_at"), last=Max("opened_at"))
+        .order_by()
+    )
+    names = _names()
+    period_hours = filters.days * 24
+    out = []
+    for r in rows:
+        n = r["failures"]
+        span = (r["last"] - r["first"]).total_seconds() / 3600
+        out.append(
+            {
+                "service_id": r.get("service_id"),
+                "service": names["service"].get(r.get("service_id") or 0, "—"),
+                "category_id": r.get("category_id"),
+                "category": names["category"].get(r.get("category_id") or 0, "—"),
+                "failures": n,
+                "first_failure": r["first"],
+                "last_failure": r["last"],
+                "mtbf_hours": round(period_hours / n, 2),
+                "mean_gap_hours": round(span / (n - 1), 2) if n > 1 else None,
+            }
+        )
+    out.sort(key=lambda row: (row["mtbf_hours"], row["service"], row["category"]))
+    return out
+
+
+# --- recovery paradox ---------------------------------------------------------------------------
+
+
+SPLITS: dict[str, tuple[str, Any]] = {
+    "severity": (
+        "Severity",
+        When_(
+            When(severity__lte=2, then=Value("severe")),
+            default=Value("not severe"),
+        ),
+    ),
+    "repeat": (
+        "First or repeat failure",
+        When_(When(repeat=True, then=Value("repeat")), default=Value("first")),
+    ),
+    "promise": (
+        "Promises",
+        When_(
+            When(promises_broken__gt=0, then=Value("broken")),
+            When(promises_kept__gt=0, then=Value("kept")),
+            default=Value("none made"),
+        ),
+    ),
+    "steps": (
+        "Required steps",
+        When_(When(steps_all_done=True, then=Value("all done")), default=Value("not all done")),
+    ),
+    "band": (
+        "Recovery satisfaction",
+        When_(
+            When(csat__gte=4, then=Value("high")),
+            When(csat=3, then=Value("middle")),
+            When(csat__lte=2, then=Value("low")),
+            default=Value("no survey"),
+        ),
+    ),
+}
+
+
+def _group(values: dict[str, Any], small: int) -> dict[str, Any]:
+    n = values["n"]
+    csat_mean, csat_low, csat_high = mean_ci(
+        float(values["csat_sum"] or 0), float(values["csat_sq"] or 0), values["csat_n"] or 0
+    )
+    wua_low, wua_high = wilson(values["wua_yes"] or 0, values["wua_n"] or 0)
+    ret_low, ret_high = wilson(values["retained"] or 0, values["ret_n"] or 0)
+    nps_n = values["nps_n"] or 0
+    promoters, detractors = values["promoters"] or 0, values["detractors"] or 0
+    return {
+        "count": n,
+        "small": n < small,
+        "csat": {
+            "n": values["csat_n"] or 0,
+            "mean": csat_mean,
+            "ci_low": csat_low,
+            "ci_high": csat_high,
+        },
+        "nps": {
+            "n": nps_n,
+            "score": round(100 * (promoters - detractors) / nps_n, 1) if nps_n else None,
+        },
+        "would_use_again": {
+            "n": values["wua_n"] or 0,
+            "share": (values["wua_yes"] or 0) / values["wua_n"] if values["wua_n"] else None,
+            "ci_low": wua_low,
+            "ci_high": wua_high,
+        },
+        "retention": {
+            "n": values["ret_n"] or 0,
+            "share": (values["retained"] or 0) / values["ret_n"] if values["ret_n"] else None,
+            "ci_low": ret_low,
+            "ci_high": ret_high,
+        },
+    }
+
+
+def _measures(
+    prefix: str, csat: str, nps: str, wua: str, retained: Q, eligible: Q
+) -> dict[str, Any]:
+    return {
+        "n": Count("pk"),
+        "csat_n": Count(csat),
+        "csat_sum": Sum(csat),
+        "csat_sq": Sum(F(csat) * F(csat)),
+        "nps_n": Count(nps),
+        "promoters": Count("pk", filter=Q(**{f"{nps}__gte": 9})),
+        "detractors": Count("pk", filter=Q(**{f"{nps}__lte": 6})),
+        "wua_n": Count(wua),
+        "wua_yes": Count("pk", filter=Q(**{f"{wua}__gte": 4})),
+        "ret_n": Count("pk", filter=eligible),
+        "retained": Count("pk", filter=eligible & retained),
+    }
+
+
+def recovery_paradox(*, filters: AnalyticsFilters, retention_days: int = 90) -> dict[str, Any]:
+    """Recovered failures in the period against customers who never had a failure.
+
+    Each failure resolved in the period counts once (its case's survey). A recovered customer
+    is retained if not lost within `retention_days` of the resolution; only resolutions at least
+    that long ago are counted for retention. Customers with no failure at all (created before
+    the period ends) are the baseline: their latest survey and whether they were lost by the end
+    of the period plus `retention_days`.
+    """
+    if not 1 <= retention_days <= 3650:
+        raise ApplicationError(
+            "retention_days must be between 1 and 3650.",
+            code="invalid_retention_days",
+            status=422,
+            detail={"retention_days": ["Between 1 and 3650."]},
+        )
+    small = int(amends_setting("LOYALTY_SMALL_GROUP", 30))
+    now = timezone.now()
+    window = timedelta(days=retention_days)
+    lost_at = CustomerRisk.objects.filter(customer_id=OuterRef("customer_id")).values("lost_at")[:1]
+    recovered = (
+        CaseFact.objects.filter(
+            is_open=False, resolved_at__gte=filters.start, resolved_at__lt=filters.end
+        )
+        .annotate(lost_at=lost_at)
+        .annotate(retention_deadline=F("resolved_at") + window)
+    )
+    if filters.team_id is not None:
+        recovered = recovered.filter(team_id=filters.team_id)
+    if filters.category_id is not None:
+        recovered = recovered.filter(category_id=filters.category_id)
+    if filters.service_id is not None:
+        recovered = recovered.filter(service_id=filters.service_id)
+    measures = _measures(
+        "",
+        "csat",
+        "nps",
+        "would_use_again",
+        retained=Q(lost_at__isnull=True) | Q(lost_at__gt=F("retention_deadline")),
+        eligible=Q(resolved_at__lte=now - window),
+    )
+    overall = _group(recovered.aggregate(**measures), small)
+    splits = []
+    for key, (label, expression) in SPLITS.items():
+        rows = (
+            recovered.annotate(group=expression)
+            .values("group")
+            .annotate(**measures)
+            .order_by("group")
+        )
+        splits.append(
+            {
+                "split": key,
+                "label": label,
+                "groups": [{"group": r["group"], **_group(dict(r), small)} for r in rows],
+            }
+        )
+    horizon = filters.end + window
+    never = (
+        Customer.objects.filter(created_at__lt=filters.end)
+        .annotate(has_failure=Exists(CaseFact.objects.filter(customer_id=OuterRef("pk"))))
+        .filter(has_failure=False)
+    )
+    baseline = _group(
+        never.aggregate(
+            **_measures(
+                "",
+                "loyalty_risk__last_csat",
+                "loyalty_risk__last_nps",
+                "loyalty_risk__last_would_use_again",
+                retained=~Q(loyalty_status=LoyaltyStatus.LOST)
+                | Q(loyalty_risk__lost_at__gt=horizon),
+                eligible=Q(pk__isnull=False) if horizon <= now else Q(pk__isnull=True),
+            )
+        ),
+        small,
+    )
+    return {
+        "since": filters.since,
+        "until": filters.until,
+        "retention_days": retention_days,
+        "small_group": small,
+        "recovered": overall,
+        "never_failed": baseline,
+        "splits": splits,
+    }
+
+
+# --- customers ----------------------------------------------------------------------------------
+
+
+def at_risk_list(*, user: User, min_score: int = 0) -> QuerySet[CustomerRisk]:
+    """At-risk customers, highest risk first, then the most valuable (VIP)."""
+    staff_profile_of(user=user)
+    return (
+        CustomerRisk.objects.filter(status=LoyaltyStatus.AT_RISK, score__gte=min_score)
+        .select_related("customer")
+        .order_by("-score", "-value_rank", "customer_id")
+    )
+
+
+def customer_risk_get(*, customer_id: int) -> CustomerRisk | None:
+    return CustomerRisk.objects.filter(customer_id=customer_id).first()
+
+
+def customer_loyalty_events(*, customer_id: int, limit: int = 20) -> list[LoyaltyEvent]:
+    return list(
+        LoyaltyEvent.objects.filter(customer_id=customer_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def lost_customer_list(
+    *,
+    lost_reason: str = "",
+    category_id: int | None = None,
+    lost_since: date | None = None,
+    lost_until: date | None = None,
+) -> QuerySet[CustomerRisk]:
+    """Lost customers for a win-back campaign, by reason (contains), category of a failure and
+    when they were lost."""
+    qs = CustomerRisk.objects.filter(status=LoyaltyStatus.LOST)
+    if lost_reason.strip():
+        qs = qs.filter(lost_reason__icontains=lost_reason.strip())
+    if lost_since is not None:
+        qs = qs.filter(lost_at__gte=datetime.combine(lost_since, time.min, tzinfo=UTC))
+    if lost_until is not None:
+        qs = qs.filter(
+            lost_at__lt=datetime.combine(lost_until + timedelta(days=1), time.min, tzinfo=UTC)
+        )
+    if category_id is not None:
+        qs = qs.filter(
+            Exists(
+                CaseFact.objects.filter(
+                    customer_id=OuterRef("customer_id"), category_id=category_id
+                )
+            )
+        )
+    return qs.select_related("customer").order_by("lost_at", "customer_id")
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    return Campaign.objects.select_related("remedy_kind", "created_by").order_by(
+        "-created_at", "-id"
+    )
+
+
+def campaign_get(*, campaign_id: int) -> Campaign:
+    return Campaign.objects.select_related("remedy_kind", "created_by").get(pk=campaign_id)
+
+
+def campaign_results(*, campaign: Campaign) -> dict[str, Any]:
+    agg = campaign.targets.aggregate(
+        targets=Count("pk"),
+        contacted=Count("pk", filter=Q(contacted_at__isnull=False)),
+        responded=Count("pk", filter=Q(responded_at__isnull=False)),
+        accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
+        won_back=Count("pk", filter=Q(won_back_at__isnull=False)),
+        cost=Sum("cost"),
+    )
+    agg["cost"] = agg["cost"] or Decimal("0.00")
+    return agg
+
+
+def campaign_target_list(*, campaign: Campaign) -> QuerySet[CampaignTarget]:
+    return campaign.targets.select_related("customer").order_by("id")
+
+
+# --- drill-down ---------------------------------------------------------------------------------
+
+
+DRILL_METRICS = ("opened", "resolved", "sla_missed", "promises_broken", "cost", "root_cause")
+
+
+def drill_case_list(
+    *,
+    user: User,
+    filters: AnalyticsFilters,
+    metric: str = "opened",
+    root_cause_id: int | None = None,
+) -> QuerySet[Case]:
+    """The cases behind a figure: the same filters, then what the figure counts."""
+    if metric not in DRILL_METRICS:
+        raise ApplicationError(
+            f"Unknown figure {metric!r}.",
+            code="invalid_metric",
+            status=422,
+            detail={"metric": [f"One of {', '.join(DRILL_METRICS)}."]},
+        )
+    if metric in ("resolved", "sla_missed"):
+        facts = CaseFact.objects.filter(
+            is_open=False, resolved_at__gte=filters.start, resolved_at__lt=filters.end
+        )
+        for name in ("team_id", "category_id", "service_id"):
+            if getattr(filters, name) is not None:
+                facts = facts.filter(**{name: getattr(filters, name)})
+        if metric == "sla_missed":
+            facts = facts.filter(sla_met=False)
+    else:
+        facts = _facts(filters)
+        if metric == "promises_broken":
+            facts = facts.filter(promises_broken__gt=0)
+        elif metric == "cost":
+            facts = facts.filter(cost__gt=0)
+    if root_cause_id is not None:
+        facts = facts.filter(root_cause_id=root_cause_id)
+    return (
+        case_visible_to(user=user)
+        .filter(pk__in=facts.values("case_id"))
+        .select_related("customer", "category__parent", "team")
+        .order_by("-created_at", "-id")
+    )

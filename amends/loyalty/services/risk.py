@@ -1,0 +1,250 @@
+"""A customer's risk of leaving: a 0-100 score from transparent, configurable factors.
+
+Recomputed for one customer whenever something about them changes (a hook), never by a nightly
+scan. `risk_compute` is pure arithmetic on `RiskInputs`, so the factors are easy to test and
+to show: the customer page lists every factor that added points.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, Min, Q, Sum
+from django.utils import timezone
+
+from amends.core.conf import amends_setting
+from amends.customers.choices import CustomerTier, LoyaltyStatus
+from amends.customers.models import Customer
+from amends.customers.selectors import customer_get
+from amends.customers.services import customer_loyalty_status_set
+from amends.loyalty.choices import LoyaltyEventKind
+from amends.loyalty.models import CaseFact, CustomerRisk, LoyaltyEvent
+
+DEFAULT_WEIGHTS: dict[str, int] = {
+    "open_case": 10,
+    "open_case_cap": 30,
+    "repeat_failure": 10,
+    "repeat_failure_cap": 20,
+    "broken_promise": 15,
+    "broken_promise_cap": 30,
+    "unresolved_per_day": 1,
+    "unresolved_cap": 15,
+    "upset": 10,
+    "churn_intent": 25,
+    "low_survey": 15,
+    "contract_ending": 10,
+    "special_handling": 5,
+}
+
+# A survey answer this low counts against the customer's loyalty.
+LOW_CSAT = 2  # of 5
+LOW_NPS = 6  # of 10 (a detractor)
+LOW_WOULD_USE_AGAIN = 2  # of 5
+
+_refreshing: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "loyalty_risk_refreshing", default=frozenset()
+)
+
+
+def risk_weights() -> dict[str, int]:
+    return {**DEFAULT_WEIGHTS, **(amends_setting("LOYALTY_RISK_WEIGHTS") or {})}
+
+
+@dataclass(frozen=True)
+class RiskInputs:
+    open_cases: int = 0
+    earlier_failures: int = 0  # failures in the repeat window before the latest one
+    broken_promises: int = 0
+    oldest_open_days: int = 0
+    upset: bool = False
+    churn_intent: bool = False
+    low_survey: bool = False
+    contract_ending: bool = False
+    special_handling: bool = False
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    factor: str
+    label: str
+    value: int
+    points: int
+
+
+def risk_compute(
+    inputs: RiskInputs, weights: dict[str, int] | None = None
+) -> tuple[int, list[RiskFactor]]:
+    """The score (capped at 100) and every factor that added points, biggest first."""
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+
+    def capped(count: int, each: str, cap: str) -> int:
+        return min(count * w[each], w[cap])
+
+    candidates = [
+        RiskFactor(
+            "open_cases",
+            f"{inputs.open_cases} open case(s)",
+            inputs.open_cases,
+            capped(inputs.open_cases, "open_case", "open_case_cap"),
+        ),
+        RiskFactor(
+            "repeat_failures",
+            f"{inputs.earlier_failures} earlier failure(s) recently",
+            inputs.earlier_failures,
+            capped(inputs.earlier_failures, "repeat_failure", "repeat_failure_cap"),
+        ),
+        RiskFactor(
+            "broken_promises",
+            f"{inputs.broken_promises} broken promise(s)",
+            inputs.broken_promises,
+            capped(inputs.broken_promises, "broken_promise", "broken_promise_cap"),
+        ),
+        RiskFactor(
+            "time_unresolved",
+            f"Oldest open case open {inputs.oldest_open_days} day(s)",
+            inputs.oldest_open_days,
+            capped(inputs.oldest_open_days, "unresolved_per_day", "unresolved_cap"),
+        ),
+        RiskFactor("upset", "Upset message", int(inputs.upset), w["upset"] * inputs.upset),
+        RiskFactor(
+            "churn_intent",
+            "Said they may leave",
+            int(inputs.churn_intent),
+            w["churn_intent"] * inputs.churn_intent,
+        ),
+        RiskFactor(
+            "low_survey",
+            "Low survey answer",
+            int(inputs.low_survey),
+            w["low_survey"] * inputs.low_survey,
+        ),
+        RiskFactor(
+            "contract_ending",
+            "Contract ends soon",
+            int(inputs.contract_ending),
+            w["contract_ending"] * inputs.contract_ending,
+        ),
+        RiskFactor(
+            "special_handling",
+            "Special handling",
+            int(inputs.special_handling),
+            w["special_handling"] * inputs.special_handling,
+        ),
+    ]
+    factors = sorted((f for f in candidates if f.points > 0), key=lambda f: -f.points)
+    return min(100, sum(f.points for f in factors)), factors
+
+
+def _recent(at: datetime | None, *, now: datetime, days: int) -> bool:
+    return at is not None and now - timedelta(days=days) <= at <= now + timedelta(minutes=5)
+
+
+def risk_inputs_for(*, customer: Customer, risk: CustomerRisk, now: datetime) -> RiskInputs:
+    """Gather a customer's inputs: one aggregate over their facts plus the stored signals."""
+    repeat_days = int(amends_setting("LOYALTY_REPEAT_WINDOW_DAYS", 180))
+    signal_days = int(amends_setting("LOYALTY_SIGNAL_WINDOW_DAYS", 60))
+    contract_days = int(amends_setting("LOYALTY_CONTRACT_DAYS", 60))
+    since = now - timedelta(days=repeat_days)
+    agg: dict[str, Any] = CaseFact.objects.filter(customer_id=customer.pk).aggregate(
+        open_cases=Count("pk", filter=Q(is_open=True)),
+        oldest_open=Min("opened_at", filter=Q(is_open=True)),
+        recent=Count("pk", filter=Q(opened_at__gte=since)),
+        broken=Sum("promises_broken", filter=Q(opened_at__gte=since)),
+    )
+    oldest: datetime | None = agg["oldest_open"]
+    contract_end: date | None = customer.contract_end_date
+    today = now.date()
+    return RiskInputs(
+        open_cases=agg["open_cases"] or 0,
+        earlier_failures=max(0, (agg["recent"] or 0) - 1),
+        broken_promises=agg["broken"] or 0,
+        oldest_open_days=max(0, (now - oldest).days) if oldest else 0,
+        upset=_recent(risk.last_upset_at, now=now, days=signal_days),
+        churn_intent=_recent(risk.last_churn_intent_at, now=now, days=signal_days),
+        low_survey=_recent(risk.last_low_survey_at, now=now, days=signal_days),
+        contract_ending=contract_end is not None
+        and today <= contract_end <= today + timedelta(days=contract_days),
+        special_handling=customer.special_handling,
+    )
+
+
+def _risk_row(customer_id: int) -> CustomerRisk:
+    risk = CustomerRisk.objects.select_for_update().filter(customer_id=customer_id).first()
+    if risk is None:
+        CustomerRisk.objects.bulk_create(
+            [CustomerRisk(customer_id=customer_id)], ignore_conflicts=True
+        )
+        risk = CustomerRisk.objects.select_for_update().get(customer_id=customer_id)
+    return risk
+
+
+def loyalty_event_record(
+    *, customer_id: int | None, kind: str, actor: User | None, data: dict[str, Any]
+) -> LoyaltyEvent:
+    return LoyaltyEvent.objects.create(
+        customer_id=customer_id, kind=kind, actor=actor, data=data, created_at=timezone.now()
+    )
+
+
+def _automatic_status(current: str, score: int, *, auto: bool) -> str | None:
+    """Active becomes at risk at a high score; at risk set by the score (never one set by a
+    person) becomes active again once the score falls below the lower threshold."""
+    at_risk = int(amends_setting("LOYALTY_AT_RISK_SCORE", 50))
+    active = int(amends_setting("LOYALTY_ACTIVE_SCORE", 40))
+    if current == LoyaltyStatus.ACTIVE and score >= at_risk:
+        return LoyaltyStatus.AT_RISK
+    if current == LoyaltyStatus.AT_RISK and auto and score < active:
+        return LoyaltyStatus.ACTIVE
+    return None
+
+
+@transaction.atomic
+def customer_risk_refresh(
+    *, customer_id: int, now: datetime | None = None, **signals: Any
+) -> CustomerRisk | None:
+    """Recompute one customer's score, store the factors, and move active <-> at risk.
+
+    `signals` updates stored signal fields first (last_upset_at=..., last_csat=..., ...).
+    """
+    if customer_id in _refreshing.get():
+        return None  # our own status move re-entered through customer_changed
+    now = now or timezone.now()
+    try:
+        customer = customer_get(customer_id=customer_id)
+    except Customer.DoesNotExist:
+        return None
+    risk = _risk_row(customer_id)
+    for name, value in signals.items():
+        setattr(risk, name, value)
+    score, factors = risk_compute(
+        risk_inputs_for(customer=customer, risk=risk, now=now), risk_weights()
+    )
+    risk.score = score
+    risk.breakdown = [f.__dict__ for f in factors]
+    risk.computed_at = now
+    risk.value_rank = 2 if customer.tier == CustomerTier.VIP else 1
+    status = customer.loyalty_status
+    move = _automatic_status(status, score, auto=risk.auto_at_risk)
+    if move is not None:
+        token = _refreshing.set(_refreshing.get() | {customer_id})
+        try:
+            customer_loyalty_status_set(customer=customer, status=move, actor=None)
+        finally:
+            _refreshing.reset(token)
+        loyalty_event_record(
+            customer_id=customer_id,
+            kind=LoyaltyEventKind.STATUS_CHANGED,
+            actor=None,
+            data={"from": status, "to": move, "reason": f"risk score {score}"},
+        )
+        status = move
+        risk.status_changed_at = now
+        risk.auto_at_risk = move == LoyaltyStatus.AT_RISK
+    risk.status = status
+    risk.save()
+    return risk

@@ -1,0 +1,125 @@
+"""Reactions to the hooks of the floors below: keep facts, rollups and risk scores current."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from amends.cases.models import Case
+from amends.core import hooks
+from amends.loyalty.models import IncidentFact
+from amends.loyalty.services.facts import case_fact_mark_repeat, case_fact_refresh
+from amends.loyalty.services.risk import (
+    LOW_CSAT,
+    LOW_NPS,
+    LOW_WOULD_USE_AGAIN,
+    customer_risk_refresh,
+)
+
+
+def _case_changed(case_id: int) -> None:
+    fact = case_fact_refresh(case_id=case_id)
+    if fact is not None:
+        customer_risk_refresh(customer_id=fact.customer_id)
+
+
+def on_case_opened(payload: hooks.CaseOpened) -> None:
+    _case_changed(payload.case_id)
+
+
+def on_case_status_changed(payload: hooks.CaseStatusChanged) -> None:
+    _case_changed(payload.case_id)
+
+
+def on_case_changed(payload: hooks.CaseChanged) -> None:
+    _case_changed(payload.case_id)
+
+
+def on_remedy_changed(payload: hooks.RemedyChanged) -> None:
+    case_fact_refresh(case_id=payload.case_id)
+
+
+def on_commitment_changed(payload: hooks.CommitmentChanged) -> None:
+    _case_changed(payload.case_id)
+
+
+def on_commitments_broken(payload: hooks.CommitmentsBroken) -> None:
+    for case_id in sorted(set(payload.case_ids)):
+        _case_changed(case_id)
+
+
+def on_customer_changed(payload: hooks.CustomerChanged) -> None:
+    if "loyalty_status" in payload.fields:
+        # A person (or an import) set the status: the score no longer owns it.
+        customer_risk_refresh(customer_id=payload.customer_id, auto_at_risk=False)
+    else:
+        customer_risk_refresh(customer_id=payload.customer_id)
+
+
+def on_message_scored(payload: hooks.MessageScored) -> None:
+    signals = {}
+    now = timezone.now()
+    if payload.upset:
+        signals["last_upset_at"] = now
+    if payload.churn_intent:
+        signals["last_churn_intent_at"] = now
+    if signals:
+        customer_risk_refresh(customer_id=payload.customer_id, now=now, **signals)
+
+
+def on_repeat_failure_detected(payload: hooks.RepeatFailureDetected) -> None:
+    case_fact_mark_repeat(case_id=payload.case_id)
+    customer_risk_refresh(customer_id=payload.customer_id, last_repeat_failure_at=timezone.now())
+
+
+def on_survey_answered(payload: hooks.SurveyAnswered) -> None:
+    now = timezone.now()
+    low = (
+        (payload.csat is not None and payload.csat <= LOW_CSAT)
+        or (payload.nps is not None and payload.nps <= LOW_NPS)
+        or (payload.would_use_again is not None and payload.would_use_again <= LOW_WOULD_USE_AGAIN)
+    )
+    if payload.case_id is not None and Case.objects.filter(pk=payload.case_id).exists():
+        case_fact_refresh(
+            case_id=payload.case_id,
+            csat=payload.csat,
+            nps=payload.nps,
+            would_use_again=payload.would_use_again,
+        )
+    signals: dict[str, object] = {
+        "last_survey_at": now,
+        "last_csat": payload.csat,
+        "last_nps": payload.nps,
+        "last_would_use_again": payload.would_use_again,
+    }
+    if low:
+        signals["last_low_survey_at"] = now
+    customer_risk_refresh(customer_id=payload.customer_id, now=now, **signals)
+
+
+def on_incident_impacted(payload: hooks.IncidentImpacted) -> None:
+    fact, _ = IncidentFact.objects.get_or_create(incident_id=payload.incident_id)
+    IncidentFact.objects.filter(pk=fact.pk).update(
+        customers_hurt=fact.customers_hurt + len(set(payload.customer_ids))
+    )
+
+
+def on_incident_closed(payload: hooks.IncidentClosed) -> None:
+    IncidentFact.objects.update_or_create(
+        incident_id=payload.incident_id,
+        defaults={"root_cause_id": payload.root_cause_id, "closed_at": timezone.now()},
+    )
+
+
+def subscribe_all() -> None:
+    hooks.case_opened.subscribe(on_case_opened)
+    hooks.case_status_changed.subscribe(on_case_status_changed)
+    hooks.case_changed.subscribe(on_case_changed)
+    hooks.remedy_changed.subscribe(on_remedy_changed)
+    hooks.commitment_changed.subscribe(on_commitment_changed)
+    hooks.commitments_broken.subscribe(on_commitments_broken)
+    hooks.customer_changed.subscribe(on_customer_changed)
+    hooks.message_scored.subscribe(on_message_scored)
+    hooks.repeat_failure_detected.subscribe(on_repeat_failure_detected)
+    hooks.survey_answered.subscribe(on_survey_answered)
+    hooks.incident_impacted.subscribe(on_incident_impacted)
+    hooks.incident_closed.subscribe(on_incident_closed)
