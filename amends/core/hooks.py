@@ -237,6 +237,18 @@ class SurveyAnswered:
     promises_kept: str | None  # "yes" | "partly" | "no"
 
 
+# --- feedback: asking for a recovery survey ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyRequested:
+    """Any app asks feedback for a case's recovery survey (incidents, after a recovery round).
+    feedback applies its rules (one per case ever, opt-outs, internal cases)."""
+
+    case_id: int
+    reason: str  # "incident_recovery", …
+
+
 # --- hooks ----------------------------------------------------------------------------------
 
 case_opened: Hook[CaseOpened] = Hook(
@@ -336,6 +348,13 @@ survey_answered: Hook[SurveyAnswered] = Hook(
     SurveyAnswered,
     When.IN_TRANSACTION,
     "feedback recorded a survey answer.",
+)
+
+survey_requested: Hook[SurveyRequested] = Hook(
+    "survey_requested",
+    SurveyRequested,
+    When.IN_TRANSACTION,
+    "A recovery survey is wanted for a case (feedback schedules it if its rules allow).",
 )
 
 

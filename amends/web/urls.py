@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("amends.web.urls_cases")),
     path("", include("amends.web.urls_remedies")),
     path("", include("amends.web.urls_commitments")),
+    path("", include("amends.web.urls_feedback")),
 ]

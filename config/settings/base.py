@@ -240,7 +240,14 @@ AMENDS_SWEEPS += ["amends.channels.services.outbound.outbound_sweep"]
 # (settings of the incidents app go here)
 
 # --- feedback (surveys, compliments, staff reviews, KPIs) ----------------------------------
-# (settings of the feedback app go here)
+# Survey wording and timing are edited in the admin (Survey settings); these are the rest.
+AMENDS.update(
+    {
+        # Business hours a colleague has to answer a request for a second look.
+        "SECOND_LOOK_HOURS": float(env_str("AMENDS_SECOND_LOOK_HOURS", "4")),
+    }
+)
+AMENDS_SWEEPS += ["amends.feedback.sweeps.survey_sweep"]
 
 # --- loyalty (risk, win-back, root causes, paradox, dashboards) ----------------------------
 AMENDS.update(
