@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from amends.cases.choices import OPEN_STATUSES, StepState
 from amends.cases.models import Case
@@ -182,9 +182,11 @@ def case_fact_refresh(*, case_id: int, **survey: int | None) -> CaseFact | None:
     before = _copy(fact) if fact is not None else None
     if fact is None:
         fact = CaseFact(case_id=case_id)
-        fact.repeat = CaseFact.objects.filter(
-            customer_id=case.customer_id, opened_at__lt=case.created_at
-        ).exists()
+        fact.repeat = (
+            CaseFact.objects.filter(customer_id=case.customer_id, opened_at__lte=case.created_at)
+            .filter(Q(opened_at__lt=case.created_at) | Q(case_id__lt=case_id))
+            .exists()
+        )
     for name, value in _live_values(case).items():
         setattr(fact, name, value)
     for name in ("csat", "nps", "would_use_again"):
