@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from amends.api import cases, commitments, customers, meta, remedies
+from amends.api import cases, commitments, customers, incidents, meta, remedies
 from amends.api.auth import api_auth
 from amends.core.exceptions import ApplicationError
 
@@ -114,3 +114,6 @@ api.add_router("/v1/customers", customers.router)
 api.add_router("/v1/cases", cases.router)
 api.add_router("/v1/", remedies.router)
 api.add_router("/v1/", commitments.router)
+api.add_router("/v1/incidents", incidents.router)
+api.add_router("/v1/recovery-policies", incidents.policy_router)
+

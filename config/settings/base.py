@@ -237,7 +237,14 @@ AMENDS_SWEEPS += ["amends.channels.services.outbound.outbound_sweep"]
 # (settings of the insight app go here)
 
 # --- incidents (mass failures, recovery policies, proactive notification) ------------------
-# (settings of the incidents app go here)
+AMENDS.update(
+    {
+        # Customers covered per batch of a notification round (one transaction each).
+        "INCIDENT_ROUND_BATCH": env_int("AMENDS_INCIDENT_ROUND_BATCH", 500),
+    }
+)
+AMENDS_SWEEPS += ["amends.incidents.sweeps.rounds_sweep"]
+
 
 # --- feedback (surveys, compliments, staff reviews, KPIs) ----------------------------------
 # Survey wording and timing are edited in the admin (Survey settings); these are the rest.
