@@ -22,3 +22,35 @@ class OutboundKind(models.TextChoices):
     INCIDENT = "incident", _("Incident notice")
     SURVEY = "survey", _("Survey")
     OTHER = "other", _("Other")
+
+
+class InboundOutcome(models.TextChoices):
+    OPENED = "opened", _("Opened a case")
+    THREADED = "threaded", _("Added to a case")
+    FOLLOW_UP = "follow_up", _("Opened a follow-up case")
+    THANKS = "thanks", _("Thanks, not reopened")
+    IGNORED = "ignored", _("Ignored")
+    BOUNCE = "bounce", _("Bounce")
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    RETRYING = "retrying", _("Failed, will retry")
+    FAILED = "failed", _("Failed")
+
+
+WEBHOOK_PENDING = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.RETRYING)
+
+# Case events a webhook endpoint can subscribe to (core hooks).
+WEBHOOK_EVENTS = (
+    "case.opened",
+    "case.status_changed",
+    "case.changed",
+    "message.added",
+    "remedy.changed",
+    "commitment.changed",
+    "escalation.opened",
+    "email.bounced",
+)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
+from pathlib import Path
 
 from django.conf import settings
 
 from amends.core.conf import amends_setting
+from config.env import data_dir
 
 
 def public_base_url() -> str:
@@ -32,3 +34,11 @@ def mail_domain() -> str:
         return configured.lower()
     address = parseaddr(from_address())[1]
     return (address.rpartition("@")[2] or "localhost").lower()
+
+
+def storage_dir(name: str, default_subdir: str) -> Path:
+    """A directory for stored mail or files, outside the web root (the data directory)."""
+    configured = str(amends_setting(name, "") or "")
+    path = Path(configured) if configured else data_dir() / default_subdir
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -12,3 +12,11 @@ def outbound_send() -> int:
     from amends.channels.services.outbound import outbound_sweep
 
     return outbound_sweep(now=timezone.now())
+
+
+@task()
+def webhooks_deliver() -> int:
+    """Post every webhook delivery that is due now."""
+    from amends.channels.services.webhooks import webhook_sweep
+
+    return webhook_sweep(now=timezone.now())

@@ -229,9 +229,28 @@ AMENDS.update(
         "OUTBOUND_LEASE_SECONDS": env_int("AMENDS_OUTBOUND_LEASE_SECONDS", 600),
         # Days a customer portal link stays valid.
         "PORTAL_LINK_DAYS": env_int("AMENDS_PORTAL_LINK_DAYS", 30),
+        # Inbound mail: raw originals and quarantine (outside the web root), size limits, and
+        # the loop guard (mail from one address per hour beyond which it is ignored).
+        "MAIL_DIR": env_str("AMENDS_MAIL_DIR", str(data_dir() / "mail")),
+        "MAIL_MAX_BYTES": env_int("AMENDS_MAIL_MAX_BYTES", 25 * 1024 * 1024),
+        "MAIL_MAX_ATTACHMENTS": env_int("AMENDS_MAIL_MAX_ATTACHMENTS", 20),
+        "MAIL_MAX_PER_SENDER_HOUR": env_int("AMENDS_MAIL_MAX_PER_SENDER_HOUR", 30),
+        # Files customers send (mail, form, portal), served only through permission checks.
+        "ATTACHMENT_DIR": env_str("AMENDS_ATTACHMENT_DIR", str(data_dir() / "attachments")),
+        "ATTACHMENT_MAX_BYTES": env_int("AMENDS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        # Webhooks: attempts per event, and failures in a row after which an endpoint is off.
+        "WEBHOOK_MAX_ATTEMPTS": env_int("AMENDS_WEBHOOK_MAX_ATTEMPTS", 8),
+        "WEBHOOK_DISABLE_AFTER": env_int("AMENDS_WEBHOOK_DISABLE_AFTER", 20),
+        "WEBHOOK_TIMEOUT_SECONDS": env_int("AMENDS_WEBHOOK_TIMEOUT_SECONDS", 10),
+        # Public form: submissions per IP and per address per hour.
+        "REPORT_MAX_PER_IP_HOUR": env_int("AMENDS_REPORT_MAX_PER_IP_HOUR", 10),
+        "REPORT_MAX_PER_ADDRESS_HOUR": env_int("AMENDS_REPORT_MAX_PER_ADDRESS_HOUR", 5),
     }
 )
-AMENDS_SWEEPS += ["amends.channels.services.outbound.outbound_sweep"]
+AMENDS_SWEEPS += [
+    "amends.channels.services.outbound.outbound_sweep",
+    "amends.channels.services.webhooks.webhook_sweep",
+]
 
 # --- insight (emotion, apology coach, triage, repeat failures) -----------------------------
 # (settings of the insight app go here)
