@@ -10,11 +10,11 @@ from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
 from amends.api.schemas import CustomerIn, ErrorOut, Id, InSchema, PageOut
 from amends.cases.choices import SlaState
+from amends.cases.listing import case_list_search
 from amends.cases.models import Case, CaseStep, Message
 from amends.cases.selectors import (
     CaseFilters,
     case_get_for_user,
-    case_list,
     case_message_list,
     case_steps,
     case_timeline,
@@ -52,6 +52,7 @@ StepLit = Literal[
 DirectionLit = Literal["inbound", "outbound", "internal"]
 StatusLit = Literal["new", "acknowledged", "in_recovery", "awaiting_customer", "resolved", "closed"]
 SlaLit = Literal["on_track", "at_risk", "breached", "paused"]
+SortLit = Literal["relevance", "due", "-due", "newest", "oldest", "severity", "-severity"]
 
 
 # ---- output -------------------------------------------------------------------------------
@@ -284,6 +285,16 @@ class CaseListQuery(InSchema):
     customer_id: Id | None = None
     sla: SlaLit | None = None
     open: bool = False
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "Search: every word must match the reference, title, customer's name, email or "
+            "phone, or the customer's account (prefixes count: 'wals' finds Walsh). "
+            "Results are best match first unless `sort` is given."
+        ),
+    )
+    sort: SortLit | None = None
     page: int = Field(default=1, ge=1, le=100_000)
     size: int = Field(default=25, ge=1, le=200)
 
@@ -376,7 +387,8 @@ def case_list_endpoint(request: AuthedRequest, query: Query[CaseListQuery]) -> d
         sla_state=query.sla,
         open_only=query.open,
     )
-    page = paginate(case_list(user=request.user, filters=filters), page=query.page, size=query.size)
+    cases = case_list_search(user=request.user, filters=filters, text=query.q, sort=query.sort)
+    page = paginate(cases, page=query.page, size=query.size)
     return {
         "items": [_summary(c) for c in page.items],
         "page": page.page,

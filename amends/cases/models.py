@@ -20,6 +20,7 @@ from amends.cases.choices import (
     SlaState,
     StepState,
 )
+from amends.cases.search import SearchDocumentField
 from amends.core.models import BaseModel
 from amends.policies.choices import RecoveryStep, Severity
 
@@ -271,3 +272,25 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.case_id}"
+
+
+class CaseSearch(models.Model):
+    """The search index row of a case (see amends.cases.search); written by triggers only."""
+
+    # FTS5 joins on its rowid, so the key column is called rowid on both databases.
+    case = models.OneToOneField(
+        Case,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_column="rowid",
+        db_constraint=False,
+        related_name="search",
+    )
+    document = SearchDocumentField()
+
+    class Meta:
+        managed = False
+        db_table = "cases_casesearch"
+
+    def __str__(self) -> str:
+        return f"search entry of {self.case_id}"

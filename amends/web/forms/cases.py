@@ -8,6 +8,7 @@ from django import forms
 
 from amends.accounts.selectors import staff_list, team_list
 from amends.cases.choices import OPEN_STATUSES, Channel, Fault, MessageDirection, Outcome, SlaState
+from amends.cases.listing import MAX_QUERY_LENGTH, SORT_LABELS
 from amends.customers.selectors import customer_search
 from amends.policies.choices import Severity
 from amends.taxonomy.selectors import category_list, service_list
@@ -37,6 +38,8 @@ class QueueFilterForm(forms.Form):
         ],
     )
     unassigned = forms.BooleanField(required=False, label="Unassigned only")
+    q = forms.CharField(required=False, max_length=MAX_QUERY_LENGTH, label="Search", strip=True)
+    sort = forms.ChoiceField(required=False, choices=[("", "Default"), *SORT_LABELS.items()])
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
 

@@ -9,7 +9,8 @@ from django.shortcuts import render
 
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of, team_list_for_user
-from amends.cases.selectors import CaseFilters, case_queue
+from amends.cases.listing import case_count, case_queue_search
+from amends.cases.selectors import CaseFilters
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.web.decorators import staff_required
@@ -35,23 +36,31 @@ def _render_queue(
         sla_state=data["sla_state"] or None,
         unassigned=data["unassigned"],
     )
-    queue = case_queue(
+    queue = case_queue_search(
         user=request.user,
         mine=mine,
         team_id=team.pk if team else None,
         unrouted=unrouted,
         filters=filters,
+        text=data["q"],
+        sort=data["sort"] or None,
     )
     page = paginate(queue, page=data["page"] or 1)
     query = request.GET.copy()
     query.pop("page", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     context: dict[str, Any] = {
         "heading": heading,
         "team": team,
         "mine": mine,
         "form": form,
         "page": page,
+        "total": case_count(queue),
+        "searching": bool(data["q"]),
+        "sort": data["sort"] or ("relevance" if data["q"] else "due"),
         "query": query.urlencode(),
+        "query_unsorted": unsorted.urlencode(),
         "show_assignee": not mine,
     }
     return render_page(

@@ -1,0 +1,128 @@
+"""Search, sort and totals for case lists (the queues and `GET /api/v1/cases`).
+
+Search narrows `cases.selectors.case_list`, so it sees exactly what the list would show this
+user (the same visibility rule, the same filters); see amends/cases/search.py for the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db.models import F, QuerySet
+
+from amends.cases.models import Case
+from amends.cases.search import SearchRank, search_terms
+from amends.cases.selectors import CaseFilters, case_list
+from amends.core.exceptions import ApplicationError
+
+# Sort keys people can choose; each is served by an index on (field, sla_due_at, id) or
+# created_at (see Case.Meta.indexes).
+SORTS: dict[str, tuple[str, ...]] = {
+    "due": ("sla_due_at", "id"),
+    "-due": ("-sla_due_at", "-id"),
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "severity": ("severity", "sla_due_at", "id"),
+    "-severity": ("-severity", "sla_due_at", "id"),
+}
+SORT_LABELS: dict[str, str] = {
+    "relevance": "Best match",
+    "due": "Due soonest",
+    "-due": "Due latest",
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "severity": "Most severe",
+    "-severity": "Least severe",
+}
+MAX_QUERY_LENGTH = 200
+# Totals are exact up to this many rows; above, the list says "more than …" (a full COUNT
+# over a million cases costs more than the page itself).
+COUNT_CAP = 10_000
+
+
+def _sort_clean(sort: str | None, *, searching: bool) -> str | None:
+    if not sort:
+        return None
+    if sort == "relevance":  # without search text there is nothing to rank: the default order
+        return sort if searching else None
+    if sort not in SORTS:
+        allowed = ", ".join(["relevance", *SORTS]) if searching else ", ".join(SORTS)
+        raise ApplicationError(
+            f"Unknown sort {sort!r}; use one of {allowed}.",
+            code="invalid_filter",
+            status=422,
+            detail={"sort": [f"Use one of {allowed}."]},
+        )
+    return sort
+
+
+def case_list_search(
+    *,
+    user: User,
+    filters: CaseFilters | None = None,
+    text: str | None = None,
+    sort: str | None = None,
+) -> QuerySet[Case]:
+    """`case_list` narrowed to cases matching every word of `text` (reference, title,
+    customer's name, email or phone, the customer's account), best match first unless `sort`
+    says otherwise."""
+    text = (text or "").strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise ApplicationError(
+            f"Search text is limited to {MAX_QUERY_LENGTH} characters.",
+            code="invalid_filter",
+            status=422,
+            detail={"q": [f"At most {MAX_QUERY_LENGTH} characters."]},
+        )
+    searching = bool(text)
+    chosen = _sort_clean(sort, searching=searching)
+    qs = case_list(user=user, filters=filters)
+    if searching:
+        if not search_terms(text):
+            return qs.none()
+        qs = qs.filter(search__document__matches=text)
+        if chosen in (None, "relevance"):
+            return qs.annotate(search_rank=SearchRank(F("search__document"), text=text)).order_by(
+                "search_rank", "-id"
+            )
+    if chosen is not None:
+        qs = qs.order_by(*SORTS[chosen])
+    return qs
+
+
+@dataclass(frozen=True)
+class Total:
+    count: int
+    capped: bool
+
+    def __str__(self) -> str:
+        return f"more than {COUNT_CAP:,}" if self.capped else f"{self.count:,}"
+
+
+def case_count(queryset: QuerySet[Case], *, cap: int = COUNT_CAP) -> Total:
+    """How many rows `queryset` has, counting at most `cap` + 1 of them."""
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
+    return Total(count=min(counted, cap), capped=counted > cap)
+
+
+def case_queue_search(
+    *,
+    user: User,
+    team_id: int | None = None,
+    mine: bool = False,
+    unrouted: bool = False,
+    filters: CaseFilters | None = None,
+    text: str | None = None,
+    sort: str | None = None,
+) -> QuerySet[Case]:
+    """A queue (open cases, see `case_queue`) searched and sorted like `case_list_search`."""
+    f = filters or CaseFilters()
+    f.open_only = True
+    if unrouted:
+        f.unrouted = True
+    if mine:
+        f.assignee_id = user.pk
+    if team_id is not None:
+        f.team_id = team_id
+    return case_list_search(user=user, filters=f, text=text, sort=sort)
