@@ -58,6 +58,17 @@ def _policy_cache_fresh() -> Iterator[None]:
     policy_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _webhook_cache_empty() -> Iterator[None]:
+    """No webhook endpoint unless a test saves one (saving clears the per-process cache), so
+    every test counts the same queries."""
+    from amends.channels.services.webhooks import webhook_cache_assume_none
+
+    webhook_cache_assume_none()
+    yield
+    webhook_cache_assume_none()
+
+
 @pytest.fixture
 def api_client_for() -> Any:
     return ApiClient

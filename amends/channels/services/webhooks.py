@@ -54,9 +54,15 @@ def webhook_cache_clear(*args: Any, **kwargs: Any) -> None:
     _cache = None
 
 
+def webhook_cache_assume_none() -> None:
+    """Tests: take it that no endpoint exists until one is saved (no query per test)."""
+    global _cache
+    _cache = (float("inf"), [])
+
+
 def _active_endpoints() -> list[tuple[int, frozenset[str]]]:
     global _cache
-    if _cache is not None and time.monotonic() - _cache[0] < 30:
+    if _cache is not None and (_cache[0] == float("inf") or time.monotonic() - _cache[0] < 30):
         return _cache[1]
     rows = [
         (pk, frozenset(events or ()))

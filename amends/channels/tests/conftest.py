@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from amends.channels.services.webhooks import webhook_cache_clear
-
 MAIL = Path(__file__).parent / "mail"
 
 
 @pytest.fixture(autouse=True)
-def _channels_storage(settings: Any, tmp_path: Path) -> Iterator[Path]:
+def _channels_storage(settings: Any, tmp_path: Path) -> Path:
     """Mail, quarantine and attachments of each test in its own directory."""
     settings.AMENDS = {
         **settings.AMENDS,
@@ -20,9 +17,7 @@ def _channels_storage(settings: Any, tmp_path: Path) -> Iterator[Path]:
         "ATTACHMENT_DIR": str(tmp_path / "attachments"),
         "MAIL_FROM": "amends@amends.test",
     }
-    webhook_cache_clear()
-    yield tmp_path
-    webhook_cache_clear()
+    return tmp_path
 
 
 def eml(name: str, **values: str) -> bytes:
