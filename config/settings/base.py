@@ -253,7 +253,32 @@ AMENDS_SWEEPS += [
 ]
 
 # --- insight (emotion, apology coach, triage, repeat failures) -----------------------------
-# (settings of the insight app go here)
+AMENDS.update(
+    {
+        # Trained model files (`amends emotion train`, `amends triage train`); empty: the
+        # built-in scorer only, and no category suggestions.
+        "EMOTION_MODEL": env_str("AMENDS_EMOTION_MODEL"),
+        "TRIAGE_MODEL": env_str("AMENDS_TRIAGE_MODEL"),
+        # A suggested category at or above this confidence is applied to a new case that has
+        # none; below it, staff see it as a suggestion.
+        "TRIAGE_APPLY_THRESHOLD": float(env_str("AMENDS_TRIAGE_APPLY_THRESHOLD", "0.8")),
+        # How much each signal raises a case in the "upset first" queue (priority is
+        # upset * intensity + churn + escalation + repeat + double deviation, each weighted).
+        "INSIGHT_QUEUE_WEIGHTS": {
+            "upset": float(env_str("AMENDS_INSIGHT_WEIGHT_UPSET", "1.0")),
+            "churn_intent": float(env_str("AMENDS_INSIGHT_WEIGHT_CHURN", "1.0")),
+            "escalation_threat": float(env_str("AMENDS_INSIGHT_WEIGHT_ESCALATION", "0.8")),
+            "repeat": float(env_str("AMENDS_INSIGHT_WEIGHT_REPEAT", "0.8")),
+            "double_deviation": float(env_str("AMENDS_INSIGHT_WEIGHT_DOUBLE_DEVIATION", "1.0")),
+        },
+        # Repeat failures: earlier cases of the same customer within this many days, with the
+        # same category or service or a description at least this similar (0-1).
+        "REPEAT_WINDOW_DAYS": env_int("AMENDS_REPEAT_WINDOW_DAYS", 180),
+        "REPEAT_TEXT_SIMILARITY": float(env_str("AMENDS_REPEAT_TEXT_SIMILARITY", "0.35")),
+        # Severity levels a repeat raises a new case by (0: none; 1 = critical is the top).
+        "REPEAT_SEVERITY_STEP": env_int("AMENDS_REPEAT_SEVERITY_STEP", 1),
+    }
+)
 
 # --- incidents (mass failures, recovery policies, proactive notification) ------------------
 AMENDS.update(

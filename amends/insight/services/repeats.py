@@ -1,0 +1,114 @@
+"""Repeat failures: a new case of a customer who failed with us before.
+
+Found through the customer's own cases (the index on (customer, created_at)), never by a scan
+of all cases. A repeat raises the new case's severity as configured; a repeat after a broken
+promise is a double deviation (marked on the case through the cases service)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.db import transaction
+
+from amends.cases.models import Case
+from amends.cases.services.flags import case_mark_double_deviation
+from amends.cases.services.workflow import case_update
+from amends.commitments.choices import CommitmentStatus
+from amends.commitments.models import Commitment
+from amends.core import hooks
+from amends.core.conf import amends_setting
+from amends.insight.choices import RepeatReason
+from amends.insight.models import RepeatLink
+from amends.insight.services.scoring import case_insight_apply
+
+# A customer with hundreds of cases is checked against their most recent ones only.
+MAX_EARLIER = 100
+_WORD = re.compile(r"[a-z][a-z'-]{2,}")
+STOPWORDS = frozenset(
+    ["the", "and", "for", "you", "your", "our", "with", "that", "this", "have", "has", "had", "was", "were", "are", "not", "but", "from", "they", "them", "been", "will", "would", "could", "should", "there", "their", "what", "when", "which", "who", "about", "into", "than", "then", "also", "just", "very", "some", "any", "all", "can", "cannot", "can't", "don't", "didn't", "its", "it's", "i'm", "i've", "my", "me", "we", "us", "his", "her", "she", "him", "he"]
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text[:4000].lower()) if w not in STOPWORDS}
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Overlap of two texts' content words (Dice coefficient, 0-1)."""
+    left, right = _words(a), _words(b)
+    if not left or not right:
+        return 0.0
+    return 2 * len(left & right) / (len(left) + len(right))
+
+
+@transaction.atomic
+def repeat_detect(*, case: Case) -> list[RepeatLink]:
+    """Link a new case to the customer's earlier failures and mark it a repeat."""
+    window = int(amends_setting("REPEAT_WINDOW_DAYS", 180))
+    threshold = float(amends_setting("REPEAT_TEXT_SIMILARITY", 0.35))
+    since = case.created_at - timedelta(days=window)
+    earlier = list(
+        Case.objects.filter(
+            customer_id=case.customer_id, created_at__gte=since, created_at__lte=case.created_at
+        )
+        .exclude(pk=case.pk)
+        .order_by("-created_at", "-id")
+        .only("id", "category_id", "service_id", "title", "description", "double_deviation")[
+            :MAX_EARLIER
+        ]
+    )
+    if not earlier:
+        return []
+    text = f"{case.title} {case.description}"
+    links: list[RepeatLink] = []
+    for old in earlier:
+        reasons: list[str] = []
+        if case.category_id is not None and old.category_id == case.category_id:
+            reasons.append(RepeatReason.SAME_CATEGORY)
+        if case.service_id is not None and old.service_id == case.service_id:
+            reasons.append(RepeatReason.SAME_SERVICE)
+        similarity = text_similarity(text, f"{old.title} {old.description}")
+        if similarity >= threshold:
+            reasons.append(RepeatReason.SIMILAR_TEXT)
+        if reasons:
+            links.append(
+                RepeatLink(
+                    case=case,
+                    earlier_case_id=old.pk,
+                    reasons=[str(r) for r in reasons],
+                    similarity=round(similarity, 3),
+                )
+            )
+    if not links:
+        return []
+    earlier_ids = [link.earlier_case_id for link in links]
+    broken = set(
+        Commitment.objects.filter(
+            case_id__in=earlier_ids, status=CommitmentStatus.BROKEN
+        ).values_list("case_id", flat=True)
+    )
+    flagged = {old.pk for old in earlier if old.double_deviation}
+    for link in links:
+        link.broken_promise = link.earlier_case_id in broken or link.earlier_case_id in flagged
+    RepeatLink.objects.bulk_create(links, ignore_conflicts=True)
+    double = any(link.broken_promise for link in links)
+    step = int(amends_setting("REPEAT_SEVERITY_STEP", 1))
+    if step > 0 and case.severity > 1:
+        case = case_update(
+            case=case, version=None, actor=None, severity=max(1, case.severity - step)
+        )
+    if double:
+        case = case_mark_double_deviation(
+            case=case, cause="repeat_after_broken_promise", actor=None
+        )
+    case_insight_apply(case_id=case.pk, repeat=True, double_deviation=double)
+    hooks.repeat_failure_detected.emit(
+        hooks.RepeatFailureDetected(
+            case_id=case.pk,
+            customer_id=case.customer_id,
+            earlier_case_ids=tuple(earlier_ids),
+            double_deviation=double,
+        )
+    )
+    return links

@@ -1,0 +1,77 @@
+"""insight's reactions to the cases app (subscribed in InsightConfig.ready()).
+
+Each runs inside the emitter's transaction. A failure of insight must never lose a customer's
+case or message, so each reaction runs in its own savepoint (the services are atomic) and an
+error is logged, not raised.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import User
+
+from amends.cases.choices import MessageDirection
+from amends.cases.models import Case, Message
+from amends.core import hooks
+from amends.insight.choices import CheckKind
+from amends.insight.services.coach import apology_check_record
+from amends.insight.services.repeats import repeat_detect
+from amends.insight.services.scoring import case_description_score, message_score
+from amends.insight.services.triage import case_triage, triage_choice_record
+
+logger = logging.getLogger(__name__)
+
+
+def on_case_opened(payload: hooks.CaseOpened) -> None:
+    """Triage first (a category applied counts for repeat detection), then repeats, then the
+    customer's words. Each step is independent: one failing leaves the others."""
+    case = Case.objects.get(pk=payload.case_id)
+    try:
+        if case_triage(case=case) is not None:
+            case = Case.objects.get(pk=payload.case_id)
+    except Exception:
+        logger.exception("insight could not triage new case %s", payload.case_id)
+    try:
+        if repeat_detect(case=case):
+            case = Case.objects.get(pk=payload.case_id)
+    except Exception:
+        logger.exception("insight could not check new case %s for repeats", payload.case_id)
+    try:
+        case_description_score(case=case)
+    except Exception:
+        logger.exception("insight could not score new case %s", payload.case_id)
+
+
+def on_message_added(payload: hooks.MessageAdded) -> None:
+    if payload.direction not in (MessageDirection.INBOUND, MessageDirection.OUTBOUND):
+        return
+    try:
+        message = Message.objects.select_related("case").get(pk=payload.message_id)
+        if payload.direction == MessageDirection.INBOUND:
+            message_score(message=message, customer_id=message.case.customer_id)
+        else:
+            author = message.author if message.author_id is not None else None
+            apology_check_record(
+                case=message.case, author=author, draft=message.body, kind=CheckKind.SEND
+            )
+    except Exception:
+        logger.exception("insight could not process message %s", payload.message_id)
+
+
+def on_case_changed(payload: hooks.CaseChanged) -> None:
+    """An agent's category choice is kept beside the triage prediction."""
+    if "category" not in payload.fields or payload.actor_id is None:
+        return
+    try:
+        case = Case.objects.select_related("category").get(pk=payload.case_id)
+        actor = User.objects.get(pk=payload.actor_id)
+        triage_choice_record(case=case, category=case.category, actor=actor)
+    except Exception:
+        logger.exception("insight could not record the category choice on %s", payload.case_id)
+
+
+def subscribe() -> None:
+    hooks.case_opened.subscribe(on_case_opened)
+    hooks.message_added.subscribe(on_message_added)
+    hooks.case_changed.subscribe(on_case_changed)
