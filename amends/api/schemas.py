@@ -63,4 +63,11 @@ class CustomerOut(Schema):
     special_handling_reason: str
     contract_end_date: date | None
     loyalty_status: str
+    risk_score: int = Field(default=0, description="Loyalty risk, 0-100 (docs/loyalty.md)")
     created_at: datetime
+
+    @staticmethod
+    def resolve_risk_score(obj: object) -> int:
+        # The loyalty app keeps one risk row per customer; none yet means nothing against them.
+        risk = getattr(obj, "loyalty_risk", None)
+        return int(risk.score) if risk is not None else 0

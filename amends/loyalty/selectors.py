@@ -640,6 +640,12 @@ def campaign_results(*, campaign: Campaign) -> dict[str, Any]:
     return agg
 
 
+def campaign_target_get(*, campaign_id: int, customer_id: int) -> CampaignTarget:
+    return CampaignTarget.objects.select_related("campaign").get(
+        campaign_id=campaign_id, customer_id=customer_id
+    )
+
+
 def campaign_target_list(*, campaign: Campaign) -> QuerySet[CampaignTarget]:
     return campaign.targets.select_related("customer").order_by("id")
 
