@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from amends.api.schemas import ErrorOut, PageOut
 from amends.core.pagination import paginate
@@ -123,7 +123,8 @@ class IncidentCreatedOut(Schema):
     policy_id: int | None
 
 
-class AffectedIn(Schema):
+class AffectedIn(BaseModel):
+    # A plain pydantic model: ninja's Schema drops extra fields, which are policy inputs here.
     model_config = ConfigDict(extra="allow")
 
     external_ref: str = Field(min_length=1, max_length=100)

@@ -4,42 +4,44 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F
 from django.utils import timezone
 
 from amends.cases.choices import MessageDirection
 from amends.core import hooks
 from amends.incidents.models import Impact
-from amends.remedies.choices import RemedyStatus
-from amends.remedies.selectors import remedy_get
+from amends.remedies.choices import COST_STATUSES, RemedyStatus
+from amends.remedies.selectors import remedy_get, remedy_list_for_case
 
 CHOSEN_AFTER = {RemedyStatus.GRANTED, RemedyStatus.PENDING_APPROVAL, RemedyStatus.APPROVED}
-COST_AFTER = {RemedyStatus.GRANTED, RemedyStatus.APPROVED}
 
 
 def on_remedy_changed(payload: hooks.RemedyChanged) -> None:
-    """A customer picked from the menu their incident gave them: the funnel's "chose", and
-    the cost once the remedy is granted (within the policy owner's authority)."""
-    impact = (
-        Impact.objects.filter(case_id=payload.case_id, menu_id__isnull=False)
-        .only("pk", "menu_id", "chose_at")
-        .first()
-    )
+    """A remedy moved on a case an incident opened: the funnel's "chose" when the customer
+    picked from their menu, and the recovery cost recomputed from the case's remedies (so a
+    change reported twice is counted once)."""
+    impact = Impact.objects.filter(case_id=payload.case_id).only("pk", "menu_id").first()
     if impact is None:
         return
     remedy = remedy_get(remedy_id=payload.remedy_id)
-    if remedy.menu_id != impact.menu_id:
-        return
     now = timezone.now()
-    if payload.before == RemedyStatus.OFFERED and payload.after in CHOSEN_AFTER:
+    if (
+        impact.menu_id is not None
+        and remedy.menu_id == impact.menu_id
+        and payload.before == RemedyStatus.OFFERED
+        and payload.after in CHOSEN_AFTER
+    ):
         Impact.objects.filter(pk=impact.pk, chose_at__isnull=True).update(
             chose_at=now, updated_at=now
         )
-    counted_before = payload.before in COST_AFTER
-    if payload.after in COST_AFTER and not counted_before and remedy.amount is not None:
-        Impact.objects.filter(pk=impact.pk).update(
-            cost=F("cost") + Decimal(remedy.amount), updated_at=now
-        )
+    cost = sum(
+        (
+            r.amount
+            for r in remedy_list_for_case(case=remedy.case)
+            if r.amount is not None and r.status in COST_STATUSES
+        ),
+        Decimal("0"),
+    )
+    Impact.objects.filter(pk=impact.pk).update(cost=cost, updated_at=now)
 
 
 def on_message_added(payload: hooks.MessageAdded) -> None:
