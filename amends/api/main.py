@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from amends.api import cases, commitments, customers, incidents, meta, remedies
 from amends.api import loyalty as loyalty_api
 from amends.api.auth import api_auth
+from amends.api.docs import LocalSwagger
 from amends.core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/v1/openapi.json",
     docs_url="/docs",
+    docs=LocalSwagger(),
 )
 
 
