@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("amends.web.urls_remedies")),
     path("", include("amends.web.urls_commitments")),
     path("", include("amends.web.urls_feedback")),
+    path("", include("amends.web.urls_loyalty")),
 ]
