@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("amends.web.urls_remedies")),
     path("", include("amends.web.urls_commitments")),
     path("", include("amends.web.urls_feedback")),
+    path("", include("amends.web.urls_incidents")),
     path("", include("amends.web.urls_loyalty")),
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,11 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from amends.core.exceptions import ApplicationError
 from amends.incidents.models import Incident
+from amends.incidents.services.csv_rows import affected_rows_from_csv
 from amends.incidents.services.impacts import MAX_BATCH, AddResult, AffectedRow, impacts_add
-
-REF_COLUMNS = ("external_ref", "customer_ref", "ref", "customer")
-KNOWN = {"name", "email", "magnitude"}
-MAX_FIELD = 10_000  # characters in one CSV cell: a longer one is a broken file, not data
 
 
 def _incident(value: str) -> Incident:
@@ -29,35 +25,6 @@ def _incident(value: str) -> Incident:
     if incident is None:
         raise CommandError(f"No incident {value}.")
     return incident
-
-
-def _rows(handle: TextIO, *, start_line: int = 2) -> Iterator[AffectedRow]:
-    csv.field_size_limit(MAX_FIELD)
-    reader = csv.DictReader(handle)
-    if reader.fieldnames is None:
-        return
-    fields = [f.strip().lower() for f in reader.fieldnames]
-    ref_column = next((c for c in REF_COLUMNS if c in fields), None)
-    if ref_column is None:
-        raise CommandError(
-            f"The file needs a customer reference column ({', '.join(REF_COLUMNS)}); "
-            f"it has {', '.join(fields)}."
-        )
-    reader.fieldnames = fields
-    for line, record in enumerate(reader, start=start_line):
-        inputs = {
-            k: v
-            for k, v in record.items()
-            if k and k not in KNOWN and k != ref_column and v not in (None, "")
-        }
-        yield AffectedRow(
-            external_ref=(record.get(ref_column) or ""),
-            name=record.get("name") or "",
-            email=record.get("email") or "",
-            magnitude=record.get("magnitude") or None,
-            inputs=inputs,
-            line=line,
-        )
 
 
 class Command(BaseCommand):
@@ -94,7 +61,7 @@ class Command(BaseCommand):
         try:
             with self._open(options["file"]) as handle:
                 batch: list[AffectedRow] = []
-                for row in _rows(handle):
+                for row in affected_rows_from_csv(handle):
                     batch.append(row)
                     if len(batch) >= batch_size:
                         total.merge(self._add(incident, batch, actor, options))
@@ -104,6 +71,9 @@ class Command(BaseCommand):
         except (UnicodeDecodeError, csv.Error) as exc:
             self._summary(total)
             raise CommandError(f"The file is not a readable CSV: {exc}") from exc
+        except ApplicationError as exc:
+            self._summary(total)
+            raise CommandError(exc.message) from exc
         if options["rejects"] and total.rejected:
             with open(options["rejects"], "w", newline="", encoding="utf-8") as out:
                 writer = csv.writer(out)

@@ -121,9 +121,9 @@ def test_dry_run_explains_what_a_customer_would_get(ops: Ops, api: Any) -> None:
     )
     body = response.json()
     given = [
-        (l["remedy"], l["amount"], l["status"])
-        for l in body["lines"]
-        if l["status"] != "not_applicable"
+        (ln["remedy"], ln["amount"], ln["status"])
+        for ln in body["lines"]
+        if ln["status"] != "not_applicable"
     ]
     assert ("compensation", "600.00", "option") in given
     assert ("meals", None, "owed") in given
