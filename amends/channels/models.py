@@ -336,3 +336,24 @@ class WebhookDelivery(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+
+
+class ReportSubmission(models.Model):
+    """One use of the public form, for its rate limits (per IP and per address)."""
+
+    ip_hash = models.CharField(max_length=64)
+    address = models.CharField(max_length=254)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [
+            # channels.services.report: submissions from one IP / one address in the last hour
+            models.Index(fields=["ip_hash", "created_at"], name="report_ip_created_idx"),
+            models.Index(fields=["address", "created_at"], name="report_address_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("amends.web.urls_feedback")),
     path("", include("amends.web.urls_incidents")),
     path("", include("amends.web.urls_loyalty")),
+    path("", include("amends.web.urls_channels")),
 ]

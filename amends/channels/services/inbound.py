@@ -339,3 +339,12 @@ def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> I
     return IngestResult(
         outcome=inbound.outcome, reason=inbound.reason, case_id=case.pk, inbound_id=inbound.pk
     )
+
+
+def raw_email_path(email: InboundEmail) -> Path:
+    """The stored original of a received email (never outside the mail directory)."""
+    root = storage_dir("MAIL_DIR", "mail").resolve()
+    path = (root / email.raw_path).resolve()
+    if not email.raw_path or root not in path.parents or not path.exists():
+        raise InboundEmail.DoesNotExist("The original is not stored.")
+    return path

@@ -14,10 +14,19 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from amends.cases.models import Case
+from amends.cases.choices import CaseStatus, MessageDirection
+from amends.cases.models import Case, Message, case_pk_from_ref
+from amends.cases.services.messages import case_message_add
+from amends.cases.services.workflow import case_reopen
+from amends.channels.choices import OutboundKind
 from amends.channels.conf import public_base_url, setting_int
+from amends.channels.mime import is_bare_thanks
 from amends.channels.models import PortalLink
+from amends.channels.services.attachments import attachment_add
+from amends.channels.services.outbound import email_queue
 from amends.core.exceptions import ApplicationError
+from amends.remedies.models import ChoiceMenu, Remedy
+from amends.remedies.services.menus import menu_choose
 
 SALT = "amends.channels.portal"
 MAX_TOKEN = 300
@@ -135,3 +144,72 @@ def portal_link_touch(*, link: PortalLink) -> None:
     now = timezone.now()
     if link.last_used_at is None or now - link.last_used_at > timedelta(minutes=1):
         PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
+
+
+# ---- what the customer does on the portal --------------------------------------------------
+
+
+@transaction.atomic
+def portal_reply(
+    *, link: PortalLink, body: str, attachment: tuple[str, str, bytes] | None = None
+) -> Message:
+    """The customer answers from the portal. A reply to a resolved case reopens it unless it
+    is a bare thanks; a closed case takes no more replies (the customer writes anew)."""
+    case = Case.objects.get(pk=link.case_id)
+    body = body.strip()
+    if case.status == CaseStatus.CLOSED:
+        raise ApplicationError(
+            "This case is closed. If something is still wrong, please report it again.",
+            code="case_closed",
+            status=409,
+        )
+    if case.status == CaseStatus.RESOLVED and not is_bare_thanks(body):
+        case = case_reopen(
+            case=case,
+            version=None,
+            actor=None,  # type: ignore[arg-type]  # the customer reopens it from the portal
+            reason="The customer replied in the portal.",
+        )
+    message = case_message_add(case=case, direction=MessageDirection.INBOUND, body=body, actor=None)
+    if attachment is not None:
+        filename, content_type, data = attachment
+        attachment_add(case=case, filename=filename, content_type=content_type, data=data)
+    return message
+
+
+@transaction.atomic
+def portal_menu_choose(*, link: PortalLink, menu_id: int, remedy_id: int) -> Remedy:
+    """The customer picks one remedy of a menu offered on their case (a POST, never a GET:
+    mail scanners open links)."""
+    menu = ChoiceMenu.objects.filter(pk=menu_id, case_id=link.case_id).first()
+    if menu is None:
+        raise ApplicationError("No such choice on your case.", code="not_found", status=404)
+    return menu_choose(menu=menu, remedy_id=remedy_id, actor=None)
+
+
+def portal_link_request(*, email: str, ref: str) -> bool:
+    """A customer asks for a fresh link: mailed to the case's own address if the two match.
+    The answer is the same either way, so the form reveals nothing; one mail per case per
+    hour at most."""
+    pk = case_pk_from_ref(ref)
+    if pk is None:
+        return False
+    with transaction.atomic():
+        case = Case.objects.select_related("customer").filter(pk=pk).first()
+        address = email.strip().lower()
+        if case is None or not address or case.customer.email.strip().lower() != address:
+            return False
+        link = _live_link(case.pk) or portal_link_issue(case=case, actor=None)
+        email_queue(
+            to=case.customer.email,
+            subject=f"Your link to case {case.ref}",
+            body=(
+                f"Dear {case.customer.name},\n\nHere is your link to follow case {case.ref}:\n"
+                f"{portal_url(link)}\n\nIf you did not ask for it, you can ignore this email.\n"
+            ),
+            automatic=True,
+            kind=OutboundKind.PORTAL_LINK,
+            case_id=case.pk,
+            dedupe_key=f"portal-link:{case.pk}:{timezone.now():%Y%m%d%H}",
+        )
+    return True
