@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from amends.api import cases, commitments, customers, incidents, meta, remedies
+from amends.api import cases, commitments, customers, feedback, incidents, meta, remedies
 from amends.api import loyalty as loyalty_api
 from amends.api.auth import api_auth
 from amends.api.docs import LocalSwagger
@@ -117,6 +117,7 @@ api.add_router("/v1/customers", customers.router)
 api.add_router("/v1/cases", cases.router)
 api.add_router("/v1/", remedies.router)
 api.add_router("/v1/", commitments.router)
+api.add_router("/v1/", feedback.router)
 api.add_router("/v1/incidents", incidents.router)
 api.add_router("/v1/recovery-policies", incidents.policy_router)
 api.add_router("/v1/", loyalty_api.router)

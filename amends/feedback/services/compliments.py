@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.models import Case
@@ -62,7 +61,6 @@ def compliment_from_survey(*, survey: Survey, text: str) -> Compliment:
         source=ComplimentSource.SURVEY,
         channel="survey",
         text=text[:MAX_TEXT],
-        created_at=timezone.now(),
     )
     _after(compliment, None)
     return compliment

@@ -197,7 +197,9 @@ def approval_decided_record(*, remedy_id: int) -> None:
         .first()
     )
     kpi_bucket_refresh(
-        day=utc_day(cast(datetime, row["decided_at"])), team_id=team_id, person_id=row["decided_by_id"]
+        day=utc_day(cast(datetime, row["decided_at"])),
+        team_id=team_id,
+        person_id=row["decided_by_id"],
     )
 
 

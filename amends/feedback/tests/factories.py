@@ -38,10 +38,10 @@ class Org:
 
 def resolved_case(org: Org, *, assignee: User | None = None, **kwargs: Any) -> Case:
     """A case of the org's team, owned by its agent, resolved through the real services."""
+    kwargs.setdefault("team", org.team)
     return case_in_status(
         CaseStatus.RESOLVED,
         actor=assignee or org.agent,
-        team=org.team,
         assignee=assignee or org.agent,
         **kwargs,
     )

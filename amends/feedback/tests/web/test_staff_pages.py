@@ -29,7 +29,7 @@ def _client(user: object) -> Client:
     ],
 )
 def test_staff_pages_render_for_every_role(org: Org, name: str) -> None:
-    survey, token = sent_survey(org)
+    _survey, token = sent_survey(org)
     survey_answer(token=token, csat=2, nps=4, compliment="Thank you Alex")
     for user in (org.agent, org.supervisor, org.manager):
         response = _client(user).get(reverse(f"web:{name}"))
@@ -98,6 +98,7 @@ def test_review_pages_hide_reviews_from_colleagues(org: Org) -> None:
     url = reverse("web:feedback-review-detail", args=[review.pk])
     assert _client(org.agent).get(url).status_code == 200
     assert _client(org.colleague).get(url).status_code == 404
-    assert b"Rude on the phone" not in _client(org.colleague).get(
-        reverse("web:feedback-reviews")
-    ).content
+    assert (
+        b"Rude on the phone"
+        not in _client(org.colleague).get(reverse("web:feedback-reviews")).content
+    )

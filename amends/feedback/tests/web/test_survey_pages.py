@@ -25,7 +25,9 @@ def test_survey_page_post_records_the_answer_once(org: Org) -> None:
     survey, token = sent_survey(org)
     client = Client()
     url = reverse("web:survey", args=[token])
-    response = client.post(url, {"csat": "1", "nps": "3", "promises_kept": "no", "comment": "<b>x</b>"})
+    response = client.post(
+        url, {"csat": "1", "nps": "3", "promises_kept": "no", "comment": "<b>x</b>"}
+    )
     assert response.status_code == 200
     assert b"Thank you" in response.content
     survey.refresh_from_db()
@@ -70,6 +72,6 @@ def test_survey_opt_out_records_the_customer(org: Org) -> None:
 
 
 def test_survey_opt_out_needs_post(org: Org) -> None:
-    survey, token = sent_survey(org)
+    _survey, token = sent_survey(org)
     assert Client().get(reverse("web:survey-opt-out", args=[token])).status_code == 405
     assert not SurveyOptOut.objects.exists()
