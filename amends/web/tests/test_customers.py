@@ -69,8 +69,9 @@ def test_customer_detail_view_is_404_for_a_missing_customer(agent_client: Client
     assert agent_client.get(reverse("web:customer-detail", args=[999999])).status_code == 404
 
 
-# session, user, staff profile, its team (header), the customer, one page of their cases
-CUSTOMER_PAGE_QUERIES = 6
+# session, user, staff profile, its team (header), the customer, one page of their cases,
+# the customer's loyalty risk score
+CUSTOMER_PAGE_QUERIES = 7
 
 
 def test_customer_detail_view_query_count_does_not_grow_with_history(
