@@ -46,6 +46,16 @@ LOW_CSAT = 2  # of 5
 LOW_NPS = 6  # of 10 (a detractor)
 LOW_WOULD_USE_AGAIN = 2  # of 5
 
+REFRESHED_FIELDS = (
+    "score",
+    "breakdown",
+    "computed_at",
+    "value_rank",
+    "status",
+    "status_changed_at",
+    "auto_at_risk",
+)
+
 _refreshing: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "loyalty_risk_refreshing", default=frozenset()
 )
@@ -214,11 +224,19 @@ def customer_risk_refresh(
     if customer_id in _refreshing.get():
         return None  # our own status move re-entered through customer_changed
     now = now or timezone.now()
-    try:
-        customer = customer_get(customer_id=customer_id)
-    except Customer.DoesNotExist:
-        return None
-    risk = _risk_row(customer_id)
+    risk = (
+        CustomerRisk.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(customer_id=customer_id)
+        .first()
+    )
+    if risk is None:
+        try:
+            customer_get(customer_id=customer_id)
+        except Customer.DoesNotExist:
+            return None
+        risk = _risk_row(customer_id)
+    customer = risk.customer
     for name, value in signals.items():
         setattr(risk, name, value)
     score, factors = risk_compute(
@@ -246,5 +264,5 @@ def customer_risk_refresh(
         risk.status_changed_at = now
         risk.auto_at_risk = move == LoyaltyStatus.AT_RISK
     risk.status = status
-    risk.save()
+    risk.save(update_fields=[*signals, *REFRESHED_FIELDS])
     return risk
