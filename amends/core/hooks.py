@@ -247,6 +247,7 @@ class SurveyRequested:
 
     case_id: int
     reason: str  # "incident_recovery", …
+    incident_id: int | None = None  # recorded on the survey, so answers link to the incident
 
 
 # --- hooks ----------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ def on_case_status_changed(payload: hooks.CaseStatusChanged) -> None:
 
 
 def on_survey_requested(payload: hooks.SurveyRequested) -> None:
-    survey_schedule_for_case(case_id=payload.case_id, reason=payload.reason)
+    survey_schedule_for_case(
+        case_id=payload.case_id, reason=payload.reason, incident_id=payload.incident_id
+    )
 
 
 def on_remedy_changed(payload: hooks.RemedyChanged) -> None:

@@ -66,6 +66,7 @@ def survey_schedule_for_case(
     case_id: int,
     actor: User | None = None,
     reason: str = "resolved",
+    incident_id: int | None = None,
     now: datetime | None = None,
 ) -> Survey | None:
     """Schedule the case's survey `delay_hours` from now, unless a hygiene rule says no."""
@@ -81,7 +82,7 @@ def survey_schedule_for_case(
         team_id=case.team_id,
         category_id=case.category_id,
         service_id=case.service_id,
-        incident_id=getattr(case, "incident_id", None),
+        incident_id=incident_id or getattr(case, "incident_id", None),
         send_after=now + timedelta(hours=config.delay_hours),
     )
     try:

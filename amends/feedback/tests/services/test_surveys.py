@@ -100,8 +100,10 @@ def test_survey_requested_hook_schedules_for_an_incident_round(org: Org) -> None
     from amends.cases.tests.factories import CaseFactory
 
     case = CaseFactory(team=org.team)
-    hooks.survey_requested.emit(hooks.SurveyRequested(case_id=case.pk, reason="incident_recovery"))
-    assert Survey.objects.filter(case=case).exists()
+    hooks.survey_requested.emit(
+        hooks.SurveyRequested(case_id=case.pk, reason="incident_recovery", incident_id=7)
+    )
+    assert Survey.objects.get(case=case).incident_id == 7
 
 
 def test_survey_get_by_token_changes_nothing_and_refuses_forgeries(org: Org) -> None:
