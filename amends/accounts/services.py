@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -60,6 +61,15 @@ def staff_create(
         is_superuser=role == Role.ADMIN,
     )
     if password:
+        try:  # the configured validators (AUTH_PASSWORD_VALIDATORS), as the admin applies them
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            raise ApplicationError(
+                "The password is too weak.",
+                code="weak_password",
+                status=422,
+                detail={"password": list(exc.messages)},
+            ) from exc
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from amends.api.schemas import ErrorOut, PageOut
+from amends.api.schemas import ErrorOut, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
 from amends.commitments.models import (
     Commitment,
@@ -60,7 +60,7 @@ def _staff_user(username: str, field: str) -> User:
 # ---- promises ---------------------------------------------------------------------------------
 
 
-class CommitmentCreateIn(Schema):
+class CommitmentCreateIn(InSchema):
     kind: str = Field(
         description="callback, visit, refund, rebate, credit, fix, information, other"
     )
@@ -71,17 +71,17 @@ class CommitmentCreateIn(Schema):
     remedy_id: int | None = None
 
 
-class CommitmentKeepIn(Schema):
+class CommitmentKeepIn(InSchema):
     note: str = Field(default="", max_length=5000)
     reference: str = Field(default="", max_length=200)
 
 
-class CommitmentCancelIn(Schema):
+class CommitmentCancelIn(InSchema):
     reason: str = Field(min_length=1, max_length=5000)
     customer_informed: bool
 
 
-class CommitmentRescheduleIn(Schema):
+class CommitmentRescheduleIn(InSchema):
     due_at: datetime
     reason: str = Field(min_length=1, max_length=5000)
 
@@ -220,13 +220,13 @@ def commitment_reschedule_endpoint(
 # ---- escalations ------------------------------------------------------------------------------
 
 
-class EscalationRaiseIn(Schema):
+class EscalationRaiseIn(InSchema):
     level: str = Field(default="supervisor", description="supervisor, manager or executive")
     note: str = Field(min_length=1, max_length=5000)
     assignee: str | None = Field(default=None, description="Username; default: nearest of level")
 
 
-class EscalationDecideIn(Schema):
+class EscalationDecideIn(InSchema):
     decision: str = Field(min_length=1, max_length=5000)
 
 

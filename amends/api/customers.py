@@ -12,7 +12,7 @@ from amends.customers.selectors import customer_get, customer_search
 from amends.customers.services import customer_create
 
 router = Router(tags=["customers"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class CustomerSearchQuery(InSchema):

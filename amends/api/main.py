@@ -17,6 +17,7 @@ from amends.api import loyalty as loyalty_api
 from amends.api.auth import api_auth
 from amends.api.docs import LocalSwagger
 from amends.core.exceptions import ApplicationError
+from amends.core.middleware import request_error_for
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """Last resort: log the bug and still answer in the documented error shape."""
+    """Last resort: log the bug and still answer in the documented error shape.
+
+    Errors Django raises while reading the request (body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    too many fields, a broken multipart body) are the client's: 4xx, see core.middleware."""
+    mapped = request_error_for(exc)
+    if mapped is not None:
+        return _error(request, *mapped)
     logger.exception("Unhandled error in %s %s", request.method, request.path, exc_info=exc)
     return _error(request, 500, "server_error", "Something went wrong on our side.")
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from amends.accounts.choices import Role
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import ErrorOut, PageOut
+from amends.api.schemas import ErrorOut, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.core.pagination import paginate
@@ -46,7 +46,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 # ---- schemas ------------------------------------------------------------------------------
 
 
-class RemedyProposeIn(Schema):
+class RemedyProposeIn(InSchema):
     kind: str = Field(min_length=1, max_length=40, description="Remedy kind code, e.g. refund")
     amount: Decimal | None = Field(
         default=None, description='Send as a string ("80.00"); omit for non-monetary kinds'
@@ -79,40 +79,40 @@ class RemedyOut(Schema):
     created_at: datetime
 
 
-class DecisionIn(Schema):
+class DecisionIn(InSchema):
     reason: str = Field(default="", max_length=5_000)
 
 
-class RejectIn(Schema):
+class RejectIn(InSchema):
     reason: str = Field(min_length=1, max_length=5_000)
 
 
-class IssueIn(Schema):
+class IssueIn(InSchema):
     reference: str = Field(min_length=1, max_length=100, description="e.g. the credit-note number")
 
 
-class CancelIn(Schema):
+class CancelIn(InSchema):
     reason: str = Field(min_length=1, max_length=5_000)
 
 
-class ApprovalQuery(Schema):
+class ApprovalQuery(InSchema):
     page: int = Field(default=1, ge=1, le=100_000)
     size: int = Field(default=25, ge=1, le=200)
 
 
-class MenuOptionIn(Schema):
+class MenuOptionIn(InSchema):
     kind: str = Field(min_length=1, max_length=40)
     amount: Decimal | None = None
     currency: str = Field(default="", max_length=3)
     description: str = Field(default="", max_length=500)
 
 
-class MenuCreateIn(Schema):
+class MenuCreateIn(InSchema):
     options: list[MenuOptionIn] = Field(min_length=2, max_length=6)
     note: str = Field(default="", max_length=5_000)
 
 
-class MenuChooseIn(Schema):
+class MenuChooseIn(InSchema):
     remedy_id: int
 
 
@@ -158,7 +158,7 @@ class HeadroomOut(Schema):
     remaining: Decimal | None = Field(description="null: no amount limit applies")
 
 
-class ReportQuery(Schema):
+class ReportQuery(InSchema):
     since: datetime | None = Field(default=None, description="Default: 365 days ago")
     until: datetime | None = Field(default=None, description="Default: now")
 
@@ -413,7 +413,7 @@ class AuthorityRuleOut(Schema):
     period_days: int | None
 
 
-class AuthorityRuleIn(Schema):
+class AuthorityRuleIn(InSchema):
     role: str | None = Field(default=None, description="agent, supervisor, manager or admin")
     user: str | None = Field(default=None, description="Username: a personal rule")
     kind: str = Field(min_length=1, max_length=40)
@@ -424,7 +424,7 @@ class AuthorityRuleIn(Schema):
     period_days: int | None = Field(default=None, ge=1, le=3650)
 
 
-class AuthorityRuleQuery(Schema):
+class AuthorityRuleQuery(InSchema):
     role: str | None = None
     user: str | None = Field(default=None, description="Username: that person's rules and role's")
 
@@ -465,7 +465,8 @@ def authority_rule_list_endpoint(
 ) -> list[dict[str, Any]]:
     staff_profile_of(user=request.user)
     user = _staff_user(query.user) if query.user else None
-    return [_rule_out(r) for r in authority_rule_list(role=query.role, user=user)]
+    rules = authority_rule_list(role=query.role, user=user, viewer=request.user)
+    return [_rule_out(r) for r in rules]
 
 
 @router.put(

@@ -1,8 +1,18 @@
+import types
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
+
+from amends.core.validation import (
+    date_check,
+    datetime_check,
+    decimal_check,
+    strict_raw_check,
+    text_check,
+)
 
 T = TypeVar("T")
 
@@ -12,18 +22,52 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class InSchema(Schema):
-    """Base for every input schema (bodies and query strings).
+_STRICT_KINDS = (bool, int, Decimal, datetime, date)
 
-    Text with a NUL character can never be stored (PostgreSQL refuses it), so it is invalid
-    input (422) rather than a server error.
+
+def _scalar_kind(annotation: Any) -> type | None:
+    """`int | None` -> int; `datetime` -> datetime; anything else (lists, schemas) -> None."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        kinds = [a for a in get_args(annotation) if a is not type(None)]
+        if len(kinds) != 1:
+            return None
+        annotation = kinds[0]
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation if annotation in _STRICT_KINDS else None
+
+
+class InSchema(Schema):
+    """Base for every input schema (bodies and query strings); the rules of core.validation.
+
+    - Text with a NUL character can never be stored (PostgreSQL refuses it): 422.
+    - Types are strict: `0` is not `false`, `"1_000"` is not 1000, a number is not a date.
+    - Datetimes and dates lie in the window the database can store; decimals are finite and
+      no larger than the biggest amount we store.
     """
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("Text may not contain NUL characters.")
+    def _strict_raw(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            text_check(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    text_check(item)
+        field = cls.model_fields.get(info.field_name or "")
+        kind = _scalar_kind(field.annotation) if field is not None else None
+        return strict_raw_check(kind, value) if kind is not None else value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _window(cls, value: object) -> object:
+        if isinstance(value, datetime):
+            return datetime_check(value)
+        if isinstance(value, date):
+            return date_check(value)
+        if isinstance(value, Decimal):
+            return decimal_check(value)
         return value
 
 

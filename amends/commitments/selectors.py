@@ -101,11 +101,10 @@ def escalation_visible_to(*, user: User) -> QuerySet[Escalation]:
 
 
 def escalation_get_for_user(*, escalation_id: int, user: User) -> Escalation:
-    """An escalation on a visible case, or one assigned to this user."""
+    """An escalation on a case this user may see (an assignee who cannot see the case, e.g.
+    after the case moved team, no longer sees the escalation either)."""
     return (
-        Escalation.objects.filter(
-            Q(case__in=case_visible_to(user=user).values("pk")) | Q(assignee=user)
-        )
+        Escalation.objects.filter(case__in=case_visible_to(user=user).values("pk"))
         .select_related("case", "assignee", "raised_by", "decided_by")
         .get(pk=escalation_id)
     )
@@ -116,7 +115,9 @@ def escalation_list(
 ) -> QuerySet[Escalation]:
     """Escalations, soonest decision due first; `mine` are those assigned to this user
     (escalation_assignee_due_idx), otherwise those on cases they may see."""
-    qs = Escalation.objects.filter(assignee=user) if mine else escalation_visible_to(user=user)
+    qs = escalation_visible_to(user=user)
+    if mine:
+        qs = qs.filter(assignee=user)
     if status:
         if status not in EscalationStatus.values:
             raise ApplicationError(f"Unknown status {status!r}.", code="invalid_filter", status=422)

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from amends.accounts.choices import Role
+from amends.accounts.choices import ROLE_RANK, Role
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.choices import DONE_STATUSES
 from amends.cases.models import Case
@@ -160,9 +160,13 @@ def authority_headroom(
 
 
 def authority_rule_list(
-    *, role: str | None = None, user: User | None = None
+    *, role: str | None = None, user: User | None = None, viewer: User | None = None
 ) -> list[AuthorityRule]:
+    """Authority rules. `viewer` is who asks: supervisors and above see everyone's personal
+    overrides, an agent only the role rules and their own (None: the CLI, no restriction)."""
     qs = AuthorityRule.objects.select_related("user", "kind")
+    if viewer is not None and staff_profile_of(user=viewer).rank < ROLE_RANK[Role.SUPERVISOR]:
+        qs = qs.filter(Q(user__isnull=True) | Q(user=viewer))
     if user is not None:
         profile = staff_profile_of(user=user)
         qs = qs.filter(Q(user=user) | Q(user__isnull=True, role=profile.role))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dj_database_url
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "amends.core",
     "amends.accounts",
     "amends.customers",
@@ -55,15 +57,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "amends.api.middleware.ApiJsonErrorsMiddleware",
+    "amends.core.middleware.RequestGuardMiddleware",
+    "amends.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "amends.core.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "amends.web.errors.ApplicationErrorMiddleware",
+    # Last: turns a login refused by the throttle into the "locked" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,9 +121,20 @@ def _database() -> dict[str, Any]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The four Django validators; `amends user create` and the admin enforce them.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("AMENDS_PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks the login throttle first; API bearer tokens never pass through here.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LANGUAGE_CODE = "en"
@@ -142,6 +160,49 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- guard rails (security headers, login throttling, idempotency); docs/security.md -------
+# Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the proxy must
+# overwrite that header); then request.is_secure() follows the proxy.
+if env_str("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + env_str("SECURE_PROXY_SSL_HEADER").upper().replace("-", "_"),
+        "https",
+    )
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or style anywhere: scripts and styles live in static files.
+AMENDS_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+AMENDS_CSP_REPORT_ONLY = env_bool("AMENDS_CSP_REPORT_ONLY", False)
+# Login throttling (django-axes): AMENDS_LOGIN_FAILURE_LIMIT wrong passwords lock that
+# username, and separately that address, for AMENDS_LOGIN_COOLOFF_MINUTES; a success resets.
+AXES_FAILURE_LIMIT = env_int("AMENDS_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AMENDS_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+# The client address is REMOTE_ADDR unless Amends runs behind AMENDS_TRUSTED_PROXIES proxies
+# (then the address those proxies append to X-Forwarded-For): a client cannot forge it.
+AXES_IPWARE_PROXY_COUNT = env_int("AMENDS_TRUSTED_PROXIES", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 # Mail: SMTP by default, configured from the environment.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -205,6 +266,17 @@ AMENDS_SWEEPS = [
     "amends.remedies.sweeps.approval_sweep",
 ]
 AMENDS_SWEEP_INTERVAL_SECONDS = env_int("AMENDS_SWEEP_INTERVAL_SECONDS", 60)
+
+# Guard rails (docs/security.md): idempotency keys and request limits.
+AMENDS.update(
+    {
+        # How long a POST's Idempotency-Key and its answer are kept for replay.
+        "IDEMPOTENCY_KEY_HOURS": float(env_str("AMENDS_IDEMPOTENCY_KEY_HOURS", "24")),
+        # Query strings longer than this answer 414.
+        "MAX_QUERY_STRING": env_int("AMENDS_MAX_QUERY_STRING", 8192),
+    }
+)
+AMENDS_SWEEPS += ["amends.core.idempotency.idempotency_sweep"]
 
 LOGGING = {
     "version": 1,

@@ -28,12 +28,24 @@ def test_user_create_and_token_create_through_the_cli(
     # Django closes every connection after a command run from argv; the test's transaction
     # lives on that connection.
     monkeypatch.setattr(connections, "close_all", lambda: None)
-    main(["user", "create", "ann", "--role", "agent", "--team", "Billing", "--password", "pw1"])
+    main(
+        [
+            "user",
+            "create",
+            "ann",
+            "--role",
+            "agent",
+            "--team",
+            "Billing",
+            "--password",
+            "Quiet-harbour-71",
+        ]
+    )
     out = capsys.readouterr().out
     assert "Created agent ann in team Billing." in out
     user = User.objects.get(username="ann")
     assert (user.staff.role, user.staff.team.name) == (Role.AGENT, "Billing")
-    assert user.check_password("pw1")
+    assert user.check_password("Quiet-harbour-71")
 
     main(["token", "create", "ann"])
     token = capsys.readouterr().out.strip().splitlines()[-1]
@@ -63,3 +75,12 @@ def test_user_create_command_refuses_unknown_role() -> None:
 def test_user_create_command_reports_invalid_username_cleanly() -> None:
     with pytest.raises(CommandError, match=r"not valid.*username: Enter a valid username"):
         call_command("user_create", "bad name!", role="agent", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("password", ["a", "password123", "12345678901", "annsmith-ann"])
+def test_user_create_refuses_a_password_the_validators_reject(password: str) -> None:
+    # Issue 15: `amends user create x --password a` succeeded; the four Django validators
+    # (similarity, length, common, numeric) now apply as they do in the admin.
+    with pytest.raises(CommandError, match="password is too weak"):
+        call_command("user_create", "annsmith", "--role", "agent", "--password", password)
+    assert not User.objects.filter(username="annsmith").exists()

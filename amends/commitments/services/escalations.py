@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.models import Case, CaseEvent
+from amends.cases.selectors import case_visible_to
 from amends.cases.services.events import case_event_record
 from amends.commitments.choices import (
     CaseEventKinds,
@@ -280,6 +281,16 @@ def escalation_raise(
                 code="invalid_assignee",
                 status=422,
                 detail={"assignee": [f"Must be of {level} level or above."]},
+            )
+        # The same rule as remedy approvers and promise owners: whoever decides must be able
+        # to open the case (else they would see its reference and note but not the case).
+        if not case_visible_to(user=assignee).filter(pk=case.pk).exists():
+            raise ApplicationError(
+                f"{assignee.username} cannot see {case.ref}; choose someone of the case's team "
+                "or a manager.",
+                code="invalid_assignee",
+                status=422,
+                detail={"assignee": ["Cannot see this case."]},
             )
     routing = Routing.load()
     now = timezone.now()

@@ -24,6 +24,7 @@ from amends.cases.models import Case, CaseStep
 from amends.cases.services.events import case_event_record
 from amends.cases.services.workflow import case_step_done
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
+from amends.core.validation import is_decimal_text
 from amends.customers.models import Customer
 from amends.policies.business_hours import add_business_time
 from amends.policies.choices import RecoveryStep
@@ -106,15 +107,18 @@ def currency_clean(code: str) -> str:
 
 def amount_clean(value: Decimal | str) -> Decimal:
     try:
+        if not isinstance(value, Decimal) and not is_decimal_text(str(value)):
+            raise InvalidOperation
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise _invalid("The amount must be a number such as 80.00.", "amount") from None
     if not amount.is_finite() or amount <= 0:
         raise _invalid("The amount must be more than zero.", "amount", "invalid_amount")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise _invalid("The amount can have at most two decimals.", "amount", "invalid_amount")
+    # Size before any arithmetic: quantizing 1e26 to cents overflows the decimal context.
     if amount > MAX_AMOUNT:
         raise _invalid("The amount is too large.", "amount", "invalid_amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _invalid("The amount can have at most two decimals.", "amount", "invalid_amount")
     # Always two decimals: "5", "5.1" and "1e3" are stored, answered and logged as 5.00,
     # 5.10 and 1000.00 (not "5", "5.1" or "1E+3").
     return amount.quantize(Decimal("0.01"))

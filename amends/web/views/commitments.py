@@ -41,6 +41,7 @@ from amends.commitments.services.notifications import notification_mark_all_read
 from amends.commitments.templatetags.commitment_tags import case_panel_context
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
+from amends.core.validation import WindowDateTimeField
 from amends.web.forms.common import valid
 
 
@@ -48,7 +49,7 @@ class CommitmentForm(forms.Form):
     kind = forms.ChoiceField(choices=CommitmentKind.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     owner = forms.ModelChoiceField(queryset=staff_list())
-    due_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    due_at = WindowDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     customer_visible = forms.BooleanField(required=False, initial=True)
 
 
@@ -64,7 +65,7 @@ class CancelForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    due_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    due_at = WindowDateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(max_length=5000)
 
 

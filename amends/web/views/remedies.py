@@ -20,6 +20,7 @@ from amends.cases.selectors import case_get_for_user
 from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
+from amends.core.validation import WindowDateField
 from amends.remedies.models import Remedy
 from amends.remedies.selectors import (
     approval_queue,
@@ -65,8 +66,8 @@ class IssueForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    since = forms.DateField(required=False)
-    until = forms.DateField(required=False)
+    since = WindowDateField(required=False)
+    until = WindowDateField(required=False)
 
 
 def _panel(

@@ -24,12 +24,12 @@ pytestmark = pytest.mark.django_db
 
 def test_staff_create_makes_user_with_role_and_team() -> None:
     user = staff_create(
-        username="ann", role=Role.SUPERVISOR, team_name=" Billing ", password="s3cret"
+        username="ann", role=Role.SUPERVISOR, team_name=" Billing ", password="Billing-desk-2026"
     )
     user.refresh_from_db()
     assert user.staff.role == Role.SUPERVISOR
     assert user.staff.team.name == "Billing"
-    assert user.check_password("s3cret")
+    assert user.check_password("Billing-desk-2026")
     assert not user.is_staff
     assert not user.is_superuser
 
