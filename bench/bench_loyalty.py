@@ -4,9 +4,13 @@ Issue 21: with 1,000,000 cases, 300,000 customers and 200,000 survey answers, th
 answers under 300 ms at p95, the operations report under 1 s, and a risk update for one customer
 under 10 ms, on SQLite and on PostgreSQL.
 
-Uses the database configured like `amends` itself (DATABASE_URL, else SQLite in
-AMENDS_DATA_DIR), loaded first with `bench/load_cases.py --count 1000000 --customers 300000`
-(cases with their steps, clocks and events, written without the services, so no hook ran):
+With `--fresh sqlite|postgres` it builds its own database (SQLite in a temporary directory, or
+the PostgreSQL database `amends_loyalty_bench` on BENCH_PG_URL) and loads it with INSERT … SELECT
+over a generated series, each row copying every column of a template made through the real
+services: --customers customers, --cases cases over the last two years (the newest 10% open,
+the rest closed; five teams, ten categories, four services, six root causes on two thirds of
+them, severities 1-4). Without --fresh it uses the database configured like `amends` itself
+(e.g. one loaded by `bench/load_cases.py`). Then:
 
 1. `amends loyalty backfill` builds the failure facts, daily rollups and risk scores (timed);
 2. survey answers are put on every (cases / --surveys)th fact (CSAT, NPS and would-use-again
@@ -39,6 +43,30 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+PG_NAME = "amends_loyalty_bench"
+
+
+def fresh(db: str) -> None:
+    if db == "sqlite":
+        import tempfile
+
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["AMENDS_DATA_DIR"] = tempfile.mkdtemp(prefix="bench_loyalty_")
+        return
+    import psycopg
+
+    with psycopg.connect(
+        f"{PG_BASE.replace('postgres://', 'postgresql://')}/postgres", autocommit=True
+    ) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{PG_NAME}"')
+    os.environ["DATABASE_URL"] = f"{PG_BASE}/{PG_NAME}"
+
+
+if "--fresh" in sys.argv[:-1]:  # the database must be chosen before Django starts
+    fresh(sys.argv[sys.argv.index("--fresh") + 1])
+
 import django  # noqa: E402
 
 django.setup()
@@ -50,7 +78,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from amends.accounts.choices import Role  # noqa: E402
-from amends.accounts.models import StaffProfile  # noqa: E402
+from amends.accounts.models import StaffProfile, Team  # noqa: E402
 from amends.cases.models import Case  # noqa: E402
 from amends.loyalty.models import CaseFact, CustomerRisk, DailyRollup  # noqa: E402
 from amends.loyalty.services.backfill import (  # noqa: E402
@@ -105,6 +133,16 @@ def prepare(surveys: int, rebuild: bool) -> dict[str, Any]:
         rows = rollups_rebuild()
         info["rollup_rows"] = rows
         info["rollups_rebuild_s"] = round(time.monotonic() - start, 1)
+        # Signals the insight app would have sent: every 40th customer said they may leave.
+        customer_model = CustomerRisk._meta.apps.get_model("customers", "Customer")
+        churned = (
+            customer_model.objects.annotate(m=F("pk") % 40).filter(m=0).values_list("pk", flat=True)
+        )
+        CustomerRisk.objects.bulk_create(
+            [CustomerRisk(customer_id=pk, last_churn_intent_at=timezone.now()) for pk in churned],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
         start = time.monotonic()
         risks_backfill(batch=10_000, progress=lambda m: print(m, end="\r", flush=True))
         print()
@@ -127,19 +165,153 @@ def prepare(surveys: int, rebuild: bool) -> dict[str, Any]:
     return info
 
 
+SPAN_SECONDS = 2 * 365 * 86400
+
+
+def _series(count: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"SELECT generate_series(1, {count}) AS i"
+    return f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) SELECT i FROM n"  # noqa: S608  # an int
+
+
+def _ts(expr: str) -> str:
+    """SQL for `%s - expr seconds` (a datetime parameter), per database."""
+    if connection.vendor == "postgresql":
+        return f"(%s::timestamptz - make_interval(secs => ({expr})))"
+    return f"strftime('%Y-%m-%d %H:%M:%f', %s, '-' || ({expr}) || ' seconds')"
+
+
+def _copy(template: Any, overrides: dict[str, tuple[str, list[Any]]], source: str) -> None:
+    """INSERT every column of `template`'s row, `overrides` as SQL, for each row of `source`."""
+    model = type(template)
+    columns, values, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.column not in overrides:
+            continue
+        columns.append(field.column)
+        if field.column in overrides:
+            sql, extra = overrides[field.column]
+            values.append(sql)
+            params.extend(extra)
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+    table = model._meta.db_table
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM ({source}) AS s"  # noqa: S608  # model metadata
+    sql = sql.replace("%", "%%").replace("%%s", "%s")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def load(cases: int, customers: int) -> dict[str, Any]:
+    """A fresh organisation and `cases` cases for `customers` customers, set-based."""
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from amends.accounts.models import Team
+    from amends.cases.tests.factories import case_in_status
+    from amends.customers.models import Customer
+    from amends.taxonomy.models import Category, RootCause, Service
+
+    call_command("migrate", verbosity=0)
+    teams = [Team.objects.create(name=f"Team {t + 1}") for t in range(5)]
+    manager = User.objects.create_user("manager")
+    StaffProfile.objects.create(user=manager, team=None, role=Role.MANAGER)
+    parents = [Category.objects.create(name=f"Area {p + 1}") for p in range(5)]
+    categories = [
+        Category.objects.create(name=f"Kind {c + 1}", parent=parents[c % 5]) for c in range(10)
+    ]
+    services = [Service.objects.create(name=f"Service {s + 1}") for s in range(4)]
+    causes = [RootCause.objects.create(name=f"Cause {r + 1}") for r in range(6)]
+    now = timezone.now()
+    stamp: Any = now if connection.vendor == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    t0 = time.perf_counter()
+    first = Customer.objects.create(name="Bench customer 0", external_ref="LB-0")
+    _copy(
+        first,
+        {
+            "name": ("'Bench customer ' || i", []),
+            "external_ref": ("'LB-' || i", []),
+            "email": ("'bench' || i || '@example.com'", []),
+        },
+        _series(customers - 1),
+    )
+    template = case_in_status(
+        "closed", actor=manager, customer=first, team=teams[0], category=categories[0]
+    )
+    base = template.pk
+    step = SPAN_SECONDS // cases
+    cid0, cat0, svc0, rc0, team0 = (
+        first.pk,
+        categories[0].pk,
+        services[0].pk,
+        causes[0].pk,
+        teams[0].pk,
+    )
+    created = (
+        f"(i * {step} + 345600)"  # at least four days ago, so every offset below stays positive
+    )
+    common = {
+        "id": (f"{base} + i", []),
+        "customer_id": (f"{cid0} + ((i * 7919) % {customers})", []),
+        "category_id": (f"{cat0} + (i % 10)", []),
+        "team_id": (f"{team0} + (i % 5)", []),
+        "service_id": (f"{svc0} + ((i / 10) % 4)", []),
+        "severity": ("1 + ((i / 3) % 4)", []),
+        "created_at": (_ts(created), [stamp]),
+        "updated_at": (_ts(created), [stamp]),
+    }
+    open_rows = cases // 10
+    _copy(
+        template,
+        {
+            **common,
+            "status": ("'in_recovery'", []),
+            "outcome": ("''", []),
+            "root_cause_id": ("NULL", []),
+            "resolved_at": ("NULL", []),
+            "closed_at": ("NULL", []),
+            "resolve_due_at": (_ts(f"{created} - 172800"), [stamp]),
+            "sla_due_at": (_ts(f"{created} - 172800"), [stamp]),
+            "sla_at_risk_at": (_ts(f"{created} - 129600"), [stamp]),
+        },
+        f"SELECT i FROM ({_series(open_rows)}) AS o",  # noqa: S608  # ints
+    )
+    _copy(
+        template,
+        {
+            **common,
+            "root_cause_id": (f"CASE WHEN i % 3 = 0 THEN NULL ELSE {rc0} + (i % 6) END", []),
+            "resolve_due_at": (_ts(f"{created} - 172800"), [stamp]),
+            "resolved_at": (_ts(f"{created} - (i % 259200)"), [stamp]),
+            "closed_at": (_ts(f"{created} - (i % 259200) - 3600"), [stamp]),
+        },
+        f"SELECT i FROM ({_series(cases)}) AS c WHERE i > {open_rows}",  # noqa: S608  # ints
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"load_s": round(time.perf_counter() - t0, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--surveys", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--rebuild", action="store_true", help="Backfill even if facts exist")
+    parser.add_argument("--fresh", choices=["sqlite", "postgres"], help="Build a new database")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=300_000)
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
 
-    info = prepare(args.surveys, args.rebuild)
+    loaded = load(args.cases, args.customers) if args.fresh else {}
+    if loaded:
+        print(f"loaded {args.cases:,} cases for {args.customers:,} customers: {loaded}")
+    info = {**loaded, **prepare(args.surveys, args.rebuild)}
     print(json.dumps(info))
     manager = StaffProfile.objects.filter(role=Role.MANAGER).select_related("user").first()
     assert manager is not None, "load the data with bench/load_cases.py first"
-    team_id = StaffProfile.objects.filter(team__isnull=False).values_list("team_id", flat=True)[0]
+    team_id = Team.objects.order_by("pk").values_list("pk", flat=True)[0]
     client = Client()
     client.force_login(manager.user)
     from amends.accounts.services import api_token_create

@@ -31,6 +31,7 @@ from amends.loyalty.services.facts import MEASURES
 from amends.loyalty.services.risk import (
     RiskInputs,
     _automatic_status,
+    _recent,
     customer_risk_refresh,
     risk_compute,
     risk_weights,
@@ -189,6 +190,7 @@ def risks_backfill(
     weights = risk_weights()
     since = now - timedelta(days=int(amends_setting("LOYALTY_REPEAT_WINDOW_DAYS", 180)))
     contract_days = int(amends_setting("LOYALTY_CONTRACT_DAYS", 60))
+    signal_days = int(amends_setting("LOYALTY_SIGNAL_WINDOW_DAYS", 60))
     done = 0
     last = 0
     moves: list[int] = []
@@ -220,6 +222,7 @@ def risks_backfill(
             a = agg.get(c["id"], {})
             oldest = a.get("oldest_open")
             end = c["contract_end_date"]
+            risk = existing.get(c["id"]) or CustomerRisk(customer_id=c["id"])
             inputs = RiskInputs(
                 open_cases=a.get("open_cases", 0),
                 earlier_failures=max(0, a.get("recent", 0) - 1),
@@ -228,9 +231,11 @@ def risks_backfill(
                 contract_ending=end is not None
                 and now.date() <= end <= now.date() + timedelta(days=contract_days),
                 special_handling=c["special_handling"],
+                upset=_recent(risk.last_upset_at, now=now, days=signal_days),
+                churn_intent=_recent(risk.last_churn_intent_at, now=now, days=signal_days),
+                low_survey=_recent(risk.last_low_survey_at, now=now, days=signal_days),
             )
             score, factors = risk_compute(inputs, weights)
-            risk = existing.get(c["id"]) or CustomerRisk(customer_id=c["id"])
             risk.score = score
             risk.breakdown = [f.__dict__ for f in factors]
             risk.computed_at = now
