@@ -6,8 +6,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from amends.core import hooks
+from amends.core.bulk import insert_returning_ids
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
@@ -166,3 +168,43 @@ def customer_loyalty_status_set(*, customer: Customer, status: str, actor: User 
         )
     )
     return customer
+
+
+@transaction.atomic
+def customers_get_or_create_bulk(
+    *, defaults_by_ref: dict[str, dict[str, Any]]
+) -> dict[str, Customer]:
+    """Imports: the customer of each external reference, creating the missing ones with their
+    defaults (name, email, phone) in one INSERT. Idempotent under concurrency."""
+    refs = [ref.strip() for ref in defaults_by_ref if ref.strip()]
+    found = {c.external_ref: c for c in Customer.objects.filter(external_ref__in=refs)}
+    missing = []
+    for ref in refs:
+        if ref in found:
+            continue
+        values = defaults_by_ref[ref]
+        customer = Customer(
+            external_ref=ref,
+            name=str(values.get("name") or ref).strip()[:200],
+            email=str(values.get("email") or "").strip()[:254],
+            phone=str(values.get("phone") or "").strip()[:40],
+        )
+        missing.append(customer)
+    if missing:
+        now = timezone.now()
+        for customer in missing:
+            customer.created_at = customer.updated_at = now
+        try:
+            with transaction.atomic():
+                insert_returning_ids(Customer, missing)
+            found.update({c.external_ref: c for c in missing if c.external_ref})
+            return {ref: found[ref] for ref in refs if ref in found}
+        except IntegrityError:  # another import created some of them a moment ago
+            Customer.objects.bulk_create(missing, ignore_conflicts=True)
+        found.update(
+            {
+                c.external_ref: c
+                for c in Customer.objects.filter(external_ref__in=[c.external_ref for c in missing])
+            }
+        )
+    return {ref: found[ref] for ref in refs if ref in found}

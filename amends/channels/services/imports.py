@@ -1,0 +1,595 @@
+"""CSV imports: the CFPB complaint export and any CSV with a column mapping.
+
+Streaming with bounded memory: rows are read one at a time and written in batches, each batch
+one transaction through the bulk cases service. Idempotent by (source, source id): a row seen
+before with the same content is skipped, with new content it updates the case. A bad row is
+written to the reject file with its line number and the reason, and the good rows go on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from amends.cases.choices import CaseStatus, Channel, Outcome
+from amends.cases.models import Case
+from amends.cases.services.bulk import (
+    CaseSpec,
+    case_create_bulk,
+    case_spec_check,
+    case_update_bulk,
+)
+from amends.channels.models import ImportRecord
+from amends.core.exceptions import ApplicationError
+from amends.customers.services import customers_get_or_create_bulk
+from amends.taxonomy.models import Category, Service
+
+BATCH = 2000
+NOT_DECODED = re.compile("[\udc80-\udcff]")  # bytes surrogateescape could not decode
+MAX_FIELD = 1_000_000  # a broken quote swallows lines; past this a row is rejected
+
+CFPB_COLUMNS = (
+    "Date received",
+    "Product",
+    "Sub-product",
+    "Issue",
+    "Sub-issue",
+    "Consumer complaint narrative",
+    "Company public response",
+    "Company",
+    "State",
+    "ZIP code",
+    "Tags",
+    "Consumer consent provided?",
+    "Submitted via",
+    "Date sent to company",
+    "Company response to consumer",
+    "Timely response?",
+    "Consumer disputed?",
+    "Complaint ID",
+)
+
+CFPB_RESPONSES: dict[str, tuple[str, str]] = {
+    "in progress": (CaseStatus.ACKNOWLEDGED, ""),
+    "closed with monetary relief": (CaseStatus.CLOSED, Outcome.UPHELD),
+    "closed with relief": (CaseStatus.CLOSED, Outcome.UPHELD),
+    "closed with non-monetary relief": (CaseStatus.CLOSED, Outcome.PARTLY_UPHELD),
+    "closed with explanation": (CaseStatus.CLOSED, Outcome.NOT_UPHELD),
+    "closed without relief": (CaseStatus.CLOSED, Outcome.NOT_UPHELD),
+    "closed": (CaseStatus.CLOSED, Outcome.NOT_UPHELD),
+    "untimely response": (CaseStatus.CLOSED, Outcome.NOT_UPHELD),
+}
+
+GENERIC_FIELDS = {
+    "source_id",
+    "title",
+    "description",
+    "expected",
+    "delivered",
+    "customer_ref",
+    "customer_name",
+    "customer_email",
+    "category",
+    "subcategory",
+    "service",
+    "created_at",
+    "severity",
+}
+
+
+class ImportHeaderError(ApplicationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="invalid_import", status=422)
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    rows: int = 0
+
+    @property
+    def line(self) -> str:
+        return (
+            f"created={self.created} updated={self.updated} "
+            f"skipped={self.skipped} rejected={self.rejected}"
+        )
+
+
+@dataclass
+class Row:
+    line: int
+    source_id: str
+    fingerprint: str
+    customer_ref: str
+    customer: dict[str, str]
+    spec: dict[str, Any]
+    category: tuple[str, str] | None = None
+    service: str = ""
+    update_fields: dict[str, Any] = field(default_factory=dict)
+
+
+class RowError(Exception):
+    pass
+
+
+class CountingReader(io.RawIOBase):
+    """Counts the bytes read, for a progress bar that needs no second pass over the file."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+
+# ---- mappings -------------------------------------------------------------------------------
+
+
+def _date(value: str, fmt: str = "%Y-%m-%d") -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.strptime(value, fmt)  # noqa: DTZ007 - made aware just below
+    except ValueError as exc:
+        raise RowError(f"bad date {value[:40]!r} (expected {fmt})") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if fmt == "%Y-%m-%d":
+        parsed += timedelta(hours=12)  # a day without a time: midday, so no time zone moves it
+    if parsed > timezone.now():
+        raise RowError(f"date {value[:40]!r} is in the future")
+    if parsed.year < 1970:
+        raise RowError(f"date {value[:40]!r} is too old")
+    return parsed
+
+
+def _fingerprint(values: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(values).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _text(value: str, limit: int) -> str:
+    return value.replace("\x00", "").strip()[:limit]
+
+
+def cfpb_row(line: int, row: dict[str, str]) -> Row:
+    source_id = row["Complaint ID"].strip()
+    if not source_id.isdigit() or len(source_id) > 20:
+        raise RowError(f"bad Complaint ID {source_id[:30]!r}")
+    received = _date(row["Date received"])
+    if received is None:
+        raise RowError("no Date received")
+    sent = _date(row["Date sent to company"]) or received
+    response = row["Company response to consumer"].strip()
+    mapped = CFPB_RESPONSES.get(response.lower())
+    if mapped is None:
+        raise RowError(f"unknown company response {response[:60]!r}")
+    status, outcome = mapped
+    timely = row["Timely response?"].strip().lower()
+    if timely not in ("yes", "no", ""):
+        raise RowError(f"Timely response? must be Yes or No, not {timely[:20]!r}")
+    resolved = sent if timely != "no" else received + timedelta(days=16)
+    resolved = min(max(resolved, received), timezone.now())
+    issue = _text(row["Issue"], 100) or "Other"
+    sub_issue = _text(row["Sub-issue"], 100)
+    product = _text(row["Product"], 100) or "Other"
+    narrative = _text(row["Consumer complaint narrative"], 50_000)
+    company = _text(row["Company"], 100)
+    title = f"{issue} — {sub_issue}" if sub_issue else issue
+    state = _text(row["State"], 10)
+    spec = {
+        "title": title,
+        "description": narrative or f"{product}: {title}",
+        "delivered": _text(row["Sub-product"], 200),
+        "channel": Channel.IMPORT,
+        "created_at": received,
+        "status": status,
+        "acknowledged_at": max(sent, received),
+        "resolved_at": resolved if status == CaseStatus.CLOSED else None,
+        "closed_at": resolved if status == CaseStatus.CLOSED else None,
+        "outcome": outcome,
+        "outcome_explanation": response if outcome == Outcome.NOT_UPHELD else "",
+        "event_data": {
+            "import": "cfpb",
+            "source_id": source_id,
+            "company_response": response,
+            "timely_response": row["Timely response?"].strip(),
+            "submitted_via": _text(row["Submitted via"], 40),
+            "state": state,
+        },
+    }
+    values = [row.get(c, "") for c in CFPB_COLUMNS]
+    return Row(
+        line=line,
+        source_id=source_id,
+        fingerprint=_fingerprint(values),
+        customer_ref=f"cfpb:{source_id}",
+        customer={"name": f"CFPB consumer {source_id}" + (f" ({state})" if state else "")},
+        spec=spec,
+        category=(product, issue),
+        service=company,
+        update_fields={"title": title[:200], "description": spec["description"]},
+    )
+
+
+@dataclass(frozen=True)
+class Mapping:
+    source: str
+    columns: dict[str, str]  # our field -> their column
+    date_format: str = "%Y-%m-%d"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+    @classmethod
+    def load(cls, path: Path) -> Mapping:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ImportHeaderError(f"cannot read the mapping {path}: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+            raise ImportHeaderError('the mapping needs {"source": ..., "columns": {...}}')
+        columns = {str(k): str(v) for k, v in data["columns"].items()}
+        unknown = set(columns) - GENERIC_FIELDS
+        if unknown:
+            raise ImportHeaderError(f"unknown fields in the mapping: {', '.join(sorted(unknown))}")
+        for needed in ("source_id", "title"):
+            if needed not in columns:
+                raise ImportHeaderError(f"the mapping must name a column for {needed!r}")
+        source = str(data.get("source") or "csv").strip()[:30]
+        delimiter = str(data.get("delimiter") or ",")
+        if len(delimiter) != 1:
+            raise ImportHeaderError("the delimiter must be one character")
+        return cls(
+            source=source,
+            columns=columns,
+            date_format=str(data.get("date_format") or "%Y-%m-%d"),
+            delimiter=delimiter,
+            encoding=str(data.get("encoding") or "utf-8"),
+        )
+
+    def row(self, line: int, row: dict[str, str]) -> Row:
+        def get(name: str, limit: int) -> str:
+            column = self.columns.get(name)
+            return _text(row.get(column, "") or "", limit) if column else ""
+
+        source_id = get("source_id", 100)
+        if not source_id:
+            raise RowError("no source id")
+        title = get("title", 200)
+        if not title:
+            raise RowError("no title")
+        email = get("customer_email", 254).lower()
+        ref = get("customer_ref", 90)
+        customer_ref = (
+            f"{self.source}:{ref}"
+            if ref
+            else (f"{self.source}:email:{email}" if email else f"{self.source}:row:{source_id}")
+        )
+        severity_text = get("severity", 5) or "3"
+        if severity_text not in ("1", "2", "3", "4"):
+            raise RowError(f"severity must be 1-4, not {severity_text!r}")
+        if email and "@" not in email:
+            raise RowError(f"bad email {email[:60]!r}")
+        category = get("category", 100)
+        subcategory = get("subcategory", 100)
+        spec = {
+            "title": title,
+            "description": get("description", 50_000),
+            "expected": get("expected", 5000),
+            "delivered": get("delivered", 5000),
+            "channel": Channel.IMPORT,
+            "severity": int(severity_text),
+            "created_at": _date(get("created_at", 40), self.date_format),
+            "event_data": {"import": self.source, "source_id": source_id},
+        }
+        values = [row.get(c, "") or "" for c in sorted(set(self.columns.values()))]
+        return Row(
+            line=line,
+            source_id=source_id,
+            fingerprint=_fingerprint(values),
+            customer_ref=customer_ref,
+            customer={"name": get("customer_name", 200) or email or customer_ref, "email": email},
+            spec=spec,
+            category=(category, subcategory) if category else None,
+            service=get("service", 100),
+            update_fields={"title": title, "description": spec["description"]},
+        )
+
+
+# ---- the engine -----------------------------------------------------------------------------
+
+
+class Taxonomy:
+    """Categories and services by name, created on first sight, cached for the run."""
+
+    def __init__(self) -> None:
+        self.categories: dict[tuple[str, str], Category] = {}
+        self.parents: dict[str, Category] = {
+            c.name: c for c in Category.objects.filter(parent__isnull=True)
+        }
+        self.services: dict[str, int] = dict(Service.objects.values_list("name", "pk"))
+
+    def category(self, names: tuple[str, str] | None) -> Category | None:
+        if names is None:
+            return None
+        parent_name, child_name = names
+        if (parent_name, child_name) in self.categories:
+            return self.categories[(parent_name, child_name)]
+        parent = self.parents.get(parent_name)
+        if parent is None:
+            parent, _ = Category.objects.get_or_create(name=parent_name, parent=None)
+            self.parents[parent_name] = parent
+        category = parent
+        if child_name:
+            category, _ = Category.objects.get_or_create(name=child_name, parent=parent)
+            category.parent = parent  # the playbook lookup reads parent_id only; no query
+        self.categories[(parent_name, child_name)] = category
+        return category
+
+    def service(self, name: str) -> int | None:
+        if not name:
+            return None
+        if name not in self.services:
+            service, _ = Service.objects.get_or_create(name=name)
+            self.services[name] = service.pk
+        return self.services[name]
+
+
+class Rejects:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+        self._writer: Any = None
+
+    def add(self, line: int, reason: str, raw: list[str] | None) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            self._file = self.path.open("w", encoding="utf-8", errors="replace", newline="")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "reason", "row"])
+        row = json.dumps(raw, ensure_ascii=False)[:10_000] if raw is not None else ""
+        self._writer.writerow([line, reason[:500], row])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _batch_write(
+    rows: list[Row], source: str, taxonomy: Taxonomy, summary: ImportSummary, rejects: Rejects
+) -> None:
+    existing = {
+        r.source_id: r
+        for r in ImportRecord.objects.filter(
+            source=source, source_id__in=[row.source_id for row in rows]
+        ).only("pk", "source_id", "case_id", "fingerprint")
+    }
+    new: list[Row] = []
+    changed: list[tuple[Row, ImportRecord]] = []
+    seen: set[str] = set()
+    for row in rows:
+        if row.source_id in seen:
+            summary.skipped += 1  # the same id twice in the file: the first one counts
+            continue
+        seen.add(row.source_id)
+        record = existing.get(row.source_id)
+        if record is None:
+            new.append(row)
+        elif record.fingerprint == row.fingerprint:
+            summary.skipped += 1
+        else:
+            changed.append((row, record))
+    with transaction.atomic():
+        customers = customers_get_or_create_bulk(
+            defaults_by_ref={row.customer_ref: row.customer for row in new}
+        )
+        specs: list[CaseSpec] = []
+        kept: list[Row] = []
+        for row in new:
+            spec = CaseSpec(
+                customer=customers[row.customer_ref],
+                category=taxonomy.category(row.category),
+                service_id=taxonomy.service(row.service),
+                **row.spec,
+            )
+            problem = case_spec_check(spec)
+            if problem:
+                rejects.add(row.line, problem, None)
+                summary.rejected += 1
+                continue
+            specs.append(spec)
+            kept.append(row)
+        cases = case_create_bulk(specs=specs, actor=None)
+        now = timezone.now()
+        ImportRecord.objects.bulk_create(
+            [
+                ImportRecord(
+                    source=source,
+                    source_id=row.source_id,
+                    case_id=case.pk,
+                    fingerprint=row.fingerprint,
+                    imported_at=now,
+                )
+                for row, case in zip(kept, cases, strict=True)
+            ]
+        )
+        summary.created += len(cases)
+        if changed:
+            by_id = Case.objects.in_bulk([record.case_id for _, record in changed])
+            to_update: list[Case] = []
+            for row, record in changed:
+                case = by_id.get(record.case_id)
+                if case is None:
+                    continue
+                for name, value in row.update_fields.items():
+                    setattr(case, name, value)
+                case.category = taxonomy.category(row.category)
+                case.service_id = taxonomy.service(row.service)
+                to_update.append(case)
+                record.fingerprint = row.fingerprint
+                record.imported_at = now
+            case_update_bulk(
+                cases=to_update,
+                fields=[*changed[0][0].update_fields, "category", "service"],
+                actor=None,
+                source=source,
+            )
+            ImportRecord.objects.bulk_update(
+                [record for _, record in changed], ["fingerprint", "imported_at"]
+            )
+            summary.updated += len(to_update)
+
+
+def _reader(stream: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, str]]:
+    """(line, fields, error) for each record; a record the csv module refuses is an error."""
+    reader = csv.reader(stream, delimiter=delimiter, strict=False)
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, None, f"unreadable CSV: {exc}"
+            continue
+        yield start, fields, ""
+
+
+def import_rows(
+    *,
+    raw: IO[bytes],
+    source: str,
+    row_of: Callable[[int, dict[str, str]], Row],
+    required: tuple[str, ...],
+    rejects: Rejects,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
+) -> ImportSummary:
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ImportHeaderError(f"unknown encoding {encoding!r}") from exc
+    counter = CountingReader(raw)
+    stream = io.TextIOWrapper(
+        io.BufferedReader(counter, buffer_size=1 << 20),
+        encoding=encoding,
+        errors="surrogateescape",
+        newline="",
+    )
+    records = _reader(stream, delimiter)
+    try:
+        first = next(records)
+    except StopIteration as exc:
+        raise ImportHeaderError("the file is empty") from exc
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ImportHeaderError(f"cannot read the file as {encoding}: {exc}") from exc
+    header = [h.strip().lstrip("\ufeff") for h in (first[1] or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ImportHeaderError(
+            f"wrong header: missing column(s) {', '.join(missing)}; found {', '.join(header)[:300]}"
+        )
+    summary = ImportSummary()
+    taxonomy = Taxonomy()
+    pending: list[Row] = []
+    width = len(header)
+    for line, fields, error in records:
+        summary.rows += 1
+        if fields is None:
+            rejects.add(line, error, None)
+            summary.rejected += 1
+            continue
+        if not any(f.strip() for f in fields):
+            summary.rows -= 1  # a blank line is not a row
+            continue
+        if len(fields) != width:
+            rejects.add(line, f"expected {width} columns, found {len(fields)}", fields)
+            summary.rejected += 1
+            continue
+        if NOT_DECODED.search("".join(fields)):
+            rejects.add(line, f"not valid {encoding}", fields)
+            summary.rejected += 1
+            continue
+        try:
+            row = row_of(line, dict(zip(header, fields, strict=True)))
+        except RowError as exc:
+            rejects.add(line, str(exc), fields)
+            summary.rejected += 1
+            continue
+        pending.append(row)
+        if len(pending) >= batch:
+            _batch_write(pending, source, taxonomy, summary, rejects)
+            pending = []
+            if progress is not None:
+                progress(counter.count)
+    if pending:
+        _batch_write(pending, source, taxonomy, summary, rejects)
+    if progress is not None:
+        progress(counter.count)
+    return summary
+
+
+def cfpb_import(
+    *,
+    raw: IO[bytes],
+    rejects: Rejects,
+    progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
+) -> ImportSummary:
+    return import_rows(
+        raw=raw,
+        source="cfpb",
+        row_of=cfpb_row,
+        required=CFPB_COLUMNS,
+        rejects=rejects,
+        progress=progress,
+        batch=batch,
+    )
+
+
+def csv_import(
+    *,
+    raw: IO[bytes],
+    mapping: Mapping,
+    rejects: Rejects,
+    progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
+) -> ImportSummary:
+    return import_rows(
+        raw=raw,
+        source=mapping.source,
+        row_of=mapping.row,
+        required=tuple(sorted(set(mapping.columns.values()))),
+        rejects=rejects,
+        encoding=mapping.encoding,
+        delimiter=mapping.delimiter,
+        progress=progress,
+        batch=batch,
+    )

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from amends.cases.choices import CaseStatus, Channel, Outcome, StepState
+from amends.cases.models import Case, CaseEvent, CaseStep
+from amends.channels.models import ImportRecord
+from amends.customers.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+CFPB_DEV = (
+    Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "cfpb_complaints_dev.csv"
+)
+HEADER = (
+    "Date received,Product,Sub-product,Issue,Sub-issue,Consumer complaint narrative,"
+    "Company public response,Company,State,ZIP code,Tags,Consumer consent provided?,"
+    "Submitted via,Date sent to company,Company response to consumer,Timely response?,"
+    "Consumer disputed?,Complaint ID"
+)
+
+
+def _row(cid: str, response: str = "Closed with explanation", **kw: str) -> str:
+    values = {
+        "date": "2020-03-02",
+        "product": "Credit card",
+        "issue": "Billing dispute",
+        "narrative": "They charged me twice.",
+        "company": "BIG BANK",
+        "sent": "2020-03-03",
+        "timely": "Yes",
+    }
+    values.update(kw)
+    return (
+        f'{values["date"]},{values["product"]},,{values["issue"]},,"{values["narrative"]}",,'
+        f"{values['company']},CA,90210,,Consent provided,Web,{values['sent']},{response},"
+        f"{values['timely']},N/A,{cid}"
+    )
+
+
+def _import(path: Path, *args: str) -> str:
+    out = io.StringIO()
+    call_command("import_cfpb", str(path), "--no-progress", *args, stdout=out)
+    return out.getvalue()
+
+
+def _write(tmp_path: Path, lines: list[str], name: str = "cfpb.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_cfpb_creates_cases_with_history_and_sla_facts(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        [
+            _row("1001"),
+            _row("1002", "Closed with monetary relief"),
+            _row("1003", "In progress", date="2023-05-01", sent="2023-05-01"),
+        ],
+    )
+    output = _import(path)
+    assert output.strip().splitlines()[-1] == "created=3 updated=0 skipped=0 rejected=0"
+    closed = Case.objects.get(pk=ImportRecord.objects.get(source_id="1001").case_id)
+    assert closed.channel == Channel.IMPORT
+    assert closed.status == CaseStatus.CLOSED
+    assert closed.outcome == Outcome.NOT_UPHELD
+    assert closed.outcome_explanation == "Closed with explanation"
+    assert closed.created_at.date().isoformat() == "2020-03-02"
+    assert closed.resolved_at is not None
+    assert closed.resolved_at <= closed.resolve_due_at  # "Timely response? Yes"
+    assert closed.category is not None
+    assert closed.category.name == "Billing dispute"
+    assert closed.category.parent is not None
+    assert closed.category.parent.name == "Credit card"
+    assert closed.service is not None
+    assert closed.service.name == "BIG BANK"
+    assert closed.description == "They charged me twice."
+    assert set(closed.steps.values_list("state", flat=True)) == {StepState.SKIPPED}
+    assert CaseEvent.objects.get(case=closed, kind="created").data["source_id"] == "1001"
+    upheld = Case.objects.get(pk=ImportRecord.objects.get(source_id="1002").case_id)
+    assert upheld.outcome == Outcome.UPHELD
+    open_case = Case.objects.get(pk=ImportRecord.objects.get(source_id="1003").case_id)
+    assert open_case.status == CaseStatus.ACKNOWLEDGED
+    assert open_case.sla_due_at is not None
+    assert open_case.steps.filter(state=StepState.PENDING).exists()
+
+
+def test_import_cfpb_twice_creates_nothing_the_second_time(tmp_path: Path) -> None:
+    path = _write(tmp_path, [_row("1001"), _row("1002")])
+    _import(path)
+    again = _import(path)
+    assert again.strip().splitlines()[-1] == "created=0 updated=0 skipped=2 rejected=0"
+    assert Case.objects.count() == 2
+    assert CaseStep.objects.count() == 2 * 7
+
+
+def test_import_cfpb_changed_row_updates_its_case(tmp_path: Path) -> None:
+    _import(_write(tmp_path, [_row("1001")]))
+    changed = _write(tmp_path, [_row("1001", narrative="Charged three times, in fact.")])
+    assert _import(changed).strip().endswith("created=0 updated=1 skipped=0 rejected=0")
+    case = Case.objects.get()
+    assert case.description == "Charged three times, in fact."
+    assert CaseEvent.objects.filter(case=case, kind="updated").exists()
+
+
+def test_import_cfpb_bad_rows_go_to_the_reject_file_with_line_numbers(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        [
+            _row("1001"),
+            _row("abc"),  # line 3: bad id
+            _row("1003", "Lost in space"),  # line 4: unknown response
+            _row("1004", date="2999-01-01"),  # line 5: future
+            "2020-03-02,Credit card,too,few",  # line 6: missing columns
+            _row("1006", date="02/03/2020"),  # line 7: bad date
+            _row("1007"),
+        ],
+    )
+    rejects = tmp_path / "rejects.csv"
+    output = _import(path, "--rejects", str(rejects))
+    assert output.strip().splitlines()[-1] == "created=2 updated=0 skipped=0 rejected=5"
+    with rejects.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["line"]) for r in rows] == [3, 4, 5, 6, 7]
+    assert "Complaint ID" in rows[0]["reason"]
+    assert "expected 18 columns" in rows[3]["reason"]
+
+
+def test_import_cfpb_wrong_header_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("id,text\n1,hello\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="wrong header: missing column"):
+        _import(path)
+    assert not Case.objects.exists()
+
+
+def test_import_cfpb_wrong_encoding_and_broken_quoting_are_rejected_rows(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    good = _row("1001").encode()
+    latin = _row("1002", narrative="Caf\xe9").encode("latin-1")
+    broken = _row("1003", narrative='unterminated "quote').encode()
+    path.write_bytes(
+        b"\n".join([HEADER.encode(), good, latin, broken, _row("1004").encode()]) + b"\n"
+    )
+    output = _import(path, "--rejects", str(tmp_path / "r.csv"))
+    summary = output.strip().splitlines()[-1]
+    assert summary.startswith("created=")
+    assert Case.objects.filter(pk__in=ImportRecord.objects.values("case_id")).count() >= 2
+    assert "rejected=0" not in summary
+
+
+def test_import_cfpb_empty_file_fails(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(CommandError, match="empty"):
+        _import(path)
+
+
+@pytest.mark.skipif(not CFPB_DEV.exists(), reason="shared CFPB dev file not present")
+def test_import_cfpb_dev_file_counts_match_the_file_and_reimport_creates_none(
+    tmp_path: Path,
+) -> None:
+    with CFPB_DEV.open(encoding="utf-8", newline="") as f:
+        ids = {row["Complaint ID"] for row in csv.DictReader(f)}
+    first = _import(CFPB_DEV, "--rejects", str(tmp_path / "r.csv")).strip().splitlines()[-1]
+    assert first == f"created={len(ids)} updated=0 skipped=0 rejected=0"
+    assert Case.objects.count() == len(ids)
+    second = _import(CFPB_DEV, "--rejects", str(tmp_path / "r.csv")).strip().splitlines()[-1]
+    assert second == f"created=0 updated=0 skipped={len(ids)} rejected=0"
+
+
+def test_import_csv_with_a_mapping_finds_customers_by_ref(tmp_path: Path) -> None:
+    customer = CustomerFactory(external_ref="acme:C-1")
+    data = tmp_path / "tickets.csv"
+    data.write_text(
+        "Ticket;Subject;Body;Cust;Email;Opened\n"
+        "T1;Late delivery;Parcel came a week late;C-1;x@example.com;2024-01-05\n"
+        "T2;Broken item;Arrived broken;C-2;y@example.com;2024-01-06\n"
+        "T3;;No subject;C-3;z@example.com;2024-01-07\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "source": "acme",
+                "delimiter": ";",
+                "columns": {
+                    "source_id": "Ticket",
+                    "title": "Subject",
+                    "description": "Body",
+                    "customer_ref": "Cust",
+                    "customer_email": "Email",
+                    "created_at": "Opened",
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    call_command("import_csv", str(data), "--mapping", str(mapping), "--no-progress", stdout=out)
+    assert out.getvalue().strip().splitlines()[-1] == "created=2 updated=0 skipped=0 rejected=1"
+    case = Case.objects.get(pk=ImportRecord.objects.get(source="acme", source_id="T1").case_id)
+    assert case.customer == customer
+    assert case.status == CaseStatus.NEW
+    assert case.title == "Late delivery"
+
+
+def test_import_csv_bad_mapping_fails_clearly(tmp_path: Path) -> None:
+    data = tmp_path / "t.csv"
+    data.write_text("a\n1\n", encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"columns": {"title": "a", "bogus": "b"}}), encoding="utf-8")
+    with pytest.raises(CommandError, match="unknown fields"):
+        call_command("import_csv", str(data), "--mapping", str(mapping), stdout=io.StringIO())
