@@ -262,7 +262,7 @@ def _rollup() -> None:
     """KpiDay as one GROUP BY over the facts, answers and compliments."""
     from django.db import connection, transaction
 
-    from amends.feedback.models import CaseKpi, Compliment, KpiDay, Survey
+    from amends.feedback.models import CaseKpi, Compliment, KpiDay, KpiMonth, Survey
     from amends.feedback.selectors import SUM_FIELDS
 
     zero = dict.fromkeys(SUM_FIELDS, "0")
@@ -315,19 +315,33 @@ def _rollup() -> None:
         f"SELECT {key}, day, team_id, person_id, {sums} FROM ({facts} UNION ALL {answers} UNION ALL {praise}) AS u "
         "GROUP BY day, team_id, person_id"
     )
+    if connection.vendor == "postgresql":
+        month = "date_trunc('month', day)::date"
+        month_key = f"{month}::text || ':' || COALESCE(team_id, 0)::text || ':' || COALESCE(person_id, 0)::text"
+    else:
+        month = "date(day, 'start of month')"
+        month_key = f"{month} || ':' || COALESCE(team_id, 0) || ':' || COALESCE(person_id, 0)"
+    months = (
+        f"INSERT INTO {KpiMonth._meta.db_table} (key, month, team_id, person_id, {', '.join(SUM_FIELDS)}) "  # noqa: S608  # metadata
+        f"SELECT {month_key}, {month}, team_id, person_id, {sums} FROM {KpiDay._meta.db_table} "
+        f"GROUP BY {month}, team_id, person_id"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         KpiDay.objects.all().delete()
+        KpiMonth.objects.all().delete()
         cursor.execute(sql)
+        cursor.execute(months)
 
 
 def check_rollup(samples: int, seed: int) -> int:
     """Recompute random buckets with the services' own code: the sums must not change."""
-    from amends.feedback.models import KpiDay
+    from amends.feedback.models import KpiDay, KpiMonth
     from amends.feedback.selectors import SUM_FIELDS
     from amends.feedback.services.kpis import kpi_bucket_refresh
 
     rng = random.Random(seed)
     ids = list(KpiDay.objects.values_list("pk", flat=True))
+    month_before = {row.pop("key"): row for row in KpiMonth.objects.values("key", *SUM_FIELDS)}
     for pk in rng.sample(ids, min(samples, len(ids))):
         before = (
             KpiDay.objects.filter(pk=pk).values(*SUM_FIELDS, "day", "team_id", "person_id").get()
@@ -339,6 +353,9 @@ def check_rollup(samples: int, seed: int) -> int:
         expected = {name: before[name] for name in SUM_FIELDS}
         if after != expected:
             raise SystemExit(f"rollup mismatch in bucket {pk}: {expected} != {after}")
+        key = f"{before['day'].replace(day=1).isoformat()}:{before['team_id'] or 0}:{before['person_id'] or 0}"
+        if KpiMonth.objects.filter(key=key).values(*SUM_FIELDS).get() != month_before[key]:
+            raise SystemExit(f"month rollup mismatch in {key}")
     return len(ids)
 
 

@@ -417,13 +417,12 @@ class CaseKpi(models.Model):
         return f"KPI of case {self.case_id}"
 
 
-class KpiDay(models.Model):
-    """Sums per day, team and person, kept by the services so a KPI page reads a few rows."""
+class KpiSums(models.Model):
+    """The sums every KPI is computed from, for one team and person (abstract)."""
 
-    # "day:team:person" (0 for none): unique, so concurrent writers of one bucket collide
+    # "<period>:team:person" (0 for none): unique, so concurrent writers of one bucket collide
     # even where NULLs would not (a unique index treats NULLs as distinct).
     key = models.CharField(max_length=60, unique=True)
-    day = models.DateField()
     team = models.ForeignKey(
         "accounts.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -455,15 +454,44 @@ class KpiDay(models.Model):
     compliments = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class KpiDay(KpiSums):
+    """Sums per UTC day, team and person, kept by the services so a KPI page reads few rows."""
+
+    day = models.DateField()
+
+    class Meta:
         ordering = ["day"]
         indexes = [
-            # selectors.kpi_figures(team=...)
+            # selectors.kpi_sums(team=...): the days at the edges of a period
             models.Index(fields=["team", "day"], name="kpiday_team_idx"),
-            # selectors.kpi_figures(person=...)
+            # selectors.kpi_sums(person=...)
             models.Index(fields=["person", "day"], name="kpiday_person_idx"),
-            # selectors.kpi_figures (everyone)
+            # selectors.kpi_sums (everyone); services.kpis month refresh
             models.Index(fields=["day"], name="kpiday_day_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.day} team {self.team_id} person {self.person_id}"
+
+
+class KpiMonth(KpiSums):
+    """The same sums per calendar month (UTC): a long period reads months, then edge days."""
+
+    month = models.DateField(help_text="The first day of the month.")
+
+    class Meta:
+        ordering = ["month"]
+        indexes = [
+            # selectors.kpi_sums(team=...): whole months of a period
+            models.Index(fields=["team", "month"], name="kpimonth_team_idx"),
+            # selectors.kpi_sums(person=...)
+            models.Index(fields=["person", "month"], name="kpimonth_person_idx"),
+            # selectors.kpi_sums (everyone)
+            models.Index(fields=["month"], name="kpimonth_month_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} team {self.team_id} person {self.person_id}"

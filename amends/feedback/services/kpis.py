@@ -19,7 +19,8 @@ from amends.cases.choices import StepState
 from amends.cases.models import Case
 from amends.commitments.choices import CommitmentStatus
 from amends.commitments.models import Commitment
-from amends.feedback.models import CaseKpi, Compliment, KpiDay, Survey
+from amends.feedback.models import CaseKpi, Compliment, KpiDay, KpiMonth, Survey
+from amends.feedback.selectors import SUM_FIELDS
 from amends.policies.business_hours import business_time_between
 from amends.policies.selectors import business_calendar_for
 from amends.remedies.choices import COUNTED_STATUSES
@@ -155,21 +156,52 @@ def _sums(day: date, team_id: int | None, person_id: int | None) -> dict[str, in
     return {name: int(value or 0) for name, value in merged.items()}
 
 
-def kpi_bucket_refresh(*, day: date, team_id: int | None, person_id: int | None) -> None:
-    """Recompute one day's sums for one team and person from the facts (idempotent)."""
-    sums = _sums(day, team_id, person_id)
-    key = bucket_key(day, team_id, person_id)
+def _upsert(
+    model: type[KpiDay] | type[KpiMonth], key: str, sums: dict[str, int], **fields: Any
+) -> None:
     if not any(sums.values()):
-        KpiDay.objects.filter(key=key).delete()
+        model.objects.filter(key=key).delete()
         return
-    updated = KpiDay.objects.filter(key=key).update(**sums)
-    if updated:
+    if model.objects.filter(key=key).update(**sums):
         return
     try:
         with transaction.atomic():
-            KpiDay.objects.create(key=key, day=day, team_id=team_id, person_id=person_id, **sums)
+            model.objects.create(key=key, **fields, **sums)
     except IntegrityError:  # another writer created the bucket: ours is the newer sum
-        KpiDay.objects.filter(key=key).update(**sums)
+        model.objects.filter(key=key).update(**sums)
+
+
+def kpi_bucket_refresh(
+    *, day: date, team_id: int | None, person_id: int | None, month: bool = True
+) -> None:
+    """Recompute one day's sums for one team and person from the facts, then that month's sums
+    from its days (idempotent)."""
+    _upsert(
+        KpiDay,
+        bucket_key(day, team_id, person_id),
+        _sums(day, team_id, person_id),
+        day=day,
+        team_id=team_id,
+        person_id=person_id,
+    )
+    if month:
+        kpi_month_refresh(month=day.replace(day=1), team_id=team_id, person_id=person_id)
+
+
+def kpi_month_refresh(*, month: date, team_id: int | None, person_id: int | None) -> None:
+    first = month.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    sums = KpiDay.objects.filter(
+        _who("team_id", "person_id", team_id, person_id), day__gte=first, day__lt=after
+    ).aggregate(**{name: Sum(name) for name in SUM_FIELDS})
+    _upsert(
+        KpiMonth,
+        bucket_key(first, team_id, person_id),
+        {name: int(value or 0) for name, value in sums.items()},
+        month=first,
+        team_id=team_id,
+        person_id=person_id,
+    )
 
 
 def case_kpi_forget(*, case_id: int) -> None:
@@ -244,7 +276,11 @@ def kpi_buckets_rebuild(*, since: datetime | None = None) -> int:
     for when, person_id in decided.values_list("decided_at", "decided_by_id").iterator():
         if person_id is not None:
             seen.add((utc_day(cast(datetime, when)), teams.get(person_id), person_id))
-    for day, team_id, person_id in sorted(seen, key=lambda b: (b[0], b[1] or 0, b[2] or 0)):
+    order = sorted(seen, key=lambda b: (b[0], b[1] or 0, b[2] or 0))
+    for day, team_id, person_id in order:
         with transaction.atomic():
-            kpi_bucket_refresh(day=day, team_id=team_id, person_id=person_id)
+            kpi_bucket_refresh(day=day, team_id=team_id, person_id=person_id, month=False)
+    for month, team_id, person_id in {(d.replace(day=1), t, p) for d, t, p in order}:
+        with transaction.atomic():
+            kpi_month_refresh(month=month, team_id=team_id, person_id=person_id)
     return len(seen)

@@ -184,3 +184,27 @@ def test_champions_list_praise_in_name_order_and_never_low_scores(fixture_org: O
     assert [s.person.username for s in result.standouts] == ["alex"]
     assert result.standouts[0].reasons == ["1 compliment"]
     assert [c.text for c in result.recent_compliments] == ["Thanks!"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 2, 27), date(2026, 3, 3)),  # days only
+        (date(2026, 2, 1), date(2026, 3, 31)),  # two whole months
+        (date(2026, 2, 15), date(2026, 4, 10)),  # edge days, a whole month, edge days
+        (date(2026, 3, 2), date(2026, 3, 2)),
+        (date(2025, 1, 1), date(2026, 12, 31)),
+    ],
+)
+def test_kpi_sums_from_months_and_edge_days_equal_the_daily_sums(
+    fixture_org: Org, start: date, end: date
+) -> None:
+    from django.db.models import Sum
+
+    from amends.feedback.selectors import SUM_FIELDS, kpi_sums
+
+    expected = KpiDay.objects.filter(day__gte=start, day__lte=end).aggregate(
+        **{name: Sum(name) for name in SUM_FIELDS}
+    )
+    got = kpi_sums(KpiScope(start=start, end=end))
+    assert got == {name: int(value or 0) for name, value in expected.items()}
