@@ -405,13 +405,18 @@ def impact_list_endpoint(
 ) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     page = paginate(impact_list_for_incident(incident=incident), page=query.page, size=query.size)
+    versions = dict(
+        RecoveryPolicy.objects.filter(pk__in={i.policy_id for i in page.items}).values_list(
+            "pk", "version"
+        )
+    )
     return {
         "items": [
             {
                 "customer": i.customer.external_ref,
                 "customer_name": i.customer.name,
                 "case": i.case.ref if i.case else None,
-                "policy_version": i.policy.version if i.policy else None,
+                "policy_version": versions.get(i.policy_id) if i.policy_id else None,
                 "lines": i.lines,
                 "notified_at": i.notified_at,
                 "chose_at": i.chose_at,

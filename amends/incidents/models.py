@@ -158,6 +158,16 @@ class Incident(BaseModel):
     # (updated under the incident's row lock, so the cap holds with concurrent batches).
     budget_reserved = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     budget_reached_at = models.DateTimeField(null=True, blank=True)
+    # The funnel, kept in step with the impact rows by the services that change them (in the
+    # same transaction), so the incident page reads one row however many customers it has.
+    affected_count = models.PositiveIntegerField(default=0)
+    notified_count = models.PositiveIntegerField(default=0)
+    opened_count = models.PositiveIntegerField(default=0)
+    chose_count = models.PositiveIntegerField(default=0)
+    complained_count = models.PositiveIntegerField(default=0)
+    surveyed_count = models.PositiveIntegerField(default=0)
+    over_budget_count = models.PositiveIntegerField(default=0)
+    cost_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -27,4 +27,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "incidents/<int:incident_id>/updates/", views.incident_update_view, name="incident-update"
     ),
     path("incidents/<int:incident_id>/close/", views.incident_close_view, name="incident-close"),
+    path("i/<str:token>/", views.incident_link_view, name="incident-link"),
+    path("i/<str:token>/open/", views.incident_link_open_view, name="incident-link-open"),
 ]

@@ -29,6 +29,7 @@ from amends.customers.services import customer_get_or_create_by_ref
 from amends.incidents.choices import IncidentEventKind
 from amends.incidents.models import Impact, Incident, RecoveryPolicy
 from amends.incidents.rules import Line, budget_apply, evaluate
+from amends.incidents.services.counters import incident_counters_add
 from amends.incidents.services.events import incident_event_record
 from amends.incidents.services.incidents import (
     incident_require_open,
@@ -296,7 +297,7 @@ def impacts_add(
                 policy=policy,
                 email=values["email"] or customer_email,
                 inputs=inputs,
-                lines=[line.as_dict() for line in lines],
+                lines=[line.as_dict() for line in lines if line.status != "not_applicable"],
                 reserved=reserved,
                 over_budget=over,
             )
@@ -304,6 +305,11 @@ def impacts_add(
         there.add(customer_id)
     Impact.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     result.added = len(new)
+    incident_counters_add(
+        incident_id=incident.pk,
+        affected_count=result.added,
+        over_budget_count=result.over_budget,
+    )
     if reserved_total:
         incident.budget_reserved += reserved_total
         Incident.objects.filter(pk=incident.pk).update(
@@ -381,7 +387,7 @@ def incident_link_cases(*, incident: Incident, case_ids: Iterable[int], actor: U
                 policy=incident.policy,
                 email=case.customer.email,
                 inputs=inputs,
-                lines=[line.as_dict() for line in lines],
+                lines=[line.as_dict() for line in lines if line.status != "not_applicable"],
                 reserved=reserved,
                 over_budget=any(line.status == "over_budget" for line in lines),
                 case=case,
@@ -389,7 +395,15 @@ def incident_link_cases(*, incident: Incident, case_ids: Iterable[int], actor: U
             )
             incident.budget_reserved += reserved
             impacted.append(case.customer_id)
+            incident_counters_add(
+                incident_id=incident.pk,
+                affected_count=1,
+                complained_count=1,
+                over_budget_count=int(impact.over_budget),
+            )
         else:
+            if impact.complained_at is None:
+                incident_counters_add(incident_id=incident.pk, complained_count=1)
             impact.case = case
             impact.complained_at = impact.complained_at or case.created_at
             impact.save(update_fields=["case", "complained_at", "updated_at"])

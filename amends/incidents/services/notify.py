@@ -1,9 +1,9 @@
 """Proactive notification: rounds of notices to every affected customer, sent in batches.
 
 A round is started by a person and worked off by the worker (`incident_rounds_sweep`) in
-batches. Each batch runs in one transaction: for every customer it opens their case and choice
-menu when the policy gives them one (first round only), queues the email through the channels
-outbox and marks the impact with the round's number. A batch that dies rolls back whole, so the
+batches. Each batch runs in one transaction: for every customer it queues the email (with their
+own incident link, see services/links.py) through the channels outbox, records the notice on
+the case when they already have one, and marks the impact with the round's number. A batch that dies rolls back whole, so the
 next run starts where the last committed batch stopped; the outbox's dedupe key
 (`incident:{id}:round:{round}:customer:{customer}`) is the second guard: a round never mails one
 customer twice.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -22,29 +21,23 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from amends.accounts.selectors import staff_profile_of
-from amends.cases.choices import DONE_STATUSES
-from amends.cases.models import Case
 from amends.cases.services.events import case_event_record
-from amends.cases.services.intake import case_create
 from amends.channels.services.outbound import email_queue
-from amends.channels.services.portal import portal_url_for_case
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.incidents.choices import (
-    INCIDENT_CHANNEL,
     IncidentEventKind,
     IncidentStatus,
     RoundKind,
     RoundStatus,
 )
-from amends.incidents.models import Impact, Incident, NotificationRound, RecoveryPolicy
+from amends.incidents.models import Impact, Incident, NotificationRound
 from amends.incidents.selectors import incident_update_list, template_for
+from amends.incidents.services.counters import incident_counters_add
 from amends.incidents.services.events import incident_event_record
 from amends.incidents.services.incidents import incident_require_open
+from amends.incidents.services.links import impact_url
 from amends.incidents.services.policies import require_manager
-from amends.remedies.services.menus import MAX_OPTIONS, menu_create
-from amends.remedies.services.remedies import RemedyInput, remedy_propose
 
 PLACEHOLDERS = (
     "customer_name",
@@ -151,7 +144,7 @@ def round_preview(*, incident: Incident, kind: str, subject: str = "", body: str
         incident=incident,
         name=name,
         lines=lines,
-        link="https://…/c/<their own link>",
+        link="https://…/i/<their own link>/",
         update=_latest_update(incident),
     )
     return Preview(
@@ -256,73 +249,6 @@ def _process_soon() -> None:
         return
 
 
-def _menu_for(
-    *, impact: Impact, incident: Incident, policy: RecoveryPolicy, case: Case
-) -> int | None:
-    owner = policy.owner
-    options = [line for line in impact.lines if line["status"] == "option"]
-    owed = [line for line in impact.lines if line["status"] == "owed"]
-    reason = f"{incident.ref} {incident.title}: {policy} (recovery policy)"
-    if len(options) == 1:
-        owed = [*owed, options[0]]
-        options = []
-    cost = Decimal("0")
-    for line in owed:
-        remedy = remedy_propose(
-            case=case,
-            kind=line["remedy"],
-            amount=line["amount"],
-            currency=policy.currency if line["amount"] else "",
-            reason=f"{reason}: {line['label']}",
-            actor=owner,
-            description=line["label"],
-        )
-        if line["amount"] and remedy.status == "granted":
-            cost += Decimal(line["amount"])
-    menu_id = None
-    if options:
-        menu = menu_create(
-            case=case,
-            options=[
-                RemedyInput(
-                    kind=line["remedy"],
-                    amount=line["amount"],
-                    currency=policy.currency if line["amount"] else "",
-                    description=line["label"],
-                )
-                for line in options[:MAX_OPTIONS]
-            ],
-            actor=owner,
-            note=reason,
-        )
-        menu_id = menu.pk
-    impact.cost = cost
-    return menu_id
-
-
-def _prepare(*, impact: Impact, incident: Incident, now: datetime) -> None:
-    """Open the customer's case and put their remedies on it (first round only)."""
-    policy = impact.policy
-    gives = any(line["status"] in ("owed", "option") for line in impact.lines)
-    if policy is not None and gives:
-        case = impact.case
-        if case is None or case.status in DONE_STATUSES:
-            owner_team = staff_profile_of(user=policy.owner).team
-            case = case_create(
-                customer=impact.customer,
-                title=f"{incident.kind.name}: {incident.title}"[:200],
-                description=incident.public_description,
-                actor=policy.owner,
-                channel=INCIDENT_CHANNEL,
-                severity=incident.severity,
-                service=incident.service,
-                team=owner_team,
-            )
-            impact.case = case
-        impact.menu_id = _menu_for(impact=impact, incident=incident, policy=policy, case=case)
-    impact.prepared_at = now
-
-
 def round_process(*, notice: NotificationRound, limit: int | None = None) -> int:
     """Send the next batch of a round; how many customers it covered. Commits per batch."""
     limit = batch_size() if limit is None else limit
@@ -335,7 +261,7 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
         )
         batch = list(
             Impact.objects.filter(incident_id=incident.pk, notified_round__lt=notice.number)
-            .select_related("customer", "case", "policy__owner")
+            .select_related("customer", "case")
             .order_by("id")[:limit]
         )
         now = timezone.now()
@@ -352,13 +278,10 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
             return 0
         update = _latest_update(incident)
         sent = 0
+        newly = 0
         for impact in batch:
-            if notice.kind == RoundKind.INITIAL and impact.prepared_at is None:
-                _prepare(impact=impact, incident=incident, now=now)
             address = impact.email or impact.customer.email
-            link = ""
-            if impact.case_id is not None:
-                link = portal_url_for_case(case_id=impact.case_id, actor=None)
+            link = impact_url(impact_id=impact.pk)
             if address:
                 values = _values(
                     incident=incident,
@@ -380,7 +303,9 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
                     ),
                 )
                 sent += 1
-                impact.notified_at = impact.notified_at or now
+                if impact.notified_at is None:
+                    newly += 1
+                    impact.notified_at = now
                 if impact.case_id is not None:
                     case_event_record(
                         case=impact.case,  # type: ignore[arg-type]  # case_id set above
@@ -393,12 +318,9 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
                         },
                     )
             impact.notified_round = notice.number
-        Impact.objects.bulk_update(
-            batch,
-            ["case", "menu_id", "cost", "prepared_at", "notified_round", "notified_at"],
-            batch_size=500,
-        )
+        Impact.objects.bulk_update(batch, ["notified_round", "notified_at"], batch_size=500)
         NotificationRound.objects.filter(pk=notice.pk).update(sent=F("sent") + sent, updated_at=now)
+        incident_counters_add(incident_id=incident.pk, notified_count=newly)
         return len(batch)
 
 

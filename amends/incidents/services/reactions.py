@@ -1,4 +1,8 @@
-"""What the incidents app does when lower apps report something (core hooks)."""
+"""What the incidents app does when lower apps report something (core hooks).
+
+Each reaction updates the impact rows and the incident's counters by the same amount, in the
+emitter's transaction; conditional updates make a change reported twice count once.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from django.utils import timezone
 from amends.cases.choices import MessageDirection
 from amends.core import hooks
 from amends.incidents.models import Impact
+from amends.incidents.services.counters import incident_counters_add
 from amends.remedies.choices import COST_STATUSES, RemedyStatus
 from amends.remedies.selectors import remedy_get, remedy_list_for_case
 
@@ -17,9 +22,12 @@ CHOSEN_AFTER = {RemedyStatus.GRANTED, RemedyStatus.PENDING_APPROVAL, RemedyStatu
 
 def on_remedy_changed(payload: hooks.RemedyChanged) -> None:
     """A remedy moved on a case an incident opened: the funnel's "chose" when the customer
-    picked from their menu, and the recovery cost recomputed from the case's remedies (so a
-    change reported twice is counted once)."""
-    impact = Impact.objects.filter(case_id=payload.case_id).only("pk", "menu_id").first()
+    picked from their menu, and the recovery cost recomputed from the case's remedies."""
+    impact = (
+        Impact.objects.filter(case_id=payload.case_id)
+        .only("pk", "incident_id", "menu_id", "cost")
+        .first()
+    )
     if impact is None:
         return
     remedy = remedy_get(remedy_id=payload.remedy_id)
@@ -29,10 +37,11 @@ def on_remedy_changed(payload: hooks.RemedyChanged) -> None:
         and remedy.menu_id == impact.menu_id
         and payload.before == RemedyStatus.OFFERED
         and payload.after in CHOSEN_AFTER
-    ):
-        Impact.objects.filter(pk=impact.pk, chose_at__isnull=True).update(
+        and Impact.objects.filter(pk=impact.pk, chose_at__isnull=True).update(
             chose_at=now, updated_at=now
         )
+    ):
+        incident_counters_add(incident_id=impact.incident_id, chose_count=1)
     cost = sum(
         (
             r.amount
@@ -41,7 +50,9 @@ def on_remedy_changed(payload: hooks.RemedyChanged) -> None:
         ),
         Decimal("0"),
     )
-    Impact.objects.filter(pk=impact.pk).update(cost=cost, updated_at=now)
+    if cost != impact.cost:
+        Impact.objects.filter(pk=impact.pk).update(cost=cost, updated_at=now)
+        incident_counters_add(incident_id=impact.incident_id, cost=cost - impact.cost)
 
 
 def on_message_added(payload: hooks.MessageAdded) -> None:
@@ -49,18 +60,27 @@ def on_message_added(payload: hooks.MessageAdded) -> None:
     if payload.direction != MessageDirection.INBOUND:
         return
     now = timezone.now()
-    Impact.objects.filter(case_id=payload.case_id, complained_at__isnull=True).update(
-        complained_at=now, updated_at=now
-    )
+    for impact in Impact.objects.filter(case_id=payload.case_id, complained_at__isnull=True).only(
+        "pk", "incident_id"
+    ):
+        if Impact.objects.filter(pk=impact.pk, complained_at__isnull=True).update(
+            complained_at=now, updated_at=now
+        ):
+            incident_counters_add(incident_id=impact.incident_id, complained_count=1)
 
 
 def on_survey_answered(payload: hooks.SurveyAnswered) -> None:
     if payload.case_id is None:
         return
     now = timezone.now()
-    Impact.objects.filter(case_id=payload.case_id).update(
-        surveyed_at=now, survey_csat=payload.csat, updated_at=now
-    )
+    for impact in Impact.objects.filter(case_id=payload.case_id).only(
+        "pk", "incident_id", "surveyed_at"
+    ):
+        Impact.objects.filter(pk=impact.pk).update(
+            surveyed_at=impact.surveyed_at or now, survey_csat=payload.csat, updated_at=now
+        )
+        if impact.surveyed_at is None:
+            incident_counters_add(incident_id=impact.incident_id, surveyed_count=1)
 
 
 def subscribe() -> None:

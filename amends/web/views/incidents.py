@@ -10,9 +10,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from amends.accounts.selectors import staff_list
@@ -40,6 +41,7 @@ from amends.incidents.services.incidents import (
     incident_status_set,
     incident_update_post,
 )
+from amends.incidents.services.links import impact_for_token, impact_mark_opened, impact_open
 from amends.incidents.services.notify import round_preview, round_progress, round_start
 from amends.incidents.services.policies import staff_may_manage
 from amends.taxonomy.selectors import root_cause_list
@@ -300,3 +302,50 @@ def incident_close_view(request: AuthedRequest, incident_id: int) -> HttpRespons
         actor=request.user,
     )
     return HttpResponseRedirect(_detail_url(incident))
+
+
+# ---- the customer's own incident page (public: the signed link is the key) ----------------
+
+
+def _customer_lines(impact: Any) -> dict[str, list[dict[str, Any]]]:
+    lines = [line for line in impact.lines if line["status"] in ("owed", "option")]
+    return {
+        "owed": [line for line in lines if line["status"] == "owed"],
+        "options": [line for line in lines if line["status"] == "option"],
+    }
+
+
+@never_cache
+@require_GET
+def incident_link_view(request: HttpRequest, token: str) -> HttpResponse:
+    """What happened and what the policy gives this customer; choosing is a POST."""
+    try:
+        impact = impact_for_token(token)
+    except ApplicationError as exc:
+        return render(request, "web/incidents/link_invalid.html", {"error": exc}, status=404)
+    impact_mark_opened(impact=impact)
+    incident = impact.incident
+    response = render(
+        request,
+        "web/incidents/link.html",
+        {
+            "incident": incident,
+            "impact": impact,
+            "currency": incident.policy.currency if incident.policy else "",
+            "updates": incident_update_list(incident=incident, public_only=True)[:5],
+            "token": token,
+            **_customer_lines(impact),
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_POST
+def incident_link_open_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Open (once) the customer's case with their menu, and send them to its portal."""
+    try:
+        impact = impact_for_token(token)
+    except ApplicationError as exc:
+        return render(request, "web/incidents/link_invalid.html", {"error": exc}, status=404)
+    return HttpResponseRedirect(impact_open(impact=impact))

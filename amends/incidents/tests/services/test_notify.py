@@ -19,6 +19,7 @@ from amends.incidents.models import Impact, Incident, NotificationRound
 from amends.incidents.services import notify
 from amends.incidents.services.impacts import AffectedRow, impacts_add
 from amends.incidents.services.incidents import incident_status_set, incident_update_post
+from amends.incidents.services.links import impact_token
 from amends.incidents.services.notify import (
     round_preview,
     round_process,
@@ -28,8 +29,6 @@ from amends.incidents.services.notify import (
 )
 from amends.incidents.tests.conftest import Ops
 from amends.incidents.tests.factories import customers_make
-from amends.remedies.choices import MenuStatus, RemedyStatus
-from amends.remedies.models import ChoiceMenu, Remedy
 
 pytestmark = pytest.mark.django_db
 
@@ -126,30 +125,33 @@ def test_round_never_mails_a_customer_twice_even_if_their_mark_is_lost(ops: Ops)
     assert OutboundEmail.objects.count() == 3
 
 
-def test_first_round_opens_a_case_with_the_policy_menu_and_care(ops: Ops) -> None:
+def test_first_round_mails_each_customer_their_own_link_and_opens_no_case(ops: Ops) -> None:
     _affected(ops, 1, distance_km=800, intra_eu=True, overnight=True)
     notice = round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
     round_run_to_end(notice=notice)
-    impact = Impact.objects.select_related("case").get()
-    assert impact.case is not None
-    assert impact.case.channel == "import"
-    menu = ChoiceMenu.objects.get(case=impact.case)
-    assert impact.menu_id == menu.pk
-    assert menu.status == MenuStatus.OPEN
-    assert menu.created_by == ops.owner
-    options = sorted((r.kind.code, str(r.amount)) for r in menu.options.all())
-    assert options == [("compensation", "250.00"), ("voucher", "300.00")]
-    care = Remedy.objects.filter(case=impact.case, menu__isnull=True)
-    assert sorted(r.kind.code for r in care) == ["hotel", "meals"]
-    assert {r.status for r in care} == {RemedyStatus.GRANTED}
+    impact = Impact.objects.get()
     email = OutboundEmail.objects.get()
-    assert email.case_id == impact.case_id
-    assert "/c/" in email.body  # the portal link
+    assert f"/i/{impact_token(impact_id=impact.pk)}/" in email.body
     assert "Compensation, flights up to 1,500 km (250.00 EUR)" in email.body
+    assert "Hotel and transfer for an overnight delay: yours, whatever you choose" in email.body
     assert email.dedupe_key == (
         f"incident:{ops.incident.pk}:round:{notice.pk}:customer:{impact.customer_id}"
     )
-    assert impact.case.events.filter(kind="incident_notice_sent").exists()
+    assert impact.case is None
+    assert not Case.objects.exists()
+
+
+def test_a_linked_complaint_gets_the_notice_recorded_on_its_case(ops: Ops) -> None:
+    from amends.cases.tests.factories import CaseFactory
+    from amends.incidents.services.impacts import incident_link_cases
+
+    case = CaseFactory(team=ops.team)
+    incident_link_cases(incident=ops.incident, case_ids=[case.pk], actor=ops.analyst)
+    round_run_to_end(
+        notice=round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
+    )
+    assert case.events.filter(kind="incident_notice_sent").count() == 1
+    assert OutboundEmail.objects.get().case_id == case.pk
 
 
 def test_later_rounds_are_separate_and_reuse_the_case(ops: Ops) -> None:
@@ -163,7 +165,6 @@ def test_later_rounds_are_separate_and_reuse_the_case(ops: Ops) -> None:
     second = round_start(incident=ops.incident, kind=RoundKind.RESOLVED, actor=ops.analyst)
     round_run_to_end(notice=second)
     assert OutboundEmail.objects.count() == 4
-    assert Case.objects.count() == 2
     resolved = OutboundEmail.objects.filter(subject__contains="resolved")
     assert resolved.count() == 2
     assert all("The aircraft is repaired." in e.body for e in resolved)

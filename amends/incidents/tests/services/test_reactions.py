@@ -11,6 +11,7 @@ from amends.incidents.choices import RoundKind
 from amends.incidents.models import Impact
 from amends.incidents.selectors import incident_funnel
 from amends.incidents.services.impacts import AffectedRow, impacts_add
+from amends.incidents.services.links import impact_open
 from amends.incidents.services.notify import round_run_to_end, round_start
 from amends.incidents.tests.conftest import Ops
 from amends.incidents.tests.factories import customers_make
@@ -33,6 +34,9 @@ def _notified(ops: Ops, count: int = 2) -> list[Impact]:
     round_run_to_end(
         notice=round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
     )
+    impacts = list(Impact.objects.order_by("id"))
+    for impact in impacts:
+        impact_open(impact=impact)  # each customer followed their link
     return list(Impact.objects.select_related("case").order_by("id"))
 
 
@@ -82,3 +86,33 @@ def test_a_survey_answer_is_recorded_on_the_impact(ops: Ops) -> None:
     impact.refresh_from_db()
     assert impact.survey_csat == 4
     assert incident_funnel(incident=ops.incident).surveyed == 1
+
+
+def test_counters_agree_with_the_impact_rows_after_a_whole_story(ops: Ops) -> None:
+    from amends.incidents.services.counters import incident_funnel_recount
+
+    first, second = _notified(ops, 2)
+    assert first.case is not None
+    case_message_add(case=first.case, direction=MessageDirection.INBOUND, body="Hm", actor=None)
+    case_message_add(case=first.case, direction=MessageDirection.INBOUND, body="Hm?", actor=None)
+    hooks.survey_answered.emit(
+        hooks.SurveyAnswered(
+            survey_id=1,
+            case_id=second.case_id,
+            customer_id=second.customer_id,
+            csat=2,
+            nps=None,
+            would_use_again=None,
+            promises_kept=None,
+        )
+    )
+    kept = incident_funnel(incident=ops.incident)
+    recount = incident_funnel(incident=incident_funnel_recount(incident=ops.incident))
+    assert kept == recount
+    assert (kept.affected, kept.notified, kept.opened, kept.complained, kept.surveyed) == (
+        2,
+        2,
+        2,
+        1,
+        1,
+    )

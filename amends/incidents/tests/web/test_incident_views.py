@@ -119,3 +119,39 @@ def test_agents_see_the_page_but_no_forms_and_cannot_post(ops: Ops) -> None:
     )
     assert response.status_code == 403
     assert not NotificationRound.objects.exists()
+
+
+def test_customer_link_page_shows_their_offer_and_opening_leads_to_the_portal(ops: Ops) -> None:
+    from amends.incidents.services.links import impact_token
+
+    [customer] = customers_make(1)
+    impacts_add(
+        incident=ops.incident,
+        rows=[
+            AffectedRow(customer.external_ref or "", inputs={"distance_km": 2000, "intra_eu": True})
+        ],
+        actor=ops.analyst,
+    )
+    impact = Impact.objects.get()
+    token = impact_token(impact_id=impact.pk)
+    client = Client()  # the customer: not signed in
+    page = client.get(reverse("web:incident-link", args=[token]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Compensation, intra-EU flights over 1,500 km (400.00 EUR)" in html
+    assert "Choose my remedy" in html
+    impact.refresh_from_db()
+    assert impact.opened_at is not None
+    assert impact.case is None  # looking opens nothing
+    opened = client.post(reverse("web:incident-link-open", args=[token]))
+    assert opened.status_code == 302
+    assert "/c/" in opened["Location"]
+    impact.refresh_from_db()
+    assert impact.case is not None
+    assert impact.menu_id is not None
+
+
+def test_customer_link_forged_is_404(ops: Ops) -> None:
+    response = Client().get(reverse("web:incident-link", args=["123:forged"]))
+    assert response.status_code == 404
+    assert "does not work" in response.content.decode()
