@@ -280,7 +280,9 @@ class WebhookEndpoint(BaseModel):
 
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100, help_text="whsec_… (base64); generated if empty.")
+    secret = models.CharField(
+        max_length=100, blank=True, help_text="whsec_… (base64); generated if empty."
+    )
     events = models.JSONField(default=list, blank=True, help_text="Empty: every event.")
     active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)

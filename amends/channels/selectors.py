@@ -3,11 +3,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from amends.accounts.choices import Role
+from amends.accounts.selectors import staff_profile_of
 from amends.cases.choices import CaseStatus, MessageDirection
 from amends.cases.models import Case, Message
+from amends.cases.selectors import case_visible_to
 from amends.channels.models import (
     AddressFlag,
     Attachment,
@@ -19,6 +23,7 @@ from amends.channels.models import (
 )
 from amends.commitments.choices import CommitmentStatus
 from amends.commitments.models import Commitment
+from amends.core.exceptions import PermissionDeniedError
 from amends.remedies.models import ChoiceMenu
 
 
@@ -198,3 +203,27 @@ def case_channel_panel(*, case: Case, limit: int = 100) -> CaseChannelPanel:
         ).count(),
         previous_case=previous,
     )
+
+
+# ---- staff access --------------------------------------------------------------------------
+
+
+def webhook_admin_check(*, user: User) -> None:
+    """Webhook endpoints are configured by administrators only."""
+    if user.is_superuser:
+        return
+    if staff_profile_of(user=user).role != Role.ADMIN:
+        raise PermissionDeniedError("Only an administrator can manage webhooks.")
+
+
+def portal_link_get_for_user(*, link_id: int, user: User) -> PortalLink:
+    visible = case_visible_to(user=user)
+    return PortalLink.objects.select_related("case").get(pk=link_id, case__in=visible)
+
+
+def outbound_get_for_case(*, case: Case, email_id: int) -> OutboundEmail:
+    return OutboundEmail.objects.get(pk=email_id, case=case)
+
+
+def inbound_get_for_case(*, case: Case, email_id: int) -> InboundEmail:
+    return InboundEmail.objects.get(pk=email_id, case=case)

@@ -282,6 +282,7 @@ def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> I
     case = _thread_case(mail)
     body = _message_body(new_text, len(mail.attachments))
     message: Message | None = None
+    confirm = False
     thanks = is_bare_thanks(new_text)
     if case is None:
         customer = _customer_for(mail)
@@ -293,7 +294,7 @@ def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> I
             actor=None,
         )
         inbound.outcome = InboundOutcome.OPENED
-        _confirm(case, mail)
+        confirm = True
     elif case.status == CaseStatus.CLOSED and not thanks:
         previous = case
         case = case_create(
@@ -308,7 +309,7 @@ def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> I
         inbound.previous_case = previous
         inbound.outcome = InboundOutcome.FOLLOW_UP
         inbound.reason = f"follow-up of closed case {previous.ref}"
-        _confirm(case, mail)
+        confirm = True
     else:
         if case.status == CaseStatus.RESOLVED and not thanks:
             case = case_reopen(
@@ -328,6 +329,8 @@ def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> I
     inbound.customer_id = case.customer_id
     inbound.case_message = message
     inbound.save()
+    if confirm:  # after the received mail, so the thread reads in order
+        _confirm(case, mail)
     for part in mail.attachments[: setting_int("MAIL_MAX_ATTACHMENTS", 20)]:
         attachment_add(
             case=case,
