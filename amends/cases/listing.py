@@ -6,13 +6,17 @@ user (the same visibility rule, the same filters); see amends/cases/search.py fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import F, QuerySet
+from django.db import connections
+from django.db.models import Case, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
-from amends.cases.models import Case
-from amends.cases.search import SearchRank, search_terms
+from amends.cases.models import Case as CaseModel
+from amends.cases.models import case_pk_from_ref
+from amends.cases.search import search_candidates_sql, search_terms
 from amends.cases.selectors import CaseFilters, case_list
 from amends.core.exceptions import ApplicationError
 
@@ -36,9 +40,10 @@ SORT_LABELS: dict[str, str] = {
     "-severity": "Least severe",
 }
 MAX_QUERY_LENGTH = 200
+REF_TEXT = re.compile(r"^\s*AM-0*\d{1,12}\s*$", re.IGNORECASE)
 # Totals are exact up to this many rows; above, the list says "more than …" (a full COUNT
 # over a million cases costs more than the page itself).
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 def _sort_clean(sort: str | None, *, searching: bool) -> str | None:
@@ -63,10 +68,12 @@ def case_list_search(
     filters: CaseFilters | None = None,
     text: str | None = None,
     sort: str | None = None,
-) -> QuerySet[Case]:
+) -> QuerySet[CaseModel]:
     """`case_list` narrowed to cases matching every word of `text` (reference, title,
     customer's name, email or phone, the customer's account), best match first unless `sort`
-    says otherwise."""
+    says otherwise: matches in the reference, title or customer before matches only in the
+    account, newest first within each. A common word considers the newest SEARCH_WINDOW
+    matching cases."""
     text = (text or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise ApplicationError(
@@ -78,14 +85,19 @@ def case_list_search(
     searching = bool(text)
     chosen = _sort_clean(sort, searching=searching)
     qs = case_list(user=user, filters=filters)
+    if searching and REF_TEXT.match(text):
+        # A reference ("AM-000123"): the case itself, no index needed.
+        return qs.filter(pk=case_pk_from_ref(text) or 0)
     if searching:
         if not search_terms(text):
             return qs.none()
-        qs = qs.filter(search__document__matches=text)
+        vendor = connections[qs.db].vendor
+        # The SQL is constant; the search words are bound parameters.
+        qs = qs.filter(pk__in=RawSQL(*search_candidates_sql(vendor, text)))  # noqa: S611
         if chosen in (None, "relevance"):
-            return qs.annotate(search_rank=SearchRank(F("search__document"), text=text)).order_by(
-                "search_rank", "-id"
-            )
+            strong = RawSQL(*search_candidates_sql(vendor, text, strong_only=True))  # noqa: S611
+            rank = Case(When(pk__in=strong, then=Value(0)), default=Value(1))
+            return qs.annotate(search_rank=rank).order_by("search_rank", "-id")
     if chosen is not None:
         qs = qs.order_by(*SORTS[chosen])
     return qs
@@ -97,12 +109,14 @@ class Total:
     capped: bool
 
     def __str__(self) -> str:
-        return f"more than {COUNT_CAP:,}" if self.capped else f"{self.count:,}"
+        return f"more than {self.count:,}" if self.capped else f"{self.count:,}"
 
 
-def case_count(queryset: QuerySet[Case], *, cap: int = COUNT_CAP) -> Total:
+def case_count(queryset: QuerySet[CaseModel], *, cap: int = COUNT_CAP) -> Total:
     """How many rows `queryset` has, counting at most `cap` + 1 of them."""
-    counted = queryset.order_by().values("pk")[: cap + 1].count()
+    # The list's own order stays: it is what lets the database walk an index (a queue's
+    # (…, sla_due_at) index) instead of scanning the table for the rows to count.
+    counted = queryset.values("pk")[: cap + 1].count()
     return Total(count=min(counted, cap), capped=counted > cap)
 
 
@@ -115,7 +129,7 @@ def case_queue_search(
     filters: CaseFilters | None = None,
     text: str | None = None,
     sort: str | None = None,
-) -> QuerySet[Case]:
+) -> QuerySet[CaseModel]:
     """A queue (open cases, see `case_queue`) searched and sorted like `case_list_search`."""
     f = filters or CaseFilters()
     f.open_only = True

@@ -72,6 +72,8 @@ def test_case_list_search_matches_reference_email_phone_title_and_text(manager: 
     ):
         assert refs(case_list_search(user=manager, text=text)) == [case.ref], text
     assert refs(case_list_search(user=manager, text="broadband dead")) == [other.ref]
+    assert refs(case_list_search(user=manager, text="broad dead")) == []  # only the last word
+    assert refs(case_list_search(user=manager, text="dead broad")) == [other.ref]
     assert refs(case_list_search(user=manager, text="broadband twice")) == []
 
 
@@ -164,5 +166,15 @@ def test_case_count_is_exact_below_the_cap_and_capped_above(manager: Any) -> Non
     total = case_count(Case.objects.all())
     assert (total.count, total.capped, str(total)) == (3, False, "3")
     capped = case_count(Case.objects.all(), cap=2)
-    assert (capped.count, capped.capped) == (2, True)
+    assert (capped.count, capped.capped, str(capped)) == (2, True, "more than 2")
     assert str(case_count(Case.objects.all(), cap=COUNT_CAP)) == "3"
+
+
+def test_case_list_search_by_reference_is_that_case_if_visible(manager: Any) -> None:
+    billing, network = TeamFactory(name="Billing"), TeamFactory(name="Network")
+    agent = UserFactory(role=Role.AGENT, team=billing)
+    case = CaseFactory(team=network, title="Hidden from billing")
+    CaseFactory(team=network, title=f"Mentions {case.ref} in the title")
+    for text in (case.ref, case.ref.lower(), f" am-{case.pk} "):
+        assert refs(case_list_search(user=manager, text=text)) == [case.ref], text
+        assert refs(case_list_search(user=agent, text=text)) == [], text
