@@ -161,7 +161,7 @@ def test_portal_shows_status_public_conversation_and_promises_only() -> None:
     assert "SECRET staff note" not in html
     assert "HIDDEN promise" not in html
     assert agent.username not in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "<script" not in html
     assert "style=" not in html
 
