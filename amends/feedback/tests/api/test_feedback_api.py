@@ -19,7 +19,7 @@ def test_survey_list_is_scoped_and_query_count_is_pinned(
         survey_answer(token=token, csat=4)
     other = resolved_case(org, assignee=org.outsider, team=org.other_team)
     client = api_client_for(org.agent)
-    # the token (with its user), the staff profile, one page of surveys with their joins
+    # the token (with user and profile), its last-used time on first use, one page of surveys
     with django_assert_num_queries(3):
         response = client.get("/api/v1/surveys")
     assert response.status_code == 200
@@ -158,3 +158,47 @@ def test_survey_text_with_nul_is_422(org: Org, api_client_for: Any) -> None:
         f"/api/v1/cases/{case.ref}/survey-exclusion", {"reason": "a\x00b"}
     )
     assert response.status_code == 422
+
+
+def test_follow_up_and_review_lists_pin_their_query_counts(
+    org: Org, api_client_for: Any, django_assert_num_queries: Any
+) -> None:
+    from amends.feedback.services.reviews import staff_review_open
+
+    for _ in range(3):
+        _, token = sent_survey(org)
+        survey_answer(token=token, csat=1)
+        staff_review_open(
+            case=resolved_case(org), staff=org.agent, complaint="x", actor=org.supervisor
+        )
+    client = api_client_for(org.supervisor)
+    client.get("/api/v1/kpis")  # the token's first use also records its last-used time
+    # the token with its user, one page (with its joins)
+    with django_assert_num_queries(2):
+        follow_ups = client.get("/api/v1/follow-ups")
+    assert len(follow_ups.json()["items"]) == 3
+    # the token (with user and staff profile), one page
+    with django_assert_num_queries(2):
+        reviews = client.get("/api/v1/staff-reviews")
+    assert len(reviews.json()["items"]) == 3
+
+
+def test_follow_up_complete_records_the_outcome_once(org: Org, api_client_for: Any) -> None:
+    _, token = sent_survey(org)
+    survey_answer(token=token, csat=1)
+    client = api_client_for(org.supervisor)
+    follow_up_id = client.get("/api/v1/follow-ups").json()["items"][0]["id"]
+    bad = client.post(f"/api/v1/follow-ups/{follow_up_id}/complete", {"outcome": "shrug"})
+    assert bad.status_code == 422
+    other = api_client_for(org.colleague).post(
+        f"/api/v1/follow-ups/{follow_up_id}/complete", {"outcome": "put_right"}
+    )
+    assert other.status_code in (403, 404)
+    done = client.post(
+        f"/api/v1/follow-ups/{follow_up_id}/complete",
+        {"outcome": "put_right", "note": "Called, apologised, refund sent."},
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "done"
+    again = client.post(f"/api/v1/follow-ups/{follow_up_id}/complete", {"outcome": "no_action"})
+    assert again.status_code == 409
