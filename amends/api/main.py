@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from amends.api import cases, commitments, customers, feedback, incidents, meta, remedies
 from amends.api import channels as channels_api
+from amends.api import insight as insight_api
 from amends.api import loyalty as loyalty_api
 from amends.api.auth import api_auth
 from amends.api.docs import LocalSwagger
@@ -129,4 +130,5 @@ api.add_router("/v1/", feedback.router)
 api.add_router("/v1/incidents", incidents.router)
 api.add_router("/v1/recovery-policies", incidents.policy_router)
 api.add_router("/v1/", loyalty_api.router)
+api.add_router("/v1/insight", insight_api.router)
 api.add_router("/v1/", channels_api.router)

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 TRIAGE = "triage"
 EMOTION = "emotion"
 MIN_PER_LABEL = 3
+HASH_BITS = 17
 CV_FOLDS = 5
 
 # Types a model file may contain. Anything else (a function, an arbitrary class) is refused.
@@ -64,31 +65,37 @@ def text_prepare(text: str, kind: str = TRIAGE) -> str:
     return " ".join(markers) + " " + prepared
 
 
-def _features(max_char_features: int = 300_000) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
+def _features(bits: int = HASH_BITS) -> Any:
+    """Word 1-2-grams and character 2-5-grams, hashed and TF-IDF weighted.
+
+    Hashing keeps no vocabulary: a model file holds arrays only, so it saves and loads in
+    about a second (skops stores a fitted vocabulary entry by entry, which takes minutes for
+    the few hundred thousand n-grams of a real training set)."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    def branch(**options: Any) -> Any:
+        return Pipeline(
+            [
+                (
+                    "hash",
+                    HashingVectorizer(
+                        n_features=2**bits, alternate_sign=False, norm=None, **options
+                    ),
+                ),
+                ("tfidf", TfidfTransformer(sublinear_tf=True)),
+            ]
+        )
 
     return FeatureUnion(
         [
-            (
-                "words",
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_df=0.9),
-            ),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    sublinear_tf=True,
-                    min_df=2,
-                    max_features=max_char_features,
-                ),
-            ),
+            ("words", branch(ngram_range=(1, 2))),
+            ("chars", branch(analyzer="char_wb", ngram_range=(2, 5))),
         ]
     )
 
 
-def pipeline_build(kind: str, *, calibrated: bool = True, n_samples: int = 1000) -> Any:
+def pipeline_build(kind: str, *, calibrated: bool = True) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -96,9 +103,13 @@ def pipeline_build(kind: str, *, calibrated: bool = True, n_samples: int = 1000)
 
     if kind == TRIAGE:
         svm = LinearSVC(C=0.5, class_weight="balanced")
-        classifier: Any = CalibratedClassifierCV(svm, cv=3) if calibrated else svm
+        # ensemble=False: one SVM fitted on everything, calibrated on cross-validated scores
+        # (one set of weights in the file instead of three).
+        classifier: Any = CalibratedClassifierCV(svm, cv=3, ensemble=False) if calibrated else svm
     elif kind == EMOTION:
-        classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+        classifier = LogisticRegression(
+            C=10.0, solver="liblinear", max_iter=1000, class_weight="balanced"
+        )
     else:
         raise ModelError(f"Unknown model kind {kind!r}.")
     return Pipeline([("features", _features()), ("classifier", classifier)])
@@ -245,7 +256,7 @@ def model_train(
                 cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=0),
             )
             evaluation = evaluate(targets, [str(p) for p in predicted])
-    pipeline = pipeline_build(kind, n_samples=len(prepared))
+    pipeline = pipeline_build(kind)
     pipeline.fit(prepared, targets)
     meta: dict[str, Any] = {
         "kind": kind,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("amends.web.urls_incidents")),
     path("", include("amends.web.urls_loyalty")),
     path("", include("amends.web.urls_channels")),
+    path("", include("amends.web.urls_insight")),
 ]

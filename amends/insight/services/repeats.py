@@ -26,7 +26,67 @@ from amends.insight.services.scoring import case_insight_apply
 MAX_EARLIER = 100
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
 STOPWORDS = frozenset(
-    ["the", "and", "for", "you", "your", "our", "with", "that", "this", "have", "has", "had", "was", "were", "are", "not", "but", "from", "they", "them", "been", "will", "would", "could", "should", "there", "their", "what", "when", "which", "who", "about", "into", "than", "then", "also", "just", "very", "some", "any", "all", "can", "cannot", "can't", "don't", "didn't", "its", "it's", "i'm", "i've", "my", "me", "we", "us", "his", "her", "she", "him", "he"]
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "our",
+        "with",
+        "that",
+        "this",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "are",
+        "not",
+        "but",
+        "from",
+        "they",
+        "them",
+        "been",
+        "will",
+        "would",
+        "could",
+        "should",
+        "there",
+        "their",
+        "what",
+        "when",
+        "which",
+        "who",
+        "about",
+        "into",
+        "than",
+        "then",
+        "also",
+        "just",
+        "very",
+        "some",
+        "any",
+        "all",
+        "can",
+        "cannot",
+        "can't",
+        "don't",
+        "didn't",
+        "its",
+        "it's",
+        "i'm",
+        "i've",
+        "my",
+        "me",
+        "we",
+        "us",
+        "his",
+        "her",
+        "she",
+        "him",
+        "he",
+    ]
 )
 
 
@@ -60,7 +120,8 @@ def repeat_detect(*, case: Case) -> list[RepeatLink]:
     )
     if not earlier:
         return []
-    text = f"{case.title} {case.description}"
+    # The customer's account, not the title (staff titles are often generic: "Service failure").
+    text = case.description or case.title
     links: list[RepeatLink] = []
     for old in earlier:
         reasons: list[str] = []
@@ -68,7 +129,7 @@ def repeat_detect(*, case: Case) -> list[RepeatLink]:
             reasons.append(RepeatReason.SAME_CATEGORY)
         if case.service_id is not None and old.service_id == case.service_id:
             reasons.append(RepeatReason.SAME_SERVICE)
-        similarity = text_similarity(text, f"{old.title} {old.description}")
+        similarity = text_similarity(text, old.description or old.title)
         if similarity >= threshold:
             reasons.append(RepeatReason.SIMILAR_TEXT)
         if reasons:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,29 @@ def amends_overrides(settings: Any) -> Any:
     return apply
 
 
-@pytest.fixture(autouse=True)
-def _fresh_models() -> Iterator[None]:
-    ml.model_cache_clear()
-    yield
-    ml.model_cache_clear()
+@dataclass
+class Org:
+    team: Any
+    other_team: Any
+    agent: Any
+    supervisor: Any
+    outsider: Any
+    manager: Any
+
+
+@pytest.fixture
+def org(db: None) -> Org:
+    """Two teams: an agent and a supervisor in Billing, an agent in Network, a manager."""
+    from amends.accounts.choices import Role
+    from amends.accounts.tests.factories import TeamFactory, UserFactory
+
+    team = TeamFactory(name="Billing")
+    other = TeamFactory(name="Network")
+    return Org(
+        team=team,
+        other_team=other,
+        agent=UserFactory(username="ann", role=Role.AGENT, team=team),
+        supervisor=UserFactory(username="sam", role=Role.SUPERVISOR, team=team),
+        outsider=UserFactory(username="olga", role=Role.AGENT, team=other),
+        manager=UserFactory(username="maria", role=Role.MANAGER, team=None),
+    )

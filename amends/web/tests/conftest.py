@@ -50,13 +50,14 @@ def queries_of_other_apps(user: Any, case: Case | None = None) -> int:
     request = RequestFactory().get("/")
     request.user = user
     source = (
-        "{% load remedy_tags commitment_tags channels_tags %}"
+        "{% load remedy_tags commitment_tags channels_tags insight_tags %}"
         '{% include "web/remedies/_nav.html" %}{% include "web/commitments/_nav.html" %}'
     )
     if case is not None:
         source += (
             "{% case_remedies_panel case %}{% case_commitments_panel case %}"
             "{% case_channels_panel case %}"
+            "{% case_insight_panel case %}"
         )
     template = engines["django"].from_string(source)
     staff = user.staff  # the page has loaded the profile already

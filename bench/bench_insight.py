@@ -1,0 +1,294 @@
+"""Insight figures: `python bench/bench_insight.py [--data ../shared/data] [--quick]`.
+
+Issue 20. Every data set is split deterministically by a hash of its row id: a fifth is held
+back and never seen by training or by any choice made here; the figures are on that fifth.
+
+1. Triage on cfpb_narratives_product_dev.csv (11 products): train on the rest, report accuracy
+   and macro-F1 on the held-back rows (target >= 0.85 / >= 0.65).
+2. Upset on airline_sentiment_dev.csv (rows with a label confidence >= 0.9; negative = upset):
+   VADER's compound at its usual -0.05 threshold for reference, the built-in scorer (target
+   macro-F1 >= 0.75), and a model trained on the rest (target >= 0.90).
+3. Scoring throughput on one core, built-in scorer, on customer tweets (messages/s; target
+   >= 2,000), and with the trained upset model.
+4. Added latency of case creation (p95, target <= 5 ms): `case_create` on a fresh SQLite
+   database with insight's subscribers against the same without them; and with a triage model.
+5. Apology check of a 2,000-character draft (p95, target <= 20 ms).
+
+The data files are read by path and nothing trained on them is kept (models go to a temporary
+directory). Prints one line per figure and a JSON summary last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def held_back(row_id: str) -> bool:
+    return int(hashlib.sha256(row_id.encode()).hexdigest(), 16) % 5 == 0
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    csv.field_size_limit(10_000_000)
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_triage(data: Path, out: Path, results: dict[str, Any]) -> Path:
+    from amends.insight import ml
+
+    rows = read(data / "cfpb_narratives_product_dev.csv")
+    train = [r for r in rows if not held_back(r["source_row_index"])]
+    test = [r for r in rows if held_back(r["source_row_index"])]
+    started = time.perf_counter()
+    model, _, dropped = ml.model_train(
+        ml.TRIAGE,
+        [r["Consumer complaint narrative"] for r in train],
+        [r["Product"] for r in train],
+        cross_validate=False,
+    )
+    trained_in = time.perf_counter() - started
+    path = ml.model_save(model, out / "triage.skops")
+    started = time.perf_counter()
+    model = ml.model_load(path, kind=ml.TRIAGE)
+    loaded_in = time.perf_counter() - started
+    evaluation = ml.evaluate(
+        [r["Product"] for r in test],
+        model.predict([r["Consumer complaint narrative"] for r in test]),
+    )
+    print(
+        f"triage: train {len(train)} rows in {trained_in:.1f} s, load {loaded_in:.2f} s, "
+        f"{path.stat().st_size / 1e6:.1f} MB; held-back {evaluation.n} rows: accuracy "
+        f"{evaluation.accuracy:.3f}, macro-F1 {evaluation.macro_f1:.3f} (dropped: {dropped})"
+    )
+    for label, figures in evaluation.per_label.items():
+        print(f"  {label:28} f1 {figures['f1']:.3f}  n {figures['n']}")
+    results["triage"] = {
+        "train_rows": len(train),
+        "test_rows": evaluation.n,
+        "accuracy": round(evaluation.accuracy, 4),
+        "macro_f1": round(evaluation.macro_f1, 4),
+        "train_seconds": round(trained_in, 1),
+        "load_seconds": round(loaded_in, 2),
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+    }
+    return path
+
+
+def bench_upset(data: Path, out: Path, results: dict[str, Any]) -> tuple[Path, list[str]]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from amends.insight import ml
+    from amends.insight.scoring import text_analyse
+
+    rows = [
+        r
+        for r in read(data / "airline_sentiment_dev.csv")
+        if float(r["airline_sentiment_confidence"]) >= 0.9
+    ]
+    train = [r for r in rows if not held_back(r["row_index"])]
+    test = [r for r in rows if held_back(r["row_index"])]
+    label = lambda r: "upset" if r["airline_sentiment"] == "negative" else "not_upset"  # noqa: E731
+    truth = [label(r) for r in test]
+    vader = SentimentIntensityAnalyzer()
+    vader_pred = [
+        "upset" if vader.polarity_scores(r["text"])["compound"] <= -0.05 else "not_upset"
+        for r in test
+    ]
+    built_in = [("upset" if text_analyse(r["text"]).upset else "not_upset") for r in test]
+    model, _, _ = ml.model_train(
+        ml.EMOTION, [r["text"] for r in train], [label(r) for r in train], cross_validate=False
+    )
+    path = ml.model_save(model, out / "emotion.skops")
+    upset_at = model.labels.index("upset")
+    trained = [
+        "upset" if p[upset_at] >= 0.5 else "not_upset"
+        for p in model.predict_proba([r["text"] for r in test])
+    ]
+    figures = {}
+    for name, predicted in (("vader", vader_pred), ("built_in", built_in), ("trained", trained)):
+        e = ml.evaluate(truth, predicted, positive="upset")
+        figures[name] = {
+            "macro_f1": round(e.macro_f1, 4),
+            "precision": e.precision,
+            "recall": e.recall,
+        }
+        print(
+            f"upset ({name}): held-back {e.n} rows, macro-F1 {e.macro_f1:.3f}, precision "
+            f"{e.precision:.3f}, recall {e.recall:.3f}"
+        )
+    results["upset"] = {"train_rows": len(train), "test_rows": len(test), **figures}
+    return path, [r["text"] for r in rows]
+
+
+def bench_throughput(
+    data: Path, texts: list[str], emotion_path: Path, results: dict[str, Any], n: int
+) -> None:
+    from amends.insight import ml
+    from amends.insight.scoring import text_analyse
+
+    spotify = data / "twcs_spotifycares_inbound_dev.csv"
+    if spotify.is_file():
+        sample = read(spotify)
+        column = "text" if "text" in sample[0] else next(iter(sample[0]))
+        texts = [r[column] for r in sample]
+    texts = (texts * (n // max(1, len(texts)) + 1))[:n]
+    text_analyse("warm up")
+    started = time.perf_counter()
+    for text in texts:
+        text_analyse(text)
+    rate = len(texts) / (time.perf_counter() - started)
+    model = ml.model_load(emotion_path, kind=ml.EMOTION)
+    sample = texts[: max(200, n // 10)]
+    started = time.perf_counter()
+    for text in sample:
+        text_analyse(text, upset_probability=model.upset_probability(text))
+    model_rate = len(sample) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    model.predict_proba(sample)
+    batch_rate = len(sample) / (time.perf_counter() - started)
+    print(
+        f"throughput: built-in {rate:,.0f} msgs/s; with the trained model {model_rate:,.0f} "
+        f"msgs/s one by one, {batch_rate:,.0f} msgs/s in a batch (model only) "
+        f"({len(texts)} messages, one core)"
+    )
+    results["throughput"] = {
+        "built_in_per_s": round(rate),
+        "trained_one_by_one_per_s": round(model_rate),
+        "trained_batch_per_s": round(batch_rate),
+    }
+
+
+def bench_apology(results: dict[str, Any], runs: int) -> None:
+    from amends.insight.apology import apology_check
+
+    reply = (
+        "I am sorry that your broadband has been down since Monday and that our engineer did "
+        "not arrive for the visit we promised. That was our mistake, and I understand how "
+        "frustrating it is to chase us. I have booked an engineer for tomorrow between 8 and "
+        "10 am, and I will call you by 5 pm today to confirm the time. We have also changed "
+        "how visits are confirmed so that this does not happen again. "
+    )
+    draft = (reply * 10)[:2000]
+    customer = "This is the third time my broadband is down!!! Nobody came. I will cancel."
+    apology_check(draft, customer)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        apology_check(draft, customer)
+        timings.append((time.perf_counter() - started) * 1000)
+    print(
+        f"apology check, 2,000 characters: p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {pct(timings, 0.95):.2f} ms ({runs} runs)"
+    )
+    results["apology_ms"] = {
+        "p50": round(statistics.median(timings), 2),
+        "p95": round(pct(timings, 0.95), 2),
+    }
+
+
+def bench_case_creation(triage_path: Path, results: dict[str, Any], runs: int) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["AMENDS_DATA_DIR"] = tempfile.mkdtemp(prefix="bench_insight_")
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from amends.cases.services.intake import case_create
+    from amends.core import hooks
+    from amends.customers.models import Customer
+    from amends.insight import subscribers
+    from amends.taxonomy.models import Category
+
+    for name in ("Mortgage", "Debt collection", "Credit card", "Credit reporting"):
+        Category.objects.create(name=name)
+    customers = [Customer.objects.create(name=f"Customer {i}") for i in range(200)]
+    descriptions = [
+        "My mortgage servicer refused my escrow payment and I am worried about foreclosure.",
+        "A debt collector keeps calling me about a debt I already paid, this is the third time!",
+        "I was charged twice on my credit card and nobody answers. I will cancel my card.",
+        "There is an account on my credit report that is not mine. Still not fixed.",
+    ]
+
+    def timed(label: str) -> list[float]:
+        timings = []
+        for i in range(runs):
+            customer = customers[i % len(customers)]
+            started = time.perf_counter()
+            case_create(
+                customer=customer,
+                title=f"Complaint {i}",
+                description=descriptions[i % len(descriptions)],
+                actor=None,
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+        print(
+            f"case_create {label}: p50 {statistics.median(timings):.2f} ms, p95 "
+            f"{pct(timings, 0.95):.2f} ms ({runs} cases)"
+        )
+        return timings
+
+    timed("warm-up")
+    hooks.case_opened.unsubscribe(subscribers.on_case_opened)
+    without = timed("without insight")
+    hooks.case_opened.subscribe(subscribers.on_case_opened)
+    with_rules = timed("with insight (built-in scorer, repeats)")
+    settings.AMENDS = {**settings.AMENDS, "TRIAGE_MODEL": str(triage_path)}
+    with_triage = timed("with insight and a triage model")
+    added = pct(with_rules, 0.95) - pct(without, 0.95)
+    added_triage = pct(with_triage, 0.95) - pct(without, 0.95)
+    print(f"added p95: {added:.2f} ms (built-in), {added_triage:.2f} ms (with a triage model)")
+    results["case_create_ms"] = {
+        "p95_without": round(pct(without, 0.95), 2),
+        "p95_with": round(pct(with_rules, 0.95), 2),
+        "p95_with_triage": round(pct(with_triage, 0.95), 2),
+        "added_p95": round(added, 2),
+        "added_p95_with_triage": round(added_triage, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("AMENDS_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
+    )
+    parser.add_argument("--quick", action="store_true", help="Fewer runs (a smoke test).")
+    args = parser.parse_args()
+    data = Path(args.data)
+    runs = 100 if args.quick else 500
+    results: dict[str, Any] = {"load_average": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(prefix="insight-models-") as folder:
+        out = Path(folder)
+        triage_path = bench_triage(data, out, results)
+        emotion_path, texts = bench_upset(data, out, results)
+        bench_throughput(data, texts, emotion_path, results, 2000 if args.quick else 10_000)
+        bench_apology(results, runs)
+        bench_case_creation(triage_path, results, runs)
+    print(json.dumps(results, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
