@@ -170,9 +170,9 @@ class Survey(BaseModel):
                 name="survey_sent_idx",
             ),
             # selectors.survey_list(team=...) and the champions page
-            models.Index(fields=["team", "answered_at"], name="survey_team_answered_idx"),
+            models.Index(fields=["team", "answered_at", "id"], name="survey_team_answer_idx"),
             # selectors.survey_list(person=...) and the profile page
-            models.Index(fields=["staff", "answered_at"], name="survey_staff_answered_idx"),
+            models.Index(fields=["staff", "answered_at", "id"], name="survey_staff_answer_idx"),
             # selectors.survey_list (everything, newest answers first)
             models.Index(fields=["answered_at", "id"], name="survey_answered_idx"),
         ]
@@ -407,10 +407,11 @@ class CaseKpi(models.Model):
 
     class Meta:
         indexes = [
-            # selectors.kpi_cases (drill-down) and the rollup rebuild
-            models.Index(fields=["team", "resolved_at"], name="casekpi_team_idx"),
-            models.Index(fields=["person", "resolved_at"], name="casekpi_person_idx"),
-            models.Index(fields=["resolved_at"], name="casekpi_resolved_idx"),
+            # selectors.kpi_cases (drill-down, newest first: the index gives the order, so a
+            # page reads 50 rows, not the whole period) and services.kpis bucket refresh
+            models.Index(fields=["team", "resolved_at", "case"], name="casekpi_team_at_idx"),
+            models.Index(fields=["person", "resolved_at", "case"], name="casekpi_person_at_idx"),
+            models.Index(fields=["resolved_at", "case"], name="casekpi_resolved_at_idx"),
         ]
 
     def __str__(self) -> str:
