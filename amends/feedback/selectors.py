@@ -30,6 +30,7 @@ from amends.feedback.models import (
     Survey,
     SurveySettings,
 )
+from amends.remedies.models import Remedy
 
 MAX_PERIOD_DAYS = 3660
 
@@ -469,6 +470,19 @@ def kpi_compliments(*, scope: KpiScope) -> QuerySet[Compliment]:
     if scope.team is not None:
         qs = qs.filter(team=scope.team)
     return qs.select_related("case", "staff").order_by("-created_at", "-id")
+
+
+def kpi_approvals(*, scope: KpiScope) -> QuerySet[Remedy]:
+    """Approval decisions behind "time to decision": by the person, or by the team's members."""
+    start, end = _span(scope)
+    qs = Remedy.objects.filter(
+        decided_at__gte=start, decided_at__lt=end, decision_seconds__isnull=False
+    )
+    if scope.person is not None:
+        qs = qs.filter(decided_by=scope.person)
+    if scope.team is not None:
+        qs = qs.filter(decided_by__staff__team=scope.team)
+    return qs.select_related("case", "decided_by", "kind").order_by("-decided_at", "-id")
 
 
 # ---- champions and habits ------------------------------------------------------------------

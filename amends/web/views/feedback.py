@@ -25,6 +25,7 @@ from amends.feedback.selectors import (
     compliment_list_for_staff,
     follow_up_get_for_user,
     follow_up_queue,
+    kpi_approvals,
     kpi_cases,
     kpi_compliments,
     kpi_figures,
@@ -202,7 +203,12 @@ def kpi_view(request: AuthedRequest) -> HttpResponse:
     )
 
 
-DRILLS = {"cases": kpi_cases, "surveys": kpi_surveys, "compliments": kpi_compliments}
+DRILLS = {
+    "cases": kpi_cases,
+    "surveys": kpi_surveys,
+    "compliments": kpi_compliments,
+    "approvals": kpi_approvals,
+}
 
 
 @staff_required

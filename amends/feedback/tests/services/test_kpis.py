@@ -208,3 +208,34 @@ def test_kpi_sums_from_months_and_edge_days_equal_the_daily_sums(
     )
     got = kpi_sums(KpiScope(start=start, end=end))
     assert got == {name: int(value or 0) for name, value in expected.items()}
+
+
+def test_kpi_approval_decisions_count_for_the_decider(org: Org) -> None:
+    from amends.core import hooks
+    from amends.feedback.selectors import kpi_approvals
+    from amends.feedback.tests.factories import resolved_case
+    from amends.remedies.tests.factories import remedy_make
+
+    case = resolved_case(org)
+    decided_at = timezone.now()
+    remedy = remedy_make(
+        case=case,
+        status="approved",
+        proposed_by=org.agent,
+        decided_by=org.supervisor,
+        decided_at=decided_at,
+        decision_seconds=5400,
+    )
+    # What the remedies service announces when an approver decides
+    hooks.remedy_changed.emit(
+        hooks.RemedyChanged(
+            remedy_id=remedy.pk,
+            case_id=case.pk,
+            before="pending_approval",
+            after="approved",
+            actor_id=org.supervisor.pk,
+        )
+    )
+    scope = KpiScope(start=decided_at.date(), end=decided_at.date(), team=org.team)
+    assert _figures(scope)["approvals"] == (1.5, 1)
+    assert list(kpi_approvals(scope=scope)) == [remedy]

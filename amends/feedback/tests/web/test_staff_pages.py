@@ -102,3 +102,15 @@ def test_review_pages_hide_reviews_from_colleagues(org: Org) -> None:
         b"Rude on the phone"
         not in _client(org.colleague).get(reverse("web:feedback-reviews")).content
     )
+
+
+@pytest.mark.parametrize("measure", ["cases", "surveys", "compliments", "approvals"])
+def test_every_kpi_drill_down_renders(org: Org, measure: str) -> None:
+    resolved_case(org)
+    response = _client(org.manager).get(reverse("web:feedback-kpi-drill", args=[measure]))
+    assert response.status_code == 200
+
+
+def test_kpi_drill_down_unknown_measure_is_404(org: Org) -> None:
+    response = _client(org.manager).get(reverse("web:feedback-kpi-drill", args=["salaries"]))
+    assert response.status_code == 404
