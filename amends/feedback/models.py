@@ -70,9 +70,11 @@ class SurveySettings(BaseModel):
         default=(
             "Hello {name},\n\nYour case {ref} was resolved recently. Would you tell us how we "
             "did? It takes a minute:\n\n{link}\n\nThe link works until {expires}. If you would "
-            "rather not hear from us about surveys, the page has a button for that.\n"
+            "rather not hear from us about surveys, the page has a button for that.\n\n"
+            "Your case, its messages and what we promised stay on your page: {portal}\n"
         ),
-        help_text="Placeholders: {name}, {ref}, {link}, {expires}.",
+        help_text="Placeholders: {name}, {ref}, {link} (the survey), {expires}, {portal} (the "
+        "customer's page for the case).",
     )
 
     class Meta:

@@ -15,6 +15,7 @@ from amends.cases.models import case_ref
 from amends.cases.services.events import case_event_record
 from amends.channels.conf import public_base_url
 from amends.channels.services.outbound import email_queue
+from amends.channels.services.portal import portal_link_issue, portal_url
 from amends.core.conf import amends_setting
 from amends.feedback.choices import FeedbackEventKind, SurveyStatus
 from amends.feedback.models import Survey, SurveySettings
@@ -36,7 +37,11 @@ def _mail(survey: Survey, config: SurveySettings, *, reminder: bool) -> None:
         "ref": case_ref(survey.case_id),
         "link": survey_url(survey),
         "expires": f"{survey.expires_at:%d %B %Y}" if survey.expires_at else "",
+        "portal": "",
     }
+    if "{portal}" in config.email_body:
+        days = max(1, min(366, config.expiry_days))
+        values["portal"] = portal_url(portal_link_issue(case=survey.case, actor=None, days=days))
     try:
         subject = config.email_subject.format(**values)
         body = config.email_body.format(**values)

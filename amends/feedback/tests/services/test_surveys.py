@@ -50,6 +50,7 @@ def test_survey_schedule_waits_the_configured_delay_then_the_sweep_sends_it_once
     mail = OutboundEmail.objects.get(dedupe_key=f"survey:{survey.pk}")
     assert mail.to == case.customer.email
     assert "/survey/" in mail.body
+    assert "/c/" in mail.body  # the customer's portal page for the case
 
 
 def test_survey_sweep_reminds_once_and_then_expires_the_link(org: Org) -> None:
