@@ -255,6 +255,9 @@ def risks_backfill(
         done += len(rows)
         if progress:
             progress(f"risk scores: {done}")
-    for customer_id in moves:  # the few that cross a threshold move through the service
-        customer_risk_refresh(customer_id=customer_id, now=now)
+    # The few that cross a threshold move through the service, a batch per transaction.
+    for start in range(0, len(moves), 500):
+        with transaction.atomic():
+            for customer_id in moves[start : start + 500]:
+                customer_risk_refresh(customer_id=customer_id, now=now)
     return done
