@@ -253,7 +253,7 @@ def load(cases: int, customers: int) -> dict[str, Any]:
     )
     common = {
         "id": (f"{base} + i", []),
-        "customer_id": (f"{cid0} + ((i * 7919) % {customers})", []),
+        "customer_id": (f"{cid0} + ((i * 211) % {customers})", []),
         "category_id": (f"{cat0} + (i % 10)", []),
         "team_id": (f"{team0} + (i % 5)", []),
         "service_id": (f"{svc0} + ((i / 10) % 4)", []),
