@@ -1,0 +1,236 @@
+"""Channels benchmark: `python bench/bench_channels.py --db sqlite|postgres [--rows N]
+[--messages M]`.
+
+1. `amends import cfpb` of the CFPB dev file (../shared/data/cfpb_complaints_dev.csv, or
+   BENCH_CFPB) and, with --rows, of a synthetic file of N rows in the same format (the dev
+   rows repeated with fresh Complaint IDs, written to a temporary file). Each import runs as its
+   own `manage.py import_cfpb` process on a fresh database; we print rows/s and the peak
+   resident memory of that process (ru_maxrss of the child). Then the dev file is imported a
+   second time (all skipped).
+2. Mail ingest: M generated messages (new complaints and replies to them) piped one by one
+   through `mail_ingest` in one process (messages/s), and the same messages as a Maildir
+   through one `amends mail ingest PATH` process.
+
+A fresh SQLite file in a temporary directory, or the PostgreSQL database
+`amends_channels_bench` on BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), dropped
+afterwards. Nothing leaves the machine; the outbox is not sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import mailbox
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = Path(
+    os.environ.get("BENCH_CFPB", ROOT.parent / "shared" / "data" / "cfpb_complaints_dev.csv")
+)
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+PG_NAME = "amends_channels_bench"
+PYTHON = sys.executable
+
+
+def _fresh(db: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    env["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    env["AMENDS_DATA_DIR"] = tempfile.mkdtemp(prefix="bench_channels_")
+    if db == "sqlite":
+        env.pop("DATABASE_URL", None)
+    else:
+        import psycopg
+
+        with psycopg.connect(
+            f"{PG_BASE.replace('postgres://', 'postgresql://')}/postgres", autocommit=True
+        ) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{PG_NAME}"')
+        env["DATABASE_URL"] = f"{PG_BASE}/{PG_NAME}"
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    return env
+
+
+def _drop(db: str, env: dict[str, str]) -> None:
+    shutil.rmtree(env["AMENDS_DATA_DIR"], ignore_errors=True)
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect(
+            f"{PG_BASE.replace('postgres://', 'postgresql://')}/postgres", autocommit=True
+        ) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MB) of the child, and its last output line."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{args} failed: {done.stderr[-2000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    lines = done.stdout.strip().splitlines()
+    # ru_maxrss of children is the largest child so far: each import runs on its own below.
+    return seconds, max(peak, before) // 1024, lines[-1] if lines else ""
+
+
+def _synthetic(rows: int, folder: Path) -> Path:
+    path = folder / f"cfpb_{rows}.csv"
+    with DEV.open(encoding="utf-8", newline="") as src:
+        reader = csv.reader(src)
+        header = next(reader)
+        template = list(reader)
+    index = header.index("Complaint ID")
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for n in range(rows):
+            row = list(template[n % len(template)])
+            row[index] = str(10_000_000 + n)
+            writer.writerow(row)
+    return path
+
+
+def bench_import(db: str, rows: int | None) -> None:
+    files = [("dev file", DEV)]
+    tmp = Path(tempfile.mkdtemp(prefix="bench_cfpb_"))
+    if rows:
+        files.append((f"{rows:,} rows", _synthetic(rows, tmp)))
+    try:
+        for label, path in files:
+            env = _fresh(db)
+            try:
+                count = sum(1 for _ in path.open(encoding="utf-8")) - 1
+                seconds, peak, last = _run(
+                    ["import_cfpb", str(path), "--no-progress", "--rejects", str(tmp / "r.csv")],
+                    env,
+                )
+                print(
+                    f"[{db}] import {label}: {last} in {seconds:.1f} s = "
+                    f"{count / seconds:,.0f} rows/s, peak RSS {peak} MB"
+                )
+                if path == DEV:
+                    seconds2, _, last2 = _run(
+                        [
+                            "import_cfpb",
+                            str(path),
+                            "--no-progress",
+                            "--rejects",
+                            str(tmp / "r.csv"),
+                        ],
+                        env,
+                    )
+                    print(
+                        f"[{db}] import {label} again: {last2} in {seconds2:.1f} s = "
+                        f"{count / seconds2:,.0f} rows/s"
+                    )
+            finally:
+                _drop(db, env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _messages(count: int) -> list[bytes]:
+    out = []
+    for n in range(count):
+        sender = f"customer{n % max(1, count // 2)}@example.com"
+        out.append(
+            (
+                f"From: Customer {n} <{sender}>\r\nTo: help@amends.test\r\n"
+                f"Subject: Problem number {n}\r\nMessage-ID: <bench-{n}@example.com>\r\n"
+                "Date: Mon, 30 Nov 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                "\r\n"
+                f"My order {n} arrived broken and nobody answers the phone.\r\n\r\n"
+                "On Sun, 29 Nov 2026, Shop <shop@example.com> wrote:\r\n> Your order shipped.\r\n"
+            ).encode()
+        )
+    return out
+
+
+def bench_mail(db: str, count: int) -> None:
+    env = _fresh(db)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_mail_"))
+    try:
+        messages = _messages(count)
+        # (a) one process, one message at a time through the ingest service.
+        code = (
+            "import django,sys,time,pickle;django.setup();"
+            "from amends.channels.services.inbound import mail_ingest;"
+            "msgs=pickle.load(open(sys.argv[1],'rb'));t=time.perf_counter();"
+            "[mail_ingest(raw=m) for m in msgs];"
+            "print(len(msgs)/(time.perf_counter()-t))"
+        )
+        import pickle
+
+        blob = tmp / "msgs.pickle"
+        blob.write_bytes(pickle.dumps(messages))
+        done = subprocess.run(
+            [PYTHON, "-c", code, str(blob)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(done.stderr[-2000:])
+        print(
+            f"[{db}] mail ingest, one process: {float(done.stdout.strip().splitlines()[-1]):,.0f} msgs/s ({count} messages)"
+        )
+        # (b) a Maildir through one `amends mail ingest PATH` process (fresh database).
+        _drop(db, env)
+        env = _fresh(db)
+        box = mailbox.Maildir(tmp / "Maildir")
+        for raw in messages:
+            box.add(raw)
+        seconds, peak, last = _run(["mail_ingest", str(tmp / "Maildir")], env)
+        print(
+            f"[{db}] amends mail ingest Maildir: {count / seconds:,.0f} msgs/s "
+            f"(process start included), peak RSS {peak} MB, last line {last!r}"
+        )
+        # (c) the pipe: one process per message, as a mail server runs it.
+        sample = messages[:20]
+        start = time.perf_counter()
+        for raw in sample:
+            subprocess.run(
+                [PYTHON, "manage.py", "mail_ingest"],
+                cwd=ROOT,
+                env=env,
+                input=raw,
+                capture_output=True,
+                check=True,
+            )
+        per = (time.perf_counter() - start) / len(sample)
+        print(
+            f"[{db}] pipe, one process per message: {per * 1000:.0f} ms each ({1 / per:.1f} msgs/s)"
+        )
+    finally:
+        _drop(db, env)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--rows", type=int, default=0, help="Also a synthetic file of N rows.")
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-mail", action="store_true")
+    args = parser.parse_args()
+    if not DEV.exists():
+        raise SystemExit(f"{DEV} not found (set BENCH_CFPB)")
+    if not args.skip_import:
+        bench_import(args.db, args.rows or None)
+    if not args.skip_mail:
+        bench_mail(args.db, args.messages)
+
+
+if __name__ == "__main__":
+    main()
