@@ -213,6 +213,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "amends@localhost")
+# Used only with EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (the demo).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(data_dir() / "sent-mail"))
 
 # Background work: the database backend by default, Redis/RQ when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
