@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import FileResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
@@ -167,9 +167,9 @@ def portal_link_list_endpoint(request: AuthedRequest, ref: str) -> list[PortalLi
 @router.post("/cases/{ref}/portal-links", response={201: PortalLinkOut, **ERRORS})
 def portal_link_issue_endpoint(
     request: AuthedRequest, ref: str, payload: PortalLinkIssueIn
-) -> tuple[int, PortalLink]:
+) -> Status[PortalLink]:
     case = case_get_for_user(ref=ref, user=request.user)
-    return 201, portal_link_issue(case=case, actor=request.user, days=payload.days)
+    return Status(201, portal_link_issue(case=case, actor=request.user, days=payload.days))
 
 
 @router.post("/portal-links/{link_id}/revoke", response={200: PortalLinkOut, **ERRORS})
@@ -237,7 +237,7 @@ def webhook_list_endpoint(request: AuthedRequest) -> list[WebhookEndpoint]:
 @router.post("/webhooks", response={201: WebhookCreatedOut, **ERRORS})
 def webhook_create_endpoint(
     request: AuthedRequest, payload: WebhookIn
-) -> tuple[int, WebhookEndpoint]:
+) -> Status[WebhookEndpoint]:
     webhook_admin_check(user=request.user)
     endpoint = webhook_endpoint_create(
         name=payload.name,
@@ -246,7 +246,7 @@ def webhook_create_endpoint(
         secret=payload.secret,
         actor=request.user,
     )
-    return 201, endpoint
+    return Status(201, endpoint)
 
 
 @router.patch("/webhooks/{endpoint_id}", response={200: WebhookOut, **ERRORS})
