@@ -310,6 +310,12 @@ class Impact(BaseModel):
             models.Index(fields=["case"], name="impact_case_idx"),
             # loyalty / customer page: a customer's incidents
             models.Index(fields=["customer", "created_at"], name="impact_customer_idx"),
+            # incidents.services.reactions.impacts_choices_sync: menus offered, not yet chosen
+            models.Index(
+                fields=["id"],
+                condition=Q(menu_id__isnull=False, chose_at__isnull=True),
+                name="impact_menu_open_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -334,6 +340,9 @@ class NotificationRound(BaseModel):
         max_length=20, choices=RoundStatus.choices, default=RoundStatus.RUNNING
     )
     total = models.PositiveIntegerField(default=0)
+    covered = models.PositiveIntegerField(
+        default=0, help_text="Customers this round has dealt with so far (mailed or not)."
+    )
     sent = models.PositiveIntegerField(default=0)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

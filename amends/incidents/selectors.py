@@ -190,3 +190,18 @@ def template_for(*, kind: IncidentKind, round_kind: str) -> NotificationTemplate
     if own is not None:
         return own
     return NotificationTemplate.objects.filter(kind__isnull=True, round_kind=round_kind).first()
+
+
+def menus_chosen(*, menu_ids: list[int]) -> set[int]:
+    """Which of these choice menus (remedies.ChoiceMenu) the customer has chosen from."""
+    from amends.remedies.choices import MenuStatus
+    from amends.remedies.models import ChoiceMenu
+
+    chosen: set[int] = set()
+    for start in range(0, len(menu_ids), 900):
+        chosen.update(
+            ChoiceMenu.objects.filter(
+                pk__in=menu_ids[start : start + 900], status=MenuStatus.CHOSEN
+            ).values_list("pk", flat=True)
+        )
+    return chosen

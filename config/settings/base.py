@@ -361,7 +361,10 @@ AMENDS.update(
         "INCIDENT_ROUND_BATCH": env_int("AMENDS_INCIDENT_ROUND_BATCH", 500),
     }
 )
-AMENDS_SWEEPS += ["amends.incidents.sweeps.rounds_sweep"]
+AMENDS_SWEEPS += [
+    "amends.incidents.sweeps.rounds_sweep",
+    "amends.incidents.sweeps.choices_sweep",
+]
 
 
 # --- feedback (surveys, compliments, staff reviews, KPIs) ----------------------------------

@@ -6,13 +6,17 @@ emitter's transaction; conditional updates make a change reported twice count on
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from amends.cases.choices import MessageDirection
+from amends.cases.selectors import case_get
 from amends.core import hooks
 from amends.incidents.models import Impact
+from amends.incidents.selectors import menus_chosen
 from amends.incidents.services.counters import incident_counters_add
 from amends.remedies.choices import COST_STATUSES, RemedyStatus
 from amends.remedies.selectors import remedy_get, remedy_list_for_case
@@ -42,17 +46,7 @@ def on_remedy_changed(payload: hooks.RemedyChanged) -> None:
         )
     ):
         incident_counters_add(incident_id=impact.incident_id, chose_count=1)
-    cost = sum(
-        (
-            r.amount
-            for r in remedy_list_for_case(case=remedy.case)
-            if r.amount is not None and r.status in COST_STATUSES
-        ),
-        Decimal("0"),
-    )
-    if cost != impact.cost:
-        Impact.objects.filter(pk=impact.pk).update(cost=cost, updated_at=now)
-        incident_counters_add(incident_id=impact.incident_id, cost=cost - impact.cost)
+    _cost_sync(impact, payload.case_id, now)
 
 
 def on_message_added(payload: hooks.MessageAdded) -> None:
@@ -81,6 +75,45 @@ def on_survey_answered(payload: hooks.SurveyAnswered) -> None:
         )
         if impact.surveyed_at is None:
             incident_counters_add(incident_id=impact.incident_id, surveyed_count=1)
+
+
+def _cost_sync(impact: Impact, case_id: int, now: datetime) -> None:
+    cost = sum(
+        (
+            r.amount
+            for r in remedy_list_for_case(case=case_get(case_id=case_id))
+            if r.amount is not None and r.status in COST_STATUSES
+        ),
+        Decimal("0"),
+    )
+    if cost != impact.cost:
+        Impact.objects.filter(pk=impact.pk).update(cost=cost, updated_at=now)
+        incident_counters_add(incident_id=impact.incident_id, cost=cost - impact.cost)
+
+
+def impacts_choices_sync(*, now: datetime, limit: int = 5_000) -> int:
+    """Safety net for a missed `remedy_changed`: menus chosen since the last run count as
+    "chose" (and their cost) at the latest at the next sweep. Idempotent."""
+    pending = list(
+        Impact.objects.filter(menu_id__isnull=False, chose_at__isnull=True)
+        .only("pk", "incident_id", "menu_id", "case_id", "cost")
+        .order_by("id")[:limit]
+    )
+    if not pending:
+        return 0
+    chosen = menus_chosen(menu_ids=[i.menu_id for i in pending if i.menu_id is not None])
+    done = 0
+    for impact in pending:
+        if impact.menu_id not in chosen or impact.case_id is None:
+            continue
+        with transaction.atomic():
+            if Impact.objects.filter(pk=impact.pk, chose_at__isnull=True).update(
+                chose_at=now, updated_at=now
+            ):
+                incident_counters_add(incident_id=impact.incident_id, chose_count=1)
+                _cost_sync(impact, impact.case_id, now)
+                done += 1
+    return done
 
 
 def subscribe() -> None:

@@ -13,6 +13,7 @@ from amends.incidents.selectors import incident_funnel
 from amends.incidents.services.impacts import AffectedRow, impacts_add
 from amends.incidents.services.links import impact_open
 from amends.incidents.services.notify import round_run_to_end, round_start
+from amends.incidents.services.reactions import on_remedy_changed
 from amends.incidents.tests.conftest import Ops
 from amends.incidents.tests.factories import customers_make
 from amends.remedies.models import ChoiceMenu
@@ -116,3 +117,22 @@ def test_counters_agree_with_the_impact_rows_after_a_whole_story(ops: Ops) -> No
         1,
         1,
     )
+
+
+def test_choices_sync_catches_a_choice_whose_hook_was_missed(ops: Ops) -> None:
+    from django.utils import timezone
+
+    from amends.incidents.services.reactions import impacts_choices_sync
+
+    impact, _ = _notified(ops)
+    menu = ChoiceMenu.objects.get(pk=impact.menu_id)
+    hooks.remedy_changed.unsubscribe(on_remedy_changed)
+    try:
+        menu_choose(menu=menu, remedy_id=menu.options.get(kind__code="compensation").pk, actor=None)
+    finally:
+        hooks.remedy_changed.subscribe(on_remedy_changed)
+    assert impacts_choices_sync(now=timezone.now()) == 1
+    assert impacts_choices_sync(now=timezone.now()) == 0
+    funnel = incident_funnel(incident=ops.incident)
+    assert funnel.chose == 1
+    assert funnel.cost == Decimal("250.00")
