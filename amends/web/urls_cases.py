@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Queues
     path("", queues.queue_view, name="queue"),
+    path("mine/", queues.my_queue_view, name="my-queue"),
     path("queues/", queues.team_queues_view, name="team-queues"),
     path("queues/all/", queues.all_queue_view, name="all-queue"),
     path("queues/unrouted/", queues.unrouted_queue_view, name="unrouted-queue"),

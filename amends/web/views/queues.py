@@ -16,6 +16,7 @@ from amends.core.types import AuthedRequest
 from amends.web.decorators import staff_required
 from amends.web.forms.cases import QueueFilterForm
 from amends.web.forms.common import valid
+from amends.web.overview import lands_on_overview, overview_for
 from amends.web.partials import render_page
 
 
@@ -73,6 +74,16 @@ def _render_queue(
 
 @staff_required
 def queue_view(request: AuthedRequest) -> HttpResponse:
+    """The landing page: an agent's own queue; supervisors, managers and admins see their
+    team's overview (their own queue is at /mine/)."""
+    if lands_on_overview(user=request.user) and not request.GET:
+        context = {"overview": overview_for(user=request.user)}
+        return render(request, "web/cases/overview.html", context)
+    return _render_queue(request, heading="My queue", mine=True)
+
+
+@staff_required
+def my_queue_view(request: AuthedRequest) -> HttpResponse:
     return _render_queue(request, heading="My queue", mine=True)
 
 

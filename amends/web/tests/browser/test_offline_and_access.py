@@ -95,5 +95,12 @@ def test_staff_pages_load_nothing_from_outside_and_pass_axe(watched: Any, live_s
         found = _serious_violations(page)
         if found:
             problems[path] = found
+    # A manager lands on the overview.
+    page.context.clear_cookies()
+    _login(page, live_server.url, "mo")
+    expect(page.locator("h1").first).to_contain_text("Overview")
+    found = _serious_violations(page)
+    if found:
+        problems["/ (manager overview)"] = found
     assert problems == {}
     assert _outside(requests, live_server.url) == []
