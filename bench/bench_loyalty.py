@@ -344,12 +344,9 @@ def main() -> None:
         "API at-risk first page": get(api, "/api/v1/analytics/at-risk"),
         "drill-down first page": get(client, "/loyalty/cases/", {"metric": "opened"}),
     }
+    heavy = ("operations", "paradox", "MTBF")  # reports: fewer runs, they are slower
     for name, fn in pages.items():
-        runs = (
-            args.runs
-            if "report 1 year" not in name and "paradox" not in name
-            else max(10, args.runs // 4)
-        )
+        runs = max(5, args.runs // 6) if any(h in name for h in heavy) else args.runs
         results[name] = timed(fn, runs)
         print(f"{name:32} {results[name]}")
 
