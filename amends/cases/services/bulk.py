@@ -32,7 +32,7 @@ from amends.cases.choices import (
 from amends.cases.models import Case, CaseEvent, CaseStep, case_ref
 from amends.cases.services.intake import FALLBACK_STEPS
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_policy_of
-from amends.core.bulk import insert_returning_ids
+from amends.core.bulk import copy_rows, insert_returning_ids
 from amends.core.exceptions import ApplicationError
 from amends.customers.models import Customer
 from amends.policies.models import Playbook
@@ -116,11 +116,15 @@ def _dt(value: datetime) -> Any:
 
 
 def _execute_many(model: type[Model], sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """One prepared statement run for every row (executemany): the database's fast path for
-    many small rows, without building a model instance per row."""
+    """Many small rows without a model instance each: COPY on PostgreSQL, one prepared
+    statement run for every row (executemany) on SQLite."""
     if not rows:
         return
-    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    if connection.vendor == "postgresql":
+        columns = sql.split("(", 1)[1].split(")", 1)[0]
+        copy_rows(model._meta.db_table, [c.strip() for c in columns.split(",")], rows)
+        return
+    json_param = "%s"
     statement = sql.format(table=connection.ops.quote_name(model._meta.db_table), json=json_param)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
