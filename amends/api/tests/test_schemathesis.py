@@ -13,6 +13,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from amends.accounts.choices import Role
 from amends.accounts.services import api_token_create
@@ -20,10 +21,22 @@ from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.tests.factories import CaseFactory
 from amends.customers.tests.factories import CustomerFactory
 
-# The foundation's routers; other domains' endpoints get their own property tests.
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application()).include(
-    tag=["cases", "customers", "me"]
-)
+# Every tag of the API is fuzzed here, except apps still being built (they have their own
+# property tests meanwhile); test_every_tag_is_fuzzed notices a new tag.
+FUZZED_TAGS = ["cases", "customers", "me", "remedies", "commitments"]
+PENDING_TAGS = ["channels", "insight", "incidents", "feedback", "loyalty"]
+raw_schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+schema = raw_schema.include(tag=FUZZED_TAGS)
+
+
+def test_every_tag_is_fuzzed() -> None:
+    tags = {
+        tag
+        for operations in raw_schema.raw_schema["paths"].values()
+        for operation in operations.values()
+        for tag in operation.get("tags", [])
+    }
+    assert tags - set(FUZZED_TAGS) - set(PENDING_TAGS) == set()
 
 
 @pytest.fixture
@@ -44,7 +57,7 @@ def world(db: Any) -> Iterator[dict[str, Any]]:
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=15,
     derandomize=True,
     deadline=None,
     database=None,
@@ -59,4 +72,4 @@ def test_api_never_answers_500(case: Any, world: dict[str, Any]) -> None:
         if "customer_id" in params:
             params["customer_id"] = world["customer"].pk
     response = case.call(headers={"Authorization": f"Bearer {world['token']}"})
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
