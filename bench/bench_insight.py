@@ -12,10 +12,15 @@ back and never seen by training or by any choice made here; the figures are on t
    >= 2,000), and with the trained upset model.
 4. Added latency of case creation (p95, target <= 5 ms): `case_create` on a fresh SQLite
    database with insight's subscribers against the same without them; and with a triage model.
+   One case in ten comes from a customer seen before (a repeat: links, severity raised).
 5. Apology check of a 2,000-character draft (p95, target <= 20 ms).
 
 The data files are read by path and nothing trained on them is kept (models go to a temporary
 directory). Prints one line per figure and a JSON summary last.
+
+Timings are given twice: wall-clock, and the CPU time of this process (`time.process_time`),
+which is what "one core" means when other work shares the machine (the load average at the
+start is printed too).
 """
 
 from __future__ import annotations
@@ -150,29 +155,33 @@ def bench_throughput(
         column = "text" if "text" in sample[0] else next(iter(sample[0]))
         texts = [r[column] for r in sample]
     texts = (texts * (n // max(1, len(texts)) + 1))[:n]
+    from amends.insight.scoring import _read
+
     text_analyse("warm up")
-    started = time.perf_counter()
+    _read.cache_clear()
+    wall, cpu = time.perf_counter(), time.process_time()
     for text in texts:
         text_analyse(text)
-    rate = len(texts) / (time.perf_counter() - started)
+    rate = len(texts) / (time.perf_counter() - wall)
+    cpu_rate = len(texts) / (time.process_time() - cpu)
     model = ml.model_load(emotion_path, kind=ml.EMOTION)
-    sample = texts[: max(200, n // 10)]
-    started = time.perf_counter()
+    sample = texts[: max(500, n // 5)]
+    _read.cache_clear()
+    wall, cpu = time.perf_counter(), time.process_time()
     for text in sample:
         text_analyse(text, upset_probability=model.upset_probability(text))
-    model_rate = len(sample) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    model.predict_proba(sample)
-    batch_rate = len(sample) / (time.perf_counter() - started)
+    model_rate = len(sample) / (time.perf_counter() - wall)
+    model_cpu_rate = len(sample) / (time.process_time() - cpu)
     print(
-        f"throughput: built-in {rate:,.0f} msgs/s; with the trained model {model_rate:,.0f} "
-        f"msgs/s one by one, {batch_rate:,.0f} msgs/s in a batch (model only) "
-        f"({len(texts)} messages, one core)"
+        f"throughput: built-in {rate:,.0f} msgs/s wall, {cpu_rate:,.0f} msgs/s of CPU; with the "
+        f"trained model {model_rate:,.0f} wall, {model_cpu_rate:,.0f} of CPU "
+        f"({len(texts)} and {len(sample)} messages, one process)"
     )
     results["throughput"] = {
-        "built_in_per_s": round(rate),
-        "trained_one_by_one_per_s": round(model_rate),
-        "trained_batch_per_s": round(batch_rate),
+        "built_in_per_s_wall": round(rate),
+        "built_in_per_s_cpu": round(cpu_rate),
+        "trained_per_s_wall": round(model_rate),
+        "trained_per_s_cpu": round(model_cpu_rate),
     }
 
 
@@ -188,19 +197,25 @@ def bench_apology(results: dict[str, Any], runs: int) -> None:
     )
     draft = (reply * 10)[:2000]
     customer = "This is the third time my broadband is down!!! Nobody came. I will cancel."
+    from amends.insight.scoring import _read
+
     apology_check(draft, customer)
-    timings = []
+    timings, cpu_timings = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        _read.cache_clear()  # every check reads the customer's text afresh
+        wall, cpu = time.perf_counter(), time.process_time()
         apology_check(draft, customer)
-        timings.append((time.perf_counter() - started) * 1000)
+        timings.append((time.perf_counter() - wall) * 1000)
+        cpu_timings.append((time.process_time() - cpu) * 1000)
     print(
         f"apology check, 2,000 characters: p50 {statistics.median(timings):.2f} ms, "
-        f"p95 {pct(timings, 0.95):.2f} ms ({runs} runs)"
+        f"p95 {pct(timings, 0.95):.2f} ms wall; CPU p95 {pct(cpu_timings, 0.95):.2f} ms "
+        f"({runs} runs)"
     )
     results["apology_ms"] = {
         "p50": round(statistics.median(timings), 2),
         "p95": round(pct(timings, 0.95), 2),
+        "cpu_p95": round(pct(cpu_timings, 0.95), 2),
     }
 
 
@@ -224,7 +239,6 @@ def bench_case_creation(triage_path: Path, results: dict[str, Any], runs: int) -
 
     for name in ("Mortgage", "Debt collection", "Credit card", "Credit reporting"):
         Category.objects.create(name=name)
-    customers = [Customer.objects.create(name=f"Customer {i}") for i in range(200)]
     descriptions = [
         "My mortgage servicer refused my escrow payment and I am worried about foreclosure.",
         "A debt collector keeps calling me about a debt I already paid, this is the third time!",
@@ -232,23 +246,30 @@ def bench_case_creation(triage_path: Path, results: dict[str, Any], runs: int) -
         "There is an account on my credit report that is not mine. Still not fixed.",
     ]
 
-    def timed(label: str) -> list[float]:
-        timings = []
+    def timed(label: str) -> tuple[list[float], list[float]]:
+        from amends.insight.scoring import _read
+
+        timings, cpu_timings = [], []
+        fresh = Customer.objects.bulk_create([Customer(name=f"{label} {i}") for i in range(runs)])
         for i in range(runs):
-            customer = customers[i % len(customers)]
-            started = time.perf_counter()
+            # One case in ten is a second complaint of a customer seen before (a repeat).
+            customer = fresh[i - 5] if i % 10 == 9 else fresh[i]
+            _read.cache_clear()
+            wall, cpu = time.perf_counter(), time.process_time()
             case_create(
                 customer=customer,
                 title=f"Complaint {i}",
-                description=descriptions[i % len(descriptions)],
+                description=f"{descriptions[i % len(descriptions)]} (ref {i})",
                 actor=None,
             )
-            timings.append((time.perf_counter() - started) * 1000)
+            timings.append((time.perf_counter() - wall) * 1000)
+            cpu_timings.append((time.process_time() - cpu) * 1000)
         print(
             f"case_create {label}: p50 {statistics.median(timings):.2f} ms, p95 "
-            f"{pct(timings, 0.95):.2f} ms ({runs} cases)"
+            f"{pct(timings, 0.95):.2f} ms wall; CPU p50 {statistics.median(cpu_timings):.2f} "
+            f"ms, p95 {pct(cpu_timings, 0.95):.2f} ms ({runs} cases)"
         )
-        return timings
+        return timings, cpu_timings
 
     timed("warm-up")
     hooks.case_opened.unsubscribe(subscribers.on_case_opened)
@@ -276,12 +297,28 @@ def main() -> None:
         default=os.environ.get("AMENDS_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
     )
     parser.add_argument("--quick", action="store_true", help="Fewer runs (a smoke test).")
+    parser.add_argument(
+        "--latency-only", action="store_true", help="Only the case-creation latency."
+    )
     args = parser.parse_args()
     data = Path(args.data)
     runs = 100 if args.quick else 500
     results: dict[str, Any] = {"load_average": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="insight-models-") as folder:
         out = Path(folder)
+        if args.latency_only:
+            from amends.insight import ml
+
+            rows = read(data / "cfpb_narratives_product_dev.csv")[:600]
+            model, _, _ = ml.model_train(
+                ml.TRIAGE,
+                [r["Consumer complaint narrative"] for r in rows],
+                [r["Product"] for r in rows],
+                cross_validate=False,
+            )
+            bench_case_creation(ml.model_save(model, out / "triage.skops"), results, runs)
+            print(json.dumps(results, sort_keys=True))
+            return
         triage_path = bench_triage(data, out, results)
         emotion_path, texts = bench_upset(data, out, results)
         bench_throughput(data, texts, emotion_path, results, 2000 if args.quick else 10_000)

@@ -8,6 +8,12 @@ from pydantic import Field, model_validator
 
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
+from amends.api.insight import (
+    CaseInsightBriefOut,
+    MessageScoreOut,
+    case_insight_brief,
+    message_scores,
+)
 from amends.api.schemas import CustomerIn, ErrorOut, Id, InSchema, PageOut
 from amends.cases.choices import SlaState
 from amends.cases.listing import case_list_search
@@ -117,6 +123,9 @@ class CaseOut(CaseSummaryOut):
     closed_at: datetime | None
     reopened_at: datetime | None
     steps: list[StepOut]
+    insight: CaseInsightBriefOut | None = Field(
+        default=None, description="Upset, churn, threat, repeat flags and the triage suggestion."
+    )
 
 
 class EventOut(Schema):
@@ -133,6 +142,9 @@ class MessageOut(Schema):
     author: str | None
     body: str
     created_at: datetime
+    score: MessageScoreOut | None = Field(
+        default=None, description="How the customer's message reads (insight); None otherwise."
+    )
 
 
 def sla_out(case: Case) -> SlaOut:
@@ -194,6 +206,7 @@ def case_out(case: Case) -> dict[str, Any]:
         "closed_at": case.closed_at,
         "reopened_at": case.reopened_at,
         "steps": [step_out(s) for s in case_steps(case=case)],
+        "insight": case_insight_brief(case),
     }
 
 
@@ -439,16 +452,19 @@ def case_timeline_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, A
 )
 def case_message_list_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, Any]]:
     case = case_get_for_user(ref=ref, user=request.user)
-    return [_message(m) for m in case_message_list(case=case)]
+    messages = case_message_list(case=case)
+    scores = message_scores([m.pk for m in messages])
+    return [_message(m, scores.get(m.pk)) for m in messages]
 
 
-def _message(m: Message) -> dict[str, Any]:
+def _message(m: Message, score: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": m.pk,
         "direction": m.direction,
         "author": m.author.username if m.author else None,
         "body": m.body,
         "created_at": m.created_at,
+        "score": score,
     }
 
 
@@ -468,7 +484,7 @@ def case_message_add_endpoint(
         awaiting_customer=payload.awaiting_customer,
     )
     message.author = request.user
-    return Status(201, _message(message))
+    return Status(201, _message(message, message_scores([message.pk]).get(message.pk)))
 
 
 @router.post("/{ref}/acknowledge", response={200: CaseOut, **ERRORS}, summary="Acknowledge")

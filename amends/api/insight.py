@@ -19,10 +19,12 @@ from amends.insight.apology import apology_check
 from amends.insight.models import RepeatLink, TextScore, TriagePrediction
 from amends.insight.selectors import (
     apology_pass_rate,
+    case_insight_brief_get,
     case_insight_panel,
     insight_queue,
     text_score_get_for_user,
     text_score_list_for_case,
+    text_score_list_for_messages,
 )
 from amends.insight.services.coach import apology_check_record
 from amends.insight.services.scoring import text_analyse_configured, text_score_correct
@@ -388,3 +390,74 @@ def insight_coaching_endpoint(
         }
         for r in apology_pass_rate(user=request.user, since=since, until=until)
     ]
+
+
+# --- pieces of the cases API's outputs (amends/api/cases.py) ----------------------------------
+
+
+class TriageBriefOut(Schema):
+    label: str
+    category: str | None
+    confidence: float
+    applied: bool
+
+
+class CaseInsightBriefOut(Schema):
+    """Insight on a case, in the case's own output (details at /api/v1/insight/cases/{ref})."""
+
+    intensity: float
+    upset: bool
+    churn_intent: bool
+    escalation_threat: bool
+    repeat: bool
+    priority: float
+    triage: TriageBriefOut | None
+
+
+class MessageScoreOut(Schema):
+    intensity: float
+    labels: list[str]
+    upset: bool
+    churn_intent: bool
+    escalation_threat: bool
+    phrases: list[PhraseOut]
+
+
+def case_insight_brief(case: Case) -> dict[str, Any] | None:
+    """One query: the case's insight row and triage prediction, both optional."""
+    brief = case_insight_brief_get(case_id=case.pk)
+    if brief is None:
+        return None
+    insight, prediction = brief
+    return {
+        "intensity": insight.intensity if insight else 0.0,
+        "upset": insight.upset if insight else False,
+        "churn_intent": insight.churn_intent if insight else False,
+        "escalation_threat": insight.escalation_threat if insight else False,
+        "repeat": insight.repeat if insight else False,
+        "priority": insight.priority if insight else 0.0,
+        "triage": {
+            "label": prediction.label,
+            "category": str(prediction.category) if prediction.category else None,
+            "confidence": prediction.confidence,
+            "applied": prediction.applied,
+        }
+        if prediction
+        else None,
+    }
+
+
+def message_scores(message_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Scores of these messages (one query), by message id; outbound ones have none."""
+    return {
+        score.message_id: {
+            "intensity": score.intensity,
+            "labels": score.effective_labels,
+            "upset": score.effective_upset,
+            "churn_intent": score.churn_intent,
+            "escalation_threat": score.escalation_threat,
+            "phrases": score.phrases,
+        }
+        for score in text_score_list_for_messages(message_ids=message_ids)
+        if score.message_id is not None
+    }

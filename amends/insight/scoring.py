@@ -420,23 +420,50 @@ def _shouting(text: str) -> list[Phrase]:
     return []
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the lexicon and the rules found in one cleaned text (before any model)."""
+
+    enough: bool
+    compound: float
+    found: tuple[tuple[str, tuple[Phrase, ...]], ...]
+    capitals: tuple[Phrase, ...]
+    punctuation: tuple[Phrase, ...]
+    failures: int
+
+
+@lru_cache(maxsize=256)
+def _read(clean: str) -> _Reading:
+    # Cached: a trained model reads the scorer's findings as features, then the scorer runs
+    # again with the model's probability; the same text is not read twice.
+    return _Reading(
+        enough=len(_LETTER.findall(clean[:2000])) >= MIN_LETTERS,
+        compound=float(_analyser().polarity_scores(clean)["compound"]),
+        found=tuple((signal, tuple(phrases)) for signal, phrases in _signals(clean).items()),
+        capitals=tuple(_shouting(clean)),
+        punctuation=tuple(Phrase("punctuation", m) for m in _PUNCT.findall(clean)[:1]),
+        failures=sum(1 for token in _TOKEN.findall(clean.lower()) if token in FAILURE_WORDS),
+    )
+
+
 def text_analyse(text: str, *, upset_probability: float | None = None) -> TextAnalysis:
     """Score one text. `upset_probability` (from a trained model) replaces the lexicon's upset
     decision and sets the intensity's floor; the rules still run for the flags and phrases."""
     clean = text_clean(text)
-    enough = len(_LETTER.findall(clean[:2000])) >= MIN_LETTERS
     if not clean:
         return TextAnalysis(0.0, ("neutral",), False, False, False, False, (), False, 0.0)
-    compound = float(_analyser().polarity_scores(clean)["compound"])
-    found = _signals(clean)
-    churn = found.get("churn_intent", [])
-    escalation = found.get("escalation_threat", [])
-    repeat = found.get("repeat", [])
-    intensifiers = found.get("intensifier", [])
-    emotions = {label: found[label] for label in EMOTIONS if label in found}
-    capitals = _shouting(clean)
-    punctuation = [Phrase("punctuation", m) for m in _PUNCT.findall(clean)[:1]]
-    failures = sum(1 for token in _TOKEN.findall(clean.lower()) if token in FAILURE_WORDS)
+    reading = _read(clean)
+    enough = reading.enough
+    compound = reading.compound
+    found = dict(reading.found)
+    churn = list(found.get("churn_intent", ()))
+    escalation = list(found.get("escalation_threat", ()))
+    repeat = list(found.get("repeat", ()))
+    intensifiers = list(found.get("intensifier", ()))
+    emotions = {label: list(found[label]) for label in EMOTIONS if label in found}
+    capitals = list(reading.capitals)
+    punctuation = list(reading.punctuation)
+    failures = reading.failures
     phrases = [
         *churn,
         *escalation,

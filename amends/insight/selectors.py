@@ -95,6 +95,31 @@ def text_score_list_for_case(*, case: Case) -> QuerySet[TextScore]:
     return TextScore.objects.filter(case_id=case.pk).order_by("created_at", "id")
 
 
+def text_score_list_for_messages(*, message_ids: list[int]) -> list[TextScore]:
+    """Scores of these messages (ids the caller has already read through a visible case)."""
+    if not message_ids:
+        return []
+    return list(TextScore.objects.filter(message_id__in=message_ids))
+
+
+def case_insight_brief_get(
+    *, case_id: int
+) -> tuple[CaseInsight | None, TriagePrediction | None] | None:
+    """The insight row and triage prediction of a case in one query (None: neither exists)."""
+    insight = (
+        CaseInsight.objects.filter(case_id=case_id)
+        .select_related("case__triage_prediction__category__parent")
+        .first()
+    )
+    if insight is not None:
+        prediction = getattr(insight.case, "triage_prediction", None)
+        return insight, prediction
+    prediction = (
+        TriagePrediction.objects.filter(case_id=case_id).select_related("category__parent").first()
+    )
+    return (None, prediction) if prediction is not None else None
+
+
 def text_score_get_for_user(*, score_id: int, user: User) -> TextScore:
     """A score on a case this user may see; missing and forbidden look the same."""
     if not 1 <= score_id <= MAX_ID:

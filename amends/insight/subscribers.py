@@ -10,37 +10,35 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import User
+from django.db import transaction
 
 from amends.cases.choices import MessageDirection
 from amends.cases.models import Case, Message
 from amends.core import hooks
 from amends.insight.choices import CheckKind
 from amends.insight.services.coach import apology_check_record
-from amends.insight.services.repeats import repeat_detect
-from amends.insight.services.scoring import case_description_score, message_score
-from amends.insight.services.triage import case_triage, triage_choice_record
+from amends.insight.services.repeats import repeat_links_write
+from amends.insight.services.scoring import description_score_write, message_score
+from amends.insight.services.triage import case_triage, triage_choice_record, triage_model
 
 logger = logging.getLogger(__name__)
 
 
 def on_case_opened(payload: hooks.CaseOpened) -> None:
     """Triage first (a category applied counts for repeat detection), then repeats, then the
-    customer's words. Each step is independent: one failing leaves the others."""
+    customer's words, in one savepoint: a failure rolls back insight's part only, is logged, and
+    the case opens regardless."""
     case = Case.objects.get(pk=payload.case_id)
     try:
-        if case_triage(case=case) is not None:
-            case = Case.objects.get(pk=payload.case_id)
+        with transaction.atomic():
+            if triage_model() is not None and case_triage(case=case) is not None:
+                case = Case.objects.get(pk=payload.case_id)
+            links = repeat_links_write(case=case)
+            if links:
+                case = Case.objects.get(pk=payload.case_id)
+            description_score_write(case=case, insight_exists=bool(links))
     except Exception:
-        logger.exception("insight could not triage new case %s", payload.case_id)
-    try:
-        if repeat_detect(case=case):
-            case = Case.objects.get(pk=payload.case_id)
-    except Exception:
-        logger.exception("insight could not check new case %s for repeats", payload.case_id)
-    try:
-        case_description_score(case=case)
-    except Exception:
-        logger.exception("insight could not score new case %s", payload.case_id)
+        logger.exception("insight could not process new case %s", payload.case_id)
 
 
 def on_message_added(payload: hooks.MessageAdded) -> None:

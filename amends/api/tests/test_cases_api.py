@@ -611,8 +611,8 @@ def test_case_get_endpoint_query_count_does_not_grow(
     for _ in range(rows):
         api.post(f"/api/v1/cases/{case.ref}/messages", {"direction": "internal", "body": "x"})
     api.get("/api/v1/me")
-    # token lookup, the case with its relations, its steps with their actors
-    with django_assert_num_queries(3):
+    # token lookup, the case with its relations, its steps with their actors, its insight
+    with django_assert_num_queries(4):
         response = api.get(f"/api/v1/cases/{case.ref}")
     assert response.json()["category"] == "Billing › Overcharge"
 

@@ -105,6 +105,11 @@ def text_similarity(a: str, b: str) -> float:
 @transaction.atomic
 def repeat_detect(*, case: Case) -> list[RepeatLink]:
     """Link a new case to the customer's earlier failures and mark it a repeat."""
+    return repeat_links_write(case=case)
+
+
+def repeat_links_write(*, case: Case) -> list[RepeatLink]:
+    """repeat_detect's work, for a caller that already holds a transaction."""
     window = int(amends_setting("REPEAT_WINDOW_DAYS", 180))
     threshold = float(amends_setting("REPEAT_TEXT_SIMILARITY", 0.35))
     since = case.created_at - timedelta(days=window)

@@ -65,10 +65,16 @@ def case_insight_apply(
     score: TextScore | None = None,
     repeat: bool | None = None,
     double_deviation: bool | None = None,
+    known_new: bool = False,
 ) -> CaseInsight:
     """Fold a new score or repeat finding into the case's insight row. The latest words set the
-    mood (intensity, upset); churn intent and threats, once said, stay until the case closes."""
-    insight = CaseInsight.objects.select_for_update().filter(case_id=case_id).first()
+    mood (intensity, upset); churn intent and threats, once said, stay until the case closes.
+    `known_new`: the caller knows the row does not exist yet (a case just opened)."""
+    insight = (
+        None
+        if known_new
+        else CaseInsight.objects.select_for_update().filter(case_id=case_id).first()
+    )
     created = insight is None
     if insight is None:
         insight = CaseInsight(case_id=case_id)
@@ -122,17 +128,24 @@ def _emit(score: TextScore, customer_id: int) -> None:
     )
 
 
-@transaction.atomic
-def case_description_score(*, case: Case) -> TextScore | None:
-    """Score a new case's account of what happened (its title when there is no description)."""
-    if TextScore.objects.filter(case=case, message__isnull=True).exists():
-        return None
+def description_score_write(*, case: Case, insight_exists: bool = True) -> TextScore:
+    """Score a new case's account of what happened (its title when there is no description).
+    The caller holds a transaction; a second score of the same description is refused by the
+    database (one description score per case)."""
     text = case.description or case.title
     score = _score_row(case=case, message=None, text=text, analysis=text_analyse_configured(text))
     score.save(force_insert=True)
-    case_insight_apply(case_id=case.pk, score=score)
+    case_insight_apply(case_id=case.pk, score=score, known_new=not insight_exists)
     _emit(score, case.customer_id)
     return score
+
+
+@transaction.atomic
+def case_description_score(*, case: Case) -> TextScore | None:
+    """Score a case's description once (None if it already has its score)."""
+    if TextScore.objects.filter(case=case, message__isnull=True).exists():
+        return None
+    return description_score_write(case=case)
 
 
 @transaction.atomic

@@ -172,3 +172,40 @@ def test_coaching_endpoint_shows_own_figures_to_agents(org, api_client_for):
         "/api/v1/insight/coaching", since="2026-02-01T00:00:00Z", until="2026-01-01T00:00:00Z"
     )
     assert bad.status_code == 422
+
+
+def test_case_and_message_outputs_carry_insight(org, api_client_for):
+    case = CaseFactory(team=org.team, description=UPSET_TEXT)
+    api = api_client_for(org.agent)
+    data = api.get(f"/api/v1/cases/{case.ref}").json()
+    assert data["insight"]["churn_intent"] is True
+    assert data["insight"]["upset"] is True
+    assert data["insight"]["triage"] is None
+    added = api.post(
+        f"/api/v1/cases/{case.ref}/messages",
+        {"direction": "inbound", "body": "Still not fixed, I will switch provider."},
+    )
+    assert added.status_code == 201, added.json()
+    assert added.json()["score"]["churn_intent"] is True
+    api.post(f"/api/v1/cases/{case.ref}/messages", {"direction": "internal", "body": "note"})
+    listed = api.get(f"/api/v1/cases/{case.ref}/messages").json()
+    assert [m["score"] is not None for m in listed] == [True, False]
+    assert {"signal": "churn_intent", "text": "switch provider"} in listed[0]["score"]["phrases"]
+
+
+def test_case_output_carries_the_triage_prediction(
+    org, api_client_for, triage_model_path, amends_overrides
+):
+    from amends.taxonomy.tests.factories import CategoryFactory
+
+    amends_overrides(TRIAGE_MODEL=str(triage_model_path), TRIAGE_APPLY_THRESHOLD=1.01)
+    CategoryFactory(name="Mortgage")
+    case = CaseFactory(
+        team=org.team,
+        description="My mortgage servicer refused my escrow payment and started foreclosure.",
+    )
+    triage = api_client_for(org.agent).get(f"/api/v1/cases/{case.ref}").json()["insight"]["triage"]
+    assert triage["label"] == "Mortgage"
+    assert triage["category"] == "Mortgage"
+    assert triage["applied"] is False
+    assert 0 < triage["confidence"] <= 1

@@ -131,3 +131,20 @@ def test_coaching_view(org):
     body = client_for(org.manager).get(reverse("web:insight-coaching")).content.decode()
     assert "ann" in body
     assert "100 %" in body
+
+
+def test_customer_page_lists_repeat_failures(org):
+    from amends.customers.tests.factories import CustomerFactory
+    from amends.taxonomy.tests.factories import CategoryFactory
+
+    customer = CustomerFactory()
+    billing = CategoryFactory()
+    first = CaseFactory(team=org.team, customer=customer, category=billing)
+    second = CaseFactory(team=org.team, customer=customer, category=billing)
+    body = client_for(org.agent).get(reverse("web:customer-detail", args=[customer.pk]))
+    html = body.content.decode()
+    assert "Repeat failures" in html
+    assert f"{second.ref}</a> repeats <a" in html
+    assert first.ref in html
+    hidden = client_for(org.outsider).get(reverse("web:customer-detail", args=[customer.pk]))
+    assert "None in the cases you can see." in hidden.content.decode()
