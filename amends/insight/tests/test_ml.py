@@ -11,9 +11,7 @@ from amends.insight.tests.conftest import CFPB, airline_rows, held_back, rows_of
 def test_triage_shortcut_matches_scikit_learn(triage_model_path):
     model = ml.model_load(triage_model_path, kind=ml.TRIAGE)
     texts = [
-        r["Consumer complaint narrative"]
-        for r in rows_of(CFPB)
-        if held_back(r["source_row_index"])
+        r["Consumer complaint narrative"] for r in rows_of(CFPB) if held_back(r["source_row_index"])
     ][:20]
     one_by_one = np.vstack([model.predict_proba([t]) for t in texts])
     batch = model.predict_proba(texts)
