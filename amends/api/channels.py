@@ -235,9 +235,7 @@ def webhook_list_endpoint(request: AuthedRequest) -> list[WebhookEndpoint]:
 
 
 @router.post("/webhooks", response={201: WebhookCreatedOut, **ERRORS})
-def webhook_create_endpoint(
-    request: AuthedRequest, payload: WebhookIn
-) -> Status[WebhookEndpoint]:
+def webhook_create_endpoint(request: AuthedRequest, payload: WebhookIn) -> Status[WebhookEndpoint]:
     webhook_admin_check(user=request.user)
     endpoint = webhook_endpoint_create(
         name=payload.name,
