@@ -236,7 +236,11 @@ def impacts_add(
             code="batch_too_large",
             status=413,
         )
-    incident = Incident.objects.select_for_update().select_related("policy").get(pk=incident.pk)
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .get(pk=incident.pk)
+    )
     incident_require_open(incident)
     result = AddResult()
     clean: dict[str, dict[str, Any]] = {}
@@ -350,7 +354,11 @@ def incident_link_cases(*, incident: Incident, case_ids: Iterable[int], actor: U
     """Link customers' existing complaints: their impact points at their case (no new case),
     and they count as having complained."""
     require_manager(actor)
-    incident = Incident.objects.select_for_update().select_related("policy").get(pk=incident.pk)
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .get(pk=incident.pk)
+    )
     incident_require_open(incident)
     ids = list(dict.fromkeys(case_ids))[:MAX_BATCH]
     cases = {

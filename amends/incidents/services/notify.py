@@ -189,7 +189,9 @@ def round_start(
 ) -> NotificationRound:
     """Start notifying every affected customer; the worker sends it in batches."""
     require_manager(actor)
-    incident = Incident.objects.select_for_update().select_related("kind").get(pk=incident.pk)
+    incident = (
+        Incident.objects.select_for_update(of=("self",)).select_related("kind").get(pk=incident.pk)
+    )
     incident_require_open(incident)
     subject, body = _words(incident, kind, subject, body)
     last = NotificationRound.objects.filter(incident=incident).order_by("-number").first()
