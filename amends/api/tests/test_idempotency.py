@@ -1,4 +1,4 @@
-"""Idempotency-Key on API POSTs (amends/core/idempotency.py)."""
+"""Idempotency-Key on API POSTs (the mechanism is amends/core/idempotency.py)."""
 
 from __future__ import annotations
 
