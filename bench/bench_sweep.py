@@ -72,7 +72,7 @@ def main() -> None:
     from amends.cases.services.intake import case_create
     from amends.cases.services.workflow import case_acknowledge
     from amends.commitments.models import Commitment, Escalation, Notification
-    from amends.commitments.sweeps import sweeps_run
+    from amends.core.sweeps import sweeps_run
     from amends.customers.models import Customer
 
     t0 = time.perf_counter()

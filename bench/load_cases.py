@@ -6,7 +6,7 @@ spends most of its time preparing values), but the rows have exactly the shape t
 produce, so the benchmarks read realistic data:
 
 - the organisation itself (teams, staff, calendar, playbooks with SLA targets, categories) is
-  built by the demo builder through the real services (`amends.core.demo.demo_build`, 0 cases);
+  built by the demo builder through the real services (`amends.demo.services.build.demo_build`, 0 cases);
 - each case gets its playbook's steps (pending / done / skipped with actor, time, reason), the
   SLA clocks computed by the same function the services use (`sla_compute`, business hours of the
   playbook's calendar), transition timestamps, a version equal to 1 + the number of actions, the
@@ -57,8 +57,8 @@ from amends.cases.choices import (  # noqa: E402
 )
 from amends.cases.models import Case, CaseEvent, CaseStep, Message, case_ref  # noqa: E402
 from amends.cases.services.sla import sla_compute  # noqa: E402
-from amends.core.demo import DOMAINS, demo_build  # noqa: E402
 from amends.customers.models import Customer  # noqa: E402
+from amends.demo.services.build import DOMAINS, demo_build  # noqa: E402
 from amends.policies.selectors import playbook_for_category, sla_policy_for  # noqa: E402
 from amends.taxonomy.models import Category  # noqa: E402
 

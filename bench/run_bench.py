@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
-PASSWORD = "demo-pass-2026"  # noqa: S105  # the published demo password (amends.core.demo)
+PASSWORD = "demo-pass-2026"  # noqa: S105  # the published demo password (amends.demo.services.build)
 
 
 def free_port() -> int:

@@ -91,3 +91,4 @@ class CaseEventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
+    DOUBLE_DEVIATION = "double_deviation", _("Double deviation")

@@ -37,6 +37,12 @@ def case_get_for_user(*, ref: str, user: User) -> Case:
     )
 
 
+def case_get(*, case_id: int) -> Case:
+    """A case by id with its customer, for services and hook subscribers (no visibility check:
+    callers act for the system, not for a person)."""
+    return Case.objects.select_related("customer").get(pk=case_id)
+
+
 def case_steps(*, case: Case) -> list[CaseStep]:
     return list(case.steps.select_related("actor").order_by("position", "id"))
 

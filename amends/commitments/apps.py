@@ -7,6 +7,10 @@ class CommitmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from amends.commitments.services import settlement
+        from amends.cases.event_kinds import event_kinds_register
+        from amends.commitments.choices import CaseEventKinds
+        from amends.commitments.services import reactions, settlement
 
+        event_kinds_register(CaseEventKinds)
+        reactions.subscribe()
         settlement.subscribe()

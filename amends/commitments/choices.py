@@ -88,15 +88,15 @@ class NotificationKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA breached")
 
 
-class CaseEventKinds:
-    """The kinds this app writes to a case's timeline (CaseEvent.kind)."""
+class CaseEventKinds(models.TextChoices):
+    """The kinds this app writes to a case's timeline (CaseEvent.kind), registered with the
+    cases app's event-kind registry in CommitmentsConfig.ready() for their labels."""
 
-    COMMITMENT_MADE = "commitment_made"
-    COMMITMENT_KEPT = "commitment_kept"
-    COMMITMENT_CANCELLED = "commitment_cancelled"
-    COMMITMENT_RESCHEDULED = "commitment_rescheduled"
-    COMMITMENT_BROKEN = "commitment_broken"
-    DOUBLE_DEVIATION = "double_deviation"
-    ESCALATED = "escalated"
-    ESCALATION_BUMPED = "escalation_bumped"
-    ESCALATION_DECIDED = "escalation_decided"
+    COMMITMENT_MADE = "commitment_made", _("Commitment made")
+    COMMITMENT_KEPT = "commitment_kept", _("Commitment kept")
+    COMMITMENT_CANCELLED = "commitment_cancelled", _("Commitment cancelled")
+    COMMITMENT_RESCHEDULED = "commitment_rescheduled", _("Commitment rescheduled")
+    COMMITMENT_BROKEN = "commitment_broken", _("Commitment broken")
+    ESCALATED = "escalated", _("Escalated")
+    ESCALATION_BUMPED = "escalation_bumped", _("Escalation bumped")
+    ESCALATION_DECIDED = "escalation_decided", _("Escalation decided")

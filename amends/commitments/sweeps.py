@@ -1,4 +1,5 @@
-"""Periodic sweeps, run by `amends sweep` (once) and `amends worker` (on a schedule).
+"""The periodic sweeps of commitments (listed in settings.AMENDS_SWEEPS and run by
+`amends.core.sweeps.sweeps_run`: `amends sweep` once, `amends worker` on a schedule).
 
 Each sweep finds newly-due rows with one index range scan that reads ids only, then handles
 them in batches. A batch is one transaction that first takes its rows (PostgreSQL: FOR UPDATE
@@ -11,14 +12,11 @@ redoes; unique constraints on escalations and notifications are the last guard.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.module_loading import import_string
 
 from amends.cases.choices import CaseStatus
 from amends.cases.models import Case, case_ref
@@ -42,6 +40,7 @@ from amends.commitments.services.notifications import (
     notifications_create,
 )
 from amends.commitments.services.routing import Routing
+from amends.core.conf import amends_setting
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ MAX_PER_RUN = 200_000
 
 
 def _batch_size() -> int:
-    value = settings.AMENDS["SWEEP_BATCH_SIZE"]
+    value = amends_setting("SWEEP_BATCH_SIZE", 1000)
     return int(value) if isinstance(value, int | str) else 1000
 
 
@@ -246,26 +245,24 @@ def escalation_sweep(*, now: datetime) -> int:
     return _in_batches(overdue, bump)
 
 
-# ---- runner ----------------------------------------------------------------------------------
+# ---- email -----------------------------------------------------------------------------------
 
 
-def sweeps_run(*, now: datetime, strict: bool = False) -> dict[str, int]:
-    """Run every sweep in settings.AMENDS_SWEEPS once; a sweep that fails is logged and the
-    others still run. A sweep that cannot be imported is skipped with a warning unless strict."""
-    results: dict[str, int] = {}
-    for path in settings.AMENDS_SWEEPS:
-        try:
-            sweep = import_string(path)
-        except ImportError:
-            if strict:
-                raise
-            logger.warning("Sweep %s is not available; skipped.", path)
-            continue
-        started = time.perf_counter()
-        try:
-            results[path] = int(sweep(now=now))
-            logger.info("%s: %d in %.2fs", path, results[path], time.perf_counter() - started)
-        except Exception:
-            logger.exception("Sweep %s failed; the next run retries.", path)
-            results[path] = -1
-    return results
+def notification_email_sweep(*, now: datetime) -> int:
+    """Emails are sent by a task enqueued when notifications are created; if that task failed
+    (mail server down), the unsent ones would wait for the next notification. Each sweep round
+    enqueues it again while any recent notification is unsent (the task sends each once).
+    Returns 1 when it enqueued the task."""
+    from amends.commitments.tasks import EMAIL_MAX_AGE, notifications_email_send
+
+    if not amends_setting("NOTIFICATION_EMAIL", True):
+        return 0
+    unsent = Notification.objects.filter(
+        emailed_at__isnull=True,
+        created_at__gte=now - EMAIL_MAX_AGE,
+        recipient__email__gt="",
+    )
+    if not unsent.exists():
+        return 0
+    notifications_email_send.enqueue()
+    return 1

@@ -1,4 +1,9 @@
-"""Typed access to Amends' own settings (the AMENDS dict in config/settings/base.py)."""
+"""Typed access to Amends' own settings: the one way code reads them.
+
+Most live in the AMENDS dict in config/settings/base.py; a few lists that several apps extend
+(AMENDS_SWEEPS, …) are top-level `AMENDS_<NAME>` settings. `amends_setting("SWEEPS")` finds
+either, the dict first.
+"""
 
 from __future__ import annotations
 
@@ -8,4 +13,7 @@ from django.conf import settings
 
 
 def amends_setting(name: str, default: Any = None) -> Any:
-    return getattr(settings, "AMENDS", {}).get(name, default)
+    values = getattr(settings, "AMENDS", {})
+    if name in values:
+        return values[name]
+    return getattr(settings, f"AMENDS_{name}", default)

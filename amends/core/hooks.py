@@ -127,6 +127,8 @@ class MessageAdded:
 
 @dataclass(frozen=True)
 class CustomerChanged:
+    """`fields` names what changed; `("created",)` for a new customer."""
+
     customer_id: int
     fields: tuple[str, ...]
     actor_id: int | None

@@ -35,6 +35,16 @@ def _validated(customer: Customer) -> Customer:
     return customer
 
 
+def _announce(customer: Customer, *, fields: tuple[str, ...], actor: User | None) -> None:
+    hooks.customer_changed.emit(
+        hooks.CustomerChanged(
+            customer_id=customer.pk,
+            fields=fields,
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -80,6 +90,7 @@ def customer_create(
             code="customer_exists",
             status=409,
         ) from exc
+    _announce(customer, fields=("created",), actor=actor)
     return customer
 
 
@@ -127,6 +138,7 @@ def customer_update(*, customer: Customer, actor: User | None, **changes: Any) -
         setattr(customer, field, value.strip() if isinstance(value, str) else value)
     _validated(customer)
     customer.save()
+    _announce(customer, fields=tuple(sorted(changes)), actor=actor)
     return customer
 
 

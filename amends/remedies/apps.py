@@ -7,6 +7,10 @@ class RemediesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from amends.cases.event_kinds import event_kinds_register
+        from amends.remedies.choices import RemedyEventKind
         from amends.remedies.services import settlement
+
+        event_kinds_register(RemedyEventKind)
 
         settlement.subscribe()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -38,6 +38,11 @@ def remedy_visible_to(*, user: User) -> QuerySet[Remedy]:
     return qs.filter(Q(case__in=case_visible_to(user=user)) | Q(approver=user))
 
 
+def remedy_get(*, remedy_id: int) -> Remedy:
+    """A remedy by id with its case and kind, for hook subscribers (no visibility check)."""
+    return Remedy.objects.select_related("case", "kind").get(pk=remedy_id)
+
+
 def remedy_get_for_user(*, remedy_id: int, user: User) -> Remedy:
     return (
         remedy_visible_to(user=user)
@@ -58,9 +63,12 @@ def menu_list_for_case(*, case: Case, open_only: bool = False) -> list[ChoiceMen
     qs = ChoiceMenu.objects.filter(case=case)
     if open_only:
         qs = qs.filter(status="open")
+    options = Remedy.objects.select_related(
+        "kind", "proposed_by", "approver", "decided_by", "issued_by"
+    )
     return list(
         qs.select_related("created_by", "chosen_by")
-        .prefetch_related("options__kind")
+        .prefetch_related(Prefetch("options", queryset=options))
         .order_by("created_at", "id")
     )
 

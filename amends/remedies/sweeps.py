@@ -8,8 +8,7 @@ from datetime import datetime
 from django.db import transaction
 
 from amends.cases.choices import CaseStatus
-from amends.commitments.choices import EscalationLevel, EscalationReason
-from amends.commitments.services.escalations import escalation_open_automatic
+from amends.core import hooks
 from amends.remedies.choices import RemedyStatus
 from amends.remedies.models import Remedy
 from amends.remedies.services.remedies import remedy_escalate
@@ -58,12 +57,11 @@ def approval_sweep(*, now: datetime) -> int:
 
 def _escalate_case(remedy_id: int, now: datetime) -> None:
     """A remedy decision left undecided past its due time is also a case escalation to
-    management (once per case while it is open: the escalation's unique constraint)."""
-    remedy = Remedy.objects.select_related("case", "kind").get(pk=remedy_id)
-    escalation_open_automatic(
-        case=remedy.case,
-        reason=EscalationReason.APPROVAL_OVERDUE,
-        level=EscalationLevel.MANAGER,
-        note=f"Remedy #{remedy.pk} ({remedy.kind.name}) waited past its decision time.",
-        now=now,
+    management: announced with `remedy_approval_overdue` (commitments opens the escalation,
+    once per case while it is open)."""
+    case_id, due_at = Remedy.objects.values_list("case_id", "decision_due_at").get(pk=remedy_id)
+    hooks.remedy_approval_overdue.emit(
+        hooks.RemedyApprovalOverdue(
+            remedy_id=remedy_id, case_id=case_id, due_at=due_at or now, now=now
+        )
     )

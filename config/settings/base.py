@@ -266,6 +266,7 @@ AMENDS_SWEEPS = [
     "amends.commitments.sweeps.commitment_sweep",
     "amends.commitments.sweeps.escalation_sweep",
     "amends.remedies.sweeps.approval_sweep",
+    "amends.commitments.sweeps.notification_email_sweep",
 ]
 AMENDS_SWEEP_INTERVAL_SECONDS = env_int("AMENDS_SWEEP_INTERVAL_SECONDS", 60)
 

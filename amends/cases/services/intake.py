@@ -151,11 +151,8 @@ def case_create(
     if assignee is not None:
         data["assignee"] = assignee.username
     case_event_record(case=case, kind=CaseEventKind.CREATED, actor=actor, data=data)
-    # Special-handling / VIP / repeat-complaint escalation rules (configured in admin);
-    # imported here because the commitments app imports this one.
-    from amends.commitments.services.rules import escalation_rules_apply
-
-    escalation_rules_apply(case=case)
+    # Subscribers run in this transaction: commitments applies its escalation rules (VIP,
+    # special handling, repeat complaints) here.
     hooks.case_opened.emit(
         hooks.CaseOpened(
             case_id=case.pk,

@@ -26,9 +26,14 @@ class Commitment(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commitments"
     )
     due_at = models.DateTimeField()
-    # The remedy this promise delivers (remedies.Remedy). A plain id for now so this app's
-    # migrations do not depend on the remedies app's; TODO(#4): make it a ForeignKey.
-    remedy_id = models.BigIntegerField(null=True, blank=True)
+    # The remedy this promise delivers, if any.
+    remedy = models.ForeignKey(
+        "remedies.Remedy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
     status = models.CharField(
         max_length=20, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
     )

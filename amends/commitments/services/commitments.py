@@ -12,12 +12,15 @@ from django.utils import timezone
 
 from amends.accounts.models import StaffProfile
 from amends.accounts.selectors import staff_profile_of
-from amends.cases.choices import CaseEventKind
 from amends.cases.models import Case
 from amends.cases.selectors import case_visible_to
+from amends.cases.services.batch import (
+    EventRow,
+    case_events_record_many,
+    cases_mark_double_deviation,
+    cases_raise_severity,
+)
 from amends.cases.services.events import case_event_record
-from amends.cases.services.sla import sla_compute
-from amends.cases.services.workflow import SLA_FIELDS
 from amends.commitments.choices import (
     CaseEventKinds,
     CommitmentKind,
@@ -29,7 +32,6 @@ from amends.commitments.choices import (
 from amends.commitments.models import Commitment, CommitmentDueChange
 from amends.commitments.services.escalations import (
     EscalationSpec,
-    case_events_insert,
     escalations_open_automatic,
 )
 from amends.commitments.services.notifications import (
@@ -37,9 +39,8 @@ from amends.commitments.services.notifications import (
     notifications_create,
 )
 from amends.commitments.services.routing import Routing
-from amends.commitments.services.rows import db_datetime, db_json, update_rows
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError
-from amends.policies.selectors import SlaPolicy, sla_policy_for
 
 
 def _invalid(message: str, field: str, code: str = "invalid_commitment") -> ApplicationError:
@@ -83,6 +84,18 @@ def _check_future(due_at: datetime, now: datetime) -> None:
         raise _invalid("Give the due time with a time zone.", "due_at")
     if due_at <= now:
         raise _invalid("The due time must be in the future.", "due_at", code="due_in_past")
+
+
+def _announce(commitment: Commitment, *, before: str, actor: User) -> None:
+    hooks.commitment_changed.emit(
+        hooks.CommitmentChanged(
+            commitment_id=commitment.pk,
+            case_id=commitment.case_id,
+            before=str(before),
+            after=str(commitment.status),
+            actor_id=actor.pk,
+        )
+    )
 
 
 def _lock(commitment: Commitment) -> Commitment:
@@ -150,6 +163,7 @@ def commitment_create(
             "remedy": remedy_id,
         },
     )
+    _announce(commitment, before="", actor=actor)
     return commitment
 
 
@@ -195,6 +209,7 @@ def commitment_keep(
             "file": commitment.kept_file.name if commitment.kept_file else "",
         },
     )
+    _announce(commitment, before=CommitmentStatus.OPEN, actor=actor)
     return commitment
 
 
@@ -224,6 +239,7 @@ def commitment_cancel(
             "customer_informed": customer_informed,
         },
     )
+    _announce(commitment, before=CommitmentStatus.OPEN, actor=actor)
     return commitment
 
 
@@ -260,54 +276,13 @@ def commitment_reschedule(
             "reason": reason,
         },
     )
+    _announce(commitment, before=CommitmentStatus.OPEN, actor=actor)
     return commitment
 
 
 def _supervisor_of(owner_id: int, routing: Routing, teams: Mapping[int, int | None]) -> int | None:
     team_id = teams.get(owner_id)
     return routing.supervisors.get(team_id) if team_id is not None else None
-
-
-def _cases_raise_severity(*, raises: dict[int, int], now: datetime) -> list[tuple[int, int, int]]:
-    """Raise each open case's severity by `raises[case_id]` levels (1 is the highest) and
-    re-time its SLA for the new severity, as cases.services.workflow.case_update does for one
-    case, but for a whole sweep batch at once. Returns (case_id, before, after)."""
-    cases = list(
-        Case.objects.select_for_update(of=("self",))
-        .select_related("playbook__calendar")
-        .filter(pk__in=raises, sla_due_at__isnull=False, severity__gt=1)
-        .order_by("pk")  # one lock order: no deadlocks between workers
-    )
-    policies: dict[tuple[int | None, int], SlaPolicy] = {}
-    changed = []
-    for case in cases:
-        before = case.severity
-        case.severity = max(1, before - raises[case.pk])
-        key = (case.playbook_id, case.severity)
-        if key not in policies:
-            policies[key] = sla_policy_for(playbook=case.playbook, severity=case.severity)
-        sla_compute(case, policy=policies[key])
-        case.version += 1
-        case.updated_at = now
-        changed.append((case.pk, before, case.severity))
-    fields = ["severity", *SLA_FIELDS, "version", "updated_at"]
-    update_rows(
-        model=Case,
-        columns=fields,
-        rows=[
-            [
-                *(
-                    db_datetime(getattr(case, f))
-                    if isinstance(getattr(case, f), datetime)
-                    else getattr(case, f)
-                    for f in fields
-                ),
-                case.pk,
-            ]
-            for case in cases
-        ],
-    )
-    return changed
 
 
 def commitments_break(*, ids: list[int], now: datetime, routing: Routing) -> int:
@@ -338,53 +313,30 @@ def commitments_break(*, ids: list[int], now: datetime, routing: Routing) -> int
         status=CommitmentStatus.BROKEN, broken_at=now, updated_at=now
     )
     case_ids = sorted({c.case_id for c in rows})
-    newly_flagged = sorted(
-        Case.objects.filter(pk__in=case_ids, double_deviation=False).values_list("pk", flat=True)
-    )
-    Case.objects.filter(pk__in=newly_flagged).update(double_deviation=True)
-    raises: dict[int, int] = {}
-    for c in rows:
-        raises[c.case_id] = raises.get(c.case_id, 0) + 1
-    severity_changes = _cases_raise_severity(raises=raises, now=now)
-
-    at = db_datetime(now)
-    events: list[tuple[int, str, str, object]] = [
-        (
-            c.case_id,
-            CaseEventKinds.COMMITMENT_BROKEN,
-            db_json(
-                {
+    # The cases' rows and timelines are written by cases' set-based services.
+    case_events_record_many(
+        events=[
+            EventRow(
+                case_id=c.case_id,
+                kind=CaseEventKinds.COMMITMENT_BROKEN,
+                data={
                     "commitment": c.pk,
                     "status": {"from": CommitmentStatus.OPEN, "to": CommitmentStatus.BROKEN},
                     "kind": c.kind,
                     "description": c.description,
                     "owner": c.owner.username,
                     "due_at": c.due_at.isoformat(),
-                }
-            ),
-            at,
-        )
-        for c in rows
-    ]
-    events += [
-        (
-            case_id,
-            CaseEventKinds.DOUBLE_DEVIATION,
-            db_json({"double_deviation": {"from": False, "to": True}, "cause": "broken_promise"}),
-            at,
-        )
-        for case_id in newly_flagged
-    ]
-    events += [
-        (
-            case_id,
-            CaseEventKind.UPDATED,
-            db_json({"severity": {"from": before, "to": after}, "cause": "broken_promise"}),
-            at,
-        )
-        for case_id, before, after in severity_changes
-    ]
-    case_events_insert(rows=events)
+                },
+            )
+            for c in rows
+        ],
+        at=now,
+    )
+    cases_mark_double_deviation(case_ids=case_ids, cause="broken_promise", at=now)
+    raises: dict[int, int] = {}
+    for c in rows:
+        raises[c.case_id] = raises.get(c.case_id, 0) + 1
+    cases_raise_severity(raises=raises, cause="broken_promise", at=now)
 
     teams = dict(
         StaffProfile.objects.filter(user_id__in={c.owner_id for c in rows}).values_list(
@@ -427,6 +379,11 @@ def commitments_break(*, ids: list[int], now: datetime, routing: Routing) -> int
         ],
         now=now,
         routing=routing,
+    )
+    hooks.commitments_broken.emit(
+        hooks.CommitmentsBroken(
+            commitment_ids=tuple(c.pk for c in rows), case_ids=tuple(case_ids), now=now
+        )
     )
     return len(rows)
 

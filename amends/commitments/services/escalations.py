@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from amends.accounts.selectors import staff_profile_of
-from amends.cases.models import Case, CaseEvent
+from amends.cases.models import Case
 from amends.cases.selectors import case_visible_to
+from amends.cases.services.batch import EventRow, case_events_record_many
 from amends.cases.services.events import case_event_record
 from amends.commitments.choices import (
     CaseEventKinds,
@@ -30,8 +31,9 @@ from amends.commitments.services.notifications import (
     notifications_create,
 )
 from amends.commitments.services.routing import Routing
-from amends.commitments.services.rows import db_datetime, db_json, insert_rows
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import db_datetime, insert_rows
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def escalations_open_automatic(
             "decision_due_at": due.isoformat(),
             "note": spec.note,
         }
-        events.append((case_id, CaseEventKinds.ESCALATED, db_json(data), at))
+        events.append(EventRow(case_id=case_id, kind=CaseEventKinds.ESCALATED, data=data))
         if assignee_id is not None:
             notes.append(
                 NotificationSpec(
@@ -189,18 +191,18 @@ def escalations_open_automatic(
                     case_id=case_id,
                 )
             )
-    case_events_insert(rows=events)
+    case_events_record_many(events=events, at=now)
     notifications_create(specs=notes)
+    for pk, case_id, reason, _assignee_id in created:
+        hooks.escalation_opened.emit(
+            hooks.EscalationOpened(
+                escalation_id=pk,
+                case_id=case_id,
+                level=wanted[(case_id, reason)].level,
+                reason=reason,
+            )
+        )
     return [row[0] for row in created]
-
-
-def case_events_insert(*, rows: list[tuple[int, str, str, object]]) -> None:
-    """Timeline events (case_id, kind, data as JSON text, created_at) without an actor."""
-    insert_rows(
-        model=CaseEvent,
-        columns=["case_id", "kind", "data", "created_at"],
-        rows=rows,
-    )
 
 
 @transaction.atomic
@@ -325,6 +327,11 @@ def escalation_raise(
     assigned = _assigned_notification(escalation, case.ref)
     if assigned is not None and escalation.assignee_id != actor.pk:
         notifications_create(specs=[assigned])
+    hooks.escalation_opened.emit(
+        hooks.EscalationOpened(
+            escalation_id=escalation.pk, case_id=case.pk, level=level, reason=escalation.reason
+        )
+    )
     return escalation
 
 
@@ -431,19 +438,22 @@ def escalation_bump(
     )
     escalation.bumps += 1
     escalation.save(update_fields=["level", "assignee", "decision_due_at", "bumps", "updated_at"])
-    CaseEvent.objects.create(
-        case_id=escalation.case_id,
-        kind=CaseEventKinds.ESCALATION_BUMPED,
-        actor=None,
-        created_at=now,
-        data={
-            "escalation": escalation.pk,
-            "level": {"from": before, "to": target},
-            "assignee": routing.usernames.get(escalation.assignee_id)
-            if escalation.assignee_id
-            else None,
-            "decision_due_at": escalation.decision_due_at.isoformat(),
-        },
+    case_events_record_many(
+        events=[
+            EventRow(
+                case_id=escalation.case_id,
+                kind=CaseEventKinds.ESCALATION_BUMPED,
+                data={
+                    "escalation": escalation.pk,
+                    "level": {"from": before, "to": target},
+                    "assignee": routing.usernames.get(escalation.assignee_id)
+                    if escalation.assignee_id
+                    else None,
+                    "decision_due_at": escalation.decision_due_at.isoformat(),
+                },
+            )
+        ],
+        at=now,
     )
     assigned = _assigned_notification(escalation, ref)
     if assigned is not None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from amends.commitments.models import Notification
-from amends.commitments.services.rows import db_datetime, insert_rows
+from amends.core.conf import amends_setting
+from amends.core.rows import db_datetime, insert_rows
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def notifications_create(*, specs: list[NotificationSpec]) -> int:
         ],
         skip_conflicts=True,
     )
-    if settings.AMENDS.get("NOTIFICATION_EMAIL", True):
+    if amends_setting("NOTIFICATION_EMAIL", True):
         transaction.on_commit(_email_enqueue)
     return len(unique)
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import User
 
 from amends.accounts.choices import Role
 from amends.accounts.models import StaffProfile
 from amends.commitments.choices import EscalationLevel
+from amends.core.conf import amends_setting
 from amends.policies.business_hours import BusinessCalendar, add_business_time
 from amends.policies.models import Playbook
 from amends.policies.selectors import business_calendar_for
 
 
 def decision_minutes_for(level: str) -> int:
-    return int(settings.AMENDS_ESCALATION_DECISION_MINUTES[level])
+    return int(amends_setting("ESCALATION_DECISION_MINUTES")[level])
 
 
 @dataclass

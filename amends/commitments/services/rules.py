@@ -41,10 +41,13 @@ def _note(rule: EscalationRule, case: Case) -> str:
 
 
 @transaction.atomic
-def escalation_rules_apply(*, case: Case) -> list[Escalation]:
+def escalation_rules_apply(
+    *, case: Case, rules: list[EscalationRule] | None = None
+) -> list[Escalation]:
     """Run the active rules on a new case. VIP and special-handling rules share one reason
     (the highest level wins); the repeat-complaint rule has its own."""
-    rules = list(EscalationRule.objects.filter(active=True))
+    if rules is None:
+        rules = list(EscalationRule.objects.filter(active=True))
     if not rules:
         return []
     best: dict[str, EscalationRule] = {}

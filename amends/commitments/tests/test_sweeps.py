@@ -18,9 +18,9 @@ from amends.commitments.sweeps import (
     commitment_sweep,
     escalation_sweep,
     sla_sweep,
-    sweeps_run,
 )
 from amends.commitments.tests.factories import CommitmentFactory
+from amends.core.sweeps import sweeps_run
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday

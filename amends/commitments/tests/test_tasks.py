@@ -87,8 +87,8 @@ def test_notifications_email_send_releases_claim_when_smtp_fails() -> None:
 
 
 def test_worker_sweep_round_retries_email_left_unsent(mailoutbox, monkeypatch) -> None:
-    from amends.commitments.management.commands import worker
-    from amends.commitments.management.commands.worker import _run_sweeps
+    from amends.core.management.commands import worker
+    from amends.core.management.commands.worker import _run_sweeps
 
     # The worker drops stale connections between rounds; not the test's own connection.
     monkeypatch.setattr(worker, "close_old_connections", lambda: None)

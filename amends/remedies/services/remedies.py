@@ -23,6 +23,7 @@ from amends.cases.choices import DONE_STATUSES, CaseStatus, StepState
 from amends.cases.models import Case, CaseStep
 from amends.cases.services.events import case_event_record
 from amends.cases.services.workflow import case_step_done
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.core.validation import is_decimal_text
 from amends.customers.models import Customer
@@ -264,6 +265,18 @@ def _reason(reason: str, *, required: bool, what: str) -> str:
     return reason
 
 
+def _announce(remedy: Remedy, *, before: str, actor: User | None) -> None:
+    hooks.remedy_changed.emit(
+        hooks.RemedyChanged(
+            remedy_id=remedy.pk,
+            case_id=remedy.case_id,
+            before=str(before),
+            after=str(remedy.status),
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
+
+
 def _locked(remedy: Remedy) -> Remedy:
     return (
         Remedy.objects.select_for_update(of=("self",))
@@ -311,6 +324,7 @@ def remedy_propose(
     remedy_route(remedy=remedy, case=case, proposer=actor, now=now)
     remedy.save()
     remedy_record_outcome(remedy=remedy, case=case, actor=actor)
+    _announce(remedy, before=RemedyStatus.PROPOSED, actor=actor)
     return remedy
 
 
@@ -400,6 +414,7 @@ def remedy_approve(*, remedy: Remedy, reason: str, actor: User) -> Remedy:
         ),
     )
     compensate_step_done(case=remedy.case, remedy=remedy, actor=actor)
+    _announce(remedy, before=RemedyStatus.PENDING_APPROVAL, actor=actor)
     return remedy
 
 
@@ -423,6 +438,7 @@ def remedy_reject(*, remedy: Remedy, reason: str, actor: User) -> Remedy:
             decision_seconds=remedy.decision_seconds,
         ),
     )
+    _announce(remedy, before=RemedyStatus.PENDING_APPROVAL, actor=actor)
     return remedy
 
 
@@ -456,6 +472,7 @@ def remedy_issue(*, remedy: Remedy, reference: str, actor: User) -> Remedy:
         data=remedy_event_data(remedy, before=before, issue_reference=reference),
     )
     compensate_step_done(case=remedy.case, remedy=remedy, actor=actor)
+    _announce(remedy, before=before, actor=actor)
     return remedy
 
 
@@ -480,6 +497,7 @@ def remedy_cancel(*, remedy: Remedy, reason: str, actor: User | None) -> Remedy:
         actor=actor,
         data=remedy_event_data(remedy, before=before, reason=reason),
     )
+    _announce(remedy, before=before, actor=actor)
     return remedy
 
 

@@ -7,6 +7,7 @@ import time_machine
 from django.core.management import call_command
 
 from amends.cases.models import CaseEvent
+from amends.core import hooks
 from amends.remedies.choices import RemedyEventKind, RemedyStatus
 from amends.remedies.models import Remedy
 from amends.remedies.services.remedies import remedy_approve, remedy_propose
@@ -77,17 +78,17 @@ def test_remedy_sweep_command_runs_the_sweep(org, capsys):
     assert Remedy.objects.get().approver == org.manager
 
 
-def test_approval_sweep_opens_one_case_escalation_for_an_undecided_approval(org):
-    from amends.commitments.models import Escalation
-
-    pending(org)
-    later = START + timedelta(hours=5)
-    with time_machine.travel(later, tick=False):
-        approval_sweep(now=later)
-        approval_sweep(now=later + timedelta(hours=5))  # overdue again, one level higher
-    escalations = Escalation.objects.filter(case=org.case, reason="approval_overdue")
-    assert escalations.count() == 1
-    assert escalations.get().level == "manager"
+def test_approval_sweep_announces_the_overdue_approval(org):
+    seen: list[hooks.RemedyApprovalOverdue] = []
+    hooks.remedy_approval_overdue.subscribe(seen.append)
+    try:
+        remedy = pending(org)
+        later = START + timedelta(hours=5)
+        with time_machine.travel(later, tick=False):
+            approval_sweep(now=later)
+    finally:
+        hooks.remedy_approval_overdue.unsubscribe(seen.append)
+    assert [(p.remedy_id, p.case_id, p.now) for p in seen] == [(remedy.pk, org.case.pk, later)]
 
 
 def test_approval_sweep_leaves_approvals_on_closed_cases_alone(org):

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 
-from amends.cases.choices import CaseEventKind, CaseStatus, MessageDirection, Outcome, StepState
+from amends.cases import event_kinds
+from amends.cases.choices import CaseStatus, MessageDirection, Outcome, StepState
 from amends.policies.choices import RecoveryStep
 
 register = template.Library()
@@ -87,9 +88,8 @@ def step_label(code: str) -> str:
 
 @register.filter
 def event_kind_label(kind: str) -> str:
-    """Known kinds by their label; kinds other apps record (`remedy_proposed`) humanized."""
-    labels = _labels(CaseEventKind)
-    return labels[kind] if kind in labels else _humanize(kind)
+    """Every app's kinds by their registered label (amends.cases.event_kinds)."""
+    return event_kinds.event_kind_label(kind)
 
 
 @register.filter

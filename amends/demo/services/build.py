@@ -54,10 +54,10 @@ from amends.cases.services.workflow import (
     case_step_done,
     case_step_skip,
 )
-from amends.core.demo_recovery import demo_recovery_build
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.services import customer_get_or_create_by_ref
+from amends.demo.services.recovery import demo_recovery_build
 from amends.policies.business_hours import add_business_time, business_time_between
 from amends.policies.choices import RecoveryStep
 from amends.policies.models import Calendar, Holiday, Playbook, PlaybookStep, SlaTarget

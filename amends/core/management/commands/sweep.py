@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from amends.commitments.sweeps import sweeps_run
+from amends.core.sweeps import sweeps_run
 
 
 class Command(BaseCommand):

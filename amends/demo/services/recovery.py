@@ -10,7 +10,6 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.module_loading import import_string
 
@@ -20,6 +19,7 @@ from amends.cases.models import Case
 from amends.commitments.choices import RuleAppliesTo
 from amends.commitments.models import Commitment, EscalationRule
 from amends.commitments.services.commitments import commitment_create
+from amends.core.conf import amends_setting
 from amends.remedies.models import CannotDoItem
 from amends.remedies.services.matrix import authority_rule_set
 from amends.remedies.services.remedies import remedy_issue, remedy_propose
@@ -193,7 +193,7 @@ def demo_recovery_build(
     # These promises' due times passed unnoticed (backdated, see the module docstring)…
     Commitment.objects.filter(pk__in=to_break).update(due_at=now - timedelta(hours=3))
     # …and the sweeps do what the worker would: break them, escalate, notify.
-    for path in settings.AMENDS_SWEEPS:
+    for path in amends_setting("SWEEPS", []):
         import_string(path)(now=now)
     # Rules only act on new complaints, so they come last: the demo's history stays as it was.
     _rules()

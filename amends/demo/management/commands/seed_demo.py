@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from amends.core.demo import DEMO_PASSWORD, cfpb_csv_path, demo_build
+from amends.demo.services.build import DEMO_PASSWORD, cfpb_csv_path, demo_build
 
 
 class Command(BaseCommand):

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from amends.commitments.models import Notification
-from amends.commitments.sweeps import sweeps_run
+from amends.core.conf import amends_setting
+from amends.core.sweeps import sweeps_run
 
 logger = logging.getLogger("amends.worker")
 
@@ -31,25 +31,7 @@ def _run_sweeps() -> None:
     close_old_connections()
     results = sweeps_run(now=timezone.now())
     logger.info("sweeps: %s", ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in results.items()))
-    _email_retry_enqueue()
     close_old_connections()
-
-
-def _email_retry_enqueue() -> None:
-    """Emails are sent by a task enqueued when notifications are created; if that task failed
-    (mail server down), the unsent ones would wait for the next notification. Each sweep round
-    enqueues it again while any recent notification is unsent (the task sends each once)."""
-    from amends.commitments.tasks import EMAIL_MAX_AGE, notifications_email_send
-
-    if not settings.AMENDS.get("NOTIFICATION_EMAIL", True):
-        return
-    unsent = Notification.objects.filter(
-        emailed_at__isnull=True,
-        created_at__gte=timezone.now() - EMAIL_MAX_AGE,
-        recipient__email__gt="",
-    )
-    if unsent.exists():
-        notifications_email_send.enqueue()
 
 
 class SweepingWorker(Worker):
@@ -91,7 +73,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sweep-interval",
             type=float,
-            default=float(settings.AMENDS_SWEEP_INTERVAL_SECONDS),
+            default=float(amends_setting("SWEEP_INTERVAL_SECONDS", 60)),
             help="Seconds between sweeps (default: AMENDS_SWEEP_INTERVAL_SECONDS).",
         )
         parser.add_argument(

@@ -13,8 +13,8 @@ from amends.accounts.choices import Role
 from amends.cases.choices import CaseEventKind, CaseStatus, Outcome, SlaState
 from amends.cases.models import Case, CaseEvent, Message
 from amends.cases.services.sla import sla_compute
-from amends.core.demo import DEMO_PASSWORD, demo_build
 from amends.customers.models import Customer
+from amends.demo.services.build import DEMO_PASSWORD, demo_build
 from amends.policies.choices import RecoveryStep
 from amends.policies.models import Calendar, Playbook, SlaTarget
 
