@@ -167,7 +167,12 @@ def bench_mail(db: str, count: int) -> None:
         # (a) one process, one message at a time through the ingest service.
         code = (
             "import django,sys,time,pickle;django.setup();"
+            "from amends.core import hooks;"
             "from amends.channels.services.inbound import mail_ingest;"
+            "only=sys.argv[2]=='channels';"
+            "[h._subscribers.__setitem__(slice(None),"
+            " [f for f in h._subscribers if f.__module__.startswith('amends.channels')])"
+            " for h in hooks.all_hooks() if only];"
             "msgs=pickle.load(open(sys.argv[1],'rb'));t=time.perf_counter();"
             "[mail_ingest(raw=m) for m in msgs];"
             "print(len(msgs)/(time.perf_counter()-t))"
@@ -176,17 +181,27 @@ def bench_mail(db: str, count: int) -> None:
 
         blob = tmp / "msgs.pickle"
         blob.write_bytes(pickle.dumps(messages))
-        done = subprocess.run(
-            [PYTHON, "-c", code, str(blob)], cwd=ROOT, env=env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise SystemExit(done.stderr[-2000:])
-        print(
-            f"[{db}] mail ingest, one process: {float(done.stdout.strip().splitlines()[-1]):,.0f} msgs/s ({count} messages)"
-        )
+        for variant in ("all", "channels"):
+            # "channels": the other apps' hook subscribers (insight scoring, loyalty facts)
+            # detached, to see what the mail path itself costs.
+            done = subprocess.run(
+                [PYTHON, "-c", code, str(blob), variant],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise SystemExit(done.stderr[-2000:])
+            rate = float(done.stdout.strip().splitlines()[-1])
+            print(
+                f"[{db}] mail ingest, one process, subscribers={variant}: {rate:,.1f} msgs/s "
+                f"({count} messages)",
+                flush=True,
+            )
+            _drop(db, env)
+            env = _fresh(db)
         # (b) a Maildir through one `amends mail ingest PATH` process (fresh database).
-        _drop(db, env)
-        env = _fresh(db)
         box = mailbox.Maildir(tmp / "Maildir")
         for raw in messages:
             box.add(raw)
