@@ -7,6 +7,9 @@ class FeedbackConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from amends.cases.event_kinds import event_kinds_register
+        from amends.feedback.choices import FeedbackEventKind
         from amends.feedback.services import reactions
 
+        event_kinds_register(FeedbackEventKind)
         reactions.subscribe()

@@ -206,3 +206,10 @@ def test_survey_detractor_thresholds(org: Org, answers: dict[str, object], opens
     survey, token = sent_survey(org)
     survey_answer(token=token, **answers)  # type: ignore[arg-type]
     assert FollowUp.objects.filter(survey=survey).exists() is opens
+
+
+def test_feedback_event_kinds_have_timeline_labels() -> None:
+    from amends.cases.event_kinds import event_kind_label
+
+    assert event_kind_label("follow_up_opened") == "Detractor follow-up opened"
+    assert event_kind_label("survey_excluded") == "No survey: opened internally"
