@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from amends.api.schemas import ErrorOut, PageOut
+from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.incidents.models import Incident, RecoveryPolicy
@@ -61,7 +61,7 @@ Scalar = str | int | float | bool | None
 # ---- schemas ------------------------------------------------------------------------------
 
 
-class IncidentCreateIn(Schema):
+class IncidentCreateIn(InSchema):
     title: str = Field(min_length=1, max_length=200)
     kind: str = Field(min_length=1, max_length=40, description="e.g. flight_delay")
     magnitude: Decimal = Field(ge=0, le=Decimal("9999999999.99"))
@@ -138,7 +138,7 @@ class AffectedIn(BaseModel):
     )
 
 
-class AffectedBatchIn(Schema):
+class AffectedBatchIn(InSchema):
     customers: list[AffectedIn] = Field(max_length=MAX_BATCH)
     create_missing: bool = Field(
         default=False,
@@ -163,11 +163,11 @@ class AffectedOut(Schema):
     over_budget: int
 
 
-class LinkCasesIn(Schema):
+class LinkCasesIn(InSchema):
     case_refs: list[str] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class NotifyIn(Schema):
+class NotifyIn(InSchema):
     kind: str = Field(default="initial", description="initial, update or resolved")
     subject: str = Field(default="", max_length=200, description="Empty: the template's")
     body: str = Field(default="", max_length=20_000, description="Empty: the template's")
@@ -180,23 +180,23 @@ class PreviewOut(Schema):
     customers: int
 
 
-class StatusIn(Schema):
+class StatusIn(InSchema):
     status: str = Field(min_length=1, max_length=20)
 
 
-class UpdateIn(Schema):
+class UpdateIn(InSchema):
     body: str = Field(min_length=1, max_length=5_000)
     public: bool = True
 
 
-class CloseIn(Schema):
+class CloseIn(InSchema):
     root_cause_id: int = Field(ge=1, le=MAX_ID)
     prevention: str = Field(min_length=1, max_length=2_000)
     prevention_owner: str = Field(min_length=1, max_length=150, description="username")
     prevention_due_at: datetime
 
 
-class DryRunIn(Schema):
+class DryRunIn(InSchema):
     tier: str = Field(default="standard", max_length=20)
     magnitude: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"))
     inputs: dict[str, Scalar] = Field(default_factory=dict)
@@ -219,7 +219,7 @@ class DryRunOut(Schema):
     lines: list[LineOut]
 
 
-class PolicyIn(Schema):
+class PolicyIn(InSchema):
     kind: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
     owner: str = Field(min_length=1, max_length=150, description="username of the owner")
@@ -258,7 +258,7 @@ class ImpactOut(Schema):
     cost: Decimal
 
 
-class ListQuery(Schema):
+class ListQuery(InSchema):
     page: int = Field(default=1, ge=1, le=100_000)
     size: int = Field(default=25, ge=1, le=200)
     status: str = Field(default="", max_length=20)
@@ -365,14 +365,14 @@ def incident_list_endpoint(request: AuthedRequest, query: Query[ListQuery]) -> d
 
 
 @router.get("/{incident_id}", response={200: IncidentOut, **ERRORS})
-def incident_detail_endpoint(request: AuthedRequest, incident_id: int) -> dict[str, Any]:
+def incident_detail_endpoint(request: AuthedRequest, incident_id: Id) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     return incident_out(incident, detail=True)
 
 
 @router.post("/{incident_id}/affected", response={200: AffectedOut, **ERRORS})
 def impacts_add_endpoint(
-    request: AuthedRequest, incident_id: int, payload: AffectedBatchIn
+    request: AuthedRequest, incident_id: Id, payload: AffectedBatchIn
 ) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     rows = [
@@ -401,7 +401,7 @@ def impacts_add_endpoint(
 
 @router.get("/{incident_id}/affected", response={200: PageOut[ImpactOut], **ERRORS})
 def impact_list_endpoint(
-    request: AuthedRequest, incident_id: int, query: Query[ListQuery]
+    request: AuthedRequest, incident_id: Id, query: Query[ListQuery]
 ) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     page = paginate(impact_list_for_incident(incident=incident), page=query.page, size=query.size)
@@ -433,7 +433,7 @@ def impact_list_endpoint(
 
 @router.post("/{incident_id}/cases", response={200: dict[str, Any], **ERRORS})
 def incident_link_cases_endpoint(
-    request: AuthedRequest, incident_id: int, payload: LinkCasesIn
+    request: AuthedRequest, incident_id: Id, payload: LinkCasesIn
 ) -> dict[str, Any]:
     from amends.cases.models import case_pk_from_ref
 
@@ -454,7 +454,7 @@ def incident_link_cases_endpoint(
 
 @router.post("/{incident_id}/notify/preview", response={200: PreviewOut, **ERRORS})
 def round_preview_endpoint(
-    request: AuthedRequest, incident_id: int, payload: NotifyIn
+    request: AuthedRequest, incident_id: Id, payload: NotifyIn
 ) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     return round_preview(
@@ -464,7 +464,7 @@ def round_preview_endpoint(
 
 @router.post("/{incident_id}/notify", response={202: RoundOut, **ERRORS})
 def round_start_endpoint(
-    request: AuthedRequest, incident_id: int, payload: NotifyIn
+    request: AuthedRequest, incident_id: Id, payload: NotifyIn
 ) -> Status[dict[str, Any]]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     notice = round_start(
@@ -479,7 +479,7 @@ def round_start_endpoint(
 
 @router.post("/{incident_id}/status", response={200: IncidentOut, **ERRORS})
 def incident_status_endpoint(
-    request: AuthedRequest, incident_id: int, payload: StatusIn
+    request: AuthedRequest, incident_id: Id, payload: StatusIn
 ) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     incident_status_set(incident=incident, status=payload.status, actor=request.user)
@@ -488,7 +488,7 @@ def incident_status_endpoint(
 
 @router.post("/{incident_id}/updates", response={201: dict[str, Any], **ERRORS})
 def incident_update_endpoint(
-    request: AuthedRequest, incident_id: int, payload: UpdateIn
+    request: AuthedRequest, incident_id: Id, payload: UpdateIn
 ) -> Status[dict[str, Any]]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     update = incident_update_post(
@@ -499,7 +499,7 @@ def incident_update_endpoint(
 
 @router.post("/{incident_id}/close", response={200: IncidentOut, **ERRORS})
 def incident_close_endpoint(
-    request: AuthedRequest, incident_id: int, payload: CloseIn
+    request: AuthedRequest, incident_id: Id, payload: CloseIn
 ) -> dict[str, Any]:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     incident_close(
@@ -515,7 +515,7 @@ def incident_close_endpoint(
 
 @router.post("/{incident_id}/dry-run", response={200: DryRunOut, **ERRORS})
 def incident_dry_run_endpoint(
-    request: AuthedRequest, incident_id: int, payload: DryRunIn
+    request: AuthedRequest, incident_id: Id, payload: DryRunIn
 ) -> dict[str, Any]:
     """What a customer with these inputs would get under this incident's policy, and why."""
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
@@ -531,7 +531,7 @@ def incident_dry_run_endpoint(
 
 
 @router.get("/{incident_id}/progress", response={200: RoundOut | None, **ERRORS})
-def round_progress_endpoint(request: AuthedRequest, incident_id: int) -> dict[str, Any] | None:
+def round_progress_endpoint(request: AuthedRequest, incident_id: Id) -> dict[str, Any] | None:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     notice = round_current(incident=incident)
     return round_progress(notice=notice) if notice else None
@@ -567,7 +567,7 @@ def policy_create_endpoint(request: AuthedRequest, payload: PolicyIn) -> Status[
 
 
 @policy_router.get("/{policy_id}", response={200: PolicyOut, **ERRORS})
-def policy_detail_endpoint(request: AuthedRequest, policy_id: int) -> dict[str, Any]:
+def policy_detail_endpoint(request: AuthedRequest, policy_id: Id) -> dict[str, Any]:
     from amends.accounts.selectors import staff_profile_of
 
     staff_profile_of(user=request.user)
@@ -575,14 +575,14 @@ def policy_detail_endpoint(request: AuthedRequest, policy_id: int) -> dict[str, 
 
 
 @policy_router.post("/{policy_id}/deactivate", response={200: PolicyOut, **ERRORS})
-def policy_deactivate_endpoint(request: AuthedRequest, policy_id: int) -> dict[str, Any]:
+def policy_deactivate_endpoint(request: AuthedRequest, policy_id: Id) -> dict[str, Any]:
     policy = policy_deactivate(policy=policy_get(policy_id=policy_id), actor=request.user)
     return policy_out(policy_get(policy_id=policy.pk))
 
 
 @policy_router.post("/{policy_id}/dry-run", response={200: DryRunOut, **ERRORS})
 def policy_dry_run_endpoint(
-    request: AuthedRequest, policy_id: int, payload: PolicyDryRunIn
+    request: AuthedRequest, policy_id: Id, payload: PolicyDryRunIn
 ) -> dict[str, Any]:
     """Evaluate one version for given inputs (the incident magnitude is `magnitude`)."""
     from amends.accounts.selectors import staff_profile_of

@@ -203,3 +203,18 @@ def test_agents_may_read_but_not_declare(ops: Ops, api_client_for: Any) -> None:
         },
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/incidents/99999999999999999999999", "/api/v1/incidents/0"]
+)
+def test_absurd_ids_are_4xx(ops: Ops, api: Any, path: str) -> None:
+    assert 400 <= api.get(path).status_code < 500
+
+
+def test_nul_in_a_notice_is_refused(ops: Ops, api: Any) -> None:
+    response = api.post(
+        f"/api/v1/incidents/{ops.incident.pk}/notify", {"kind": "initial", "body": "a\u0000b"}
+    )
+    assert response.status_code == 422
+    assert not NotificationRound.objects.exists()
