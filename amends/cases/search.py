@@ -30,7 +30,7 @@ MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
 # A search considers the newest this-many matching cases (all of them, for anything but a
 # very common word); the list says "more than …" when it reaches the window.
-SEARCH_WINDOW = 5_000
+SEARCH_WINDOW = 1_000
 DESCRIPTION_CHARS = 20_000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 

@@ -178,3 +178,12 @@ def test_case_list_search_by_reference_is_that_case_if_visible(manager: Any) -> 
     for text in (case.ref, case.ref.lower(), f" am-{case.pk} "):
         assert refs(case_list_search(user=manager, text=text)) == [case.ref], text
         assert refs(case_list_search(user=agent, text=text)) == [], text
+
+
+def test_case_list_search_looks_at_the_newest_matches_only(manager: Any, monkeypatch: Any) -> None:
+    import amends.cases.search
+
+    monkeypatch.setattr(amends.cases.search, "SEARCH_WINDOW", 2)
+    oldest, middle, newest = (CaseFactory(title="Router fault") for _ in range(3))
+    assert refs(case_list_search(user=manager, text="router")) == [newest.ref, middle.ref]
+    assert oldest.ref not in refs(case_list_search(user=manager, text="router", sort="oldest"))

@@ -120,7 +120,6 @@ MATRIX: dict[str, str] = {
     "web:logout": NOTED,  # everyone ends on the sign-in page, signed out
     "web:queue": STAFF,
     "web:my-queue": STAFF,
-    "web:my-queue": STAFF,
     "web:team-queues": STAFF,
     "web:all-queue": MANAGER,
     "web:unrouted-queue": STAFF,
