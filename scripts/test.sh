@@ -29,6 +29,8 @@ $V/ruff format --check --quiet .
 $V/ruff check --quiet .
 echo "== mypy"
 $V/mypy --no-error-summary . && echo "mypy: ok"
+echo "== import layers"
+$V/lint-imports
 echo "== django checks"
 $V/python manage.py check --fail-level WARNING
 $V/python manage.py makemigrations --check --dry-run

@@ -14,8 +14,8 @@ from amends.api.insight import (
     case_insight_brief,
     message_scores,
 )
-from amends.api.schemas import CustomerIn, ErrorOut, Id, InSchema, PageOut
-from amends.cases.choices import SlaState
+from amends.api.schemas import ERRORS, CustomerIn, Id, InSchema, PageOut
+from amends.cases.choices import CaseStatus, Channel, Fault, MessageDirection, Outcome, SlaState
 from amends.cases.listing import case_list_search
 from amends.cases.models import Case, CaseStep, Message
 from amends.cases.selectors import (
@@ -25,7 +25,7 @@ from amends.cases.selectors import (
     case_steps,
     case_timeline,
 )
-from amends.cases.services.intake import case_create
+from amends.cases.services.intake import NewCustomer, case_intake
 from amends.cases.services.messages import case_message_add
 from amends.cases.services.workflow import (
     case_acknowledge,
@@ -43,21 +43,11 @@ from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
-from amends.customers.services import customer_create, customer_get_or_create_by_ref
+from amends.policies.choices import RecoveryStep
 from amends.taxonomy.models import Category, Service
 
 router = Router(tags=["cases"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
-ChannelLit = Literal["web", "email", "phone", "api", "social", "in_person", "import"]
-FaultLit = Literal["organisation", "customer", "shared", "third_party", "undetermined"]
-OutcomeLit = Literal["upheld", "partly_upheld", "not_upheld"]
-StepLit = Literal[
-    "acknowledge", "apologise", "empathise", "rectify", "compensate", "follow_up", "prevent"
-]
-DirectionLit = Literal["inbound", "outbound", "internal"]
-StatusLit = Literal["new", "acknowledged", "in_recovery", "awaiting_customer", "resolved", "closed"]
-SlaLit = Literal["on_track", "at_risk", "breached", "paused"]
 SortLit = Literal["relevance", "due", "-due", "newest", "oldest", "severity", "-severity"]
 
 
@@ -228,9 +218,9 @@ class CaseCreateIn(InSchema):
     expected: str = Field(default="", max_length=10_000)
     delivered: str = Field(default="", max_length=10_000)
     staff_account: str = Field(default="", max_length=10_000)
-    channel: ChannelLit = "api"
+    channel: Channel = Channel.API
     severity: int = Field(default=3, ge=1, le=4)
-    fault: FaultLit = "undetermined"
+    fault: Fault = Fault.UNDETERMINED
     category_id: Id | None = None
     service_id: Id | None = None
     team_id: Id | None = None
@@ -261,7 +251,7 @@ class AssignIn(VersionIn):
 
 
 class ResolveIn(VersionIn):
-    outcome: OutcomeLit
+    outcome: Outcome
     explanation: str = Field(default="", max_length=10_000)
 
 
@@ -270,7 +260,7 @@ class ReopenIn(VersionIn):
 
 
 class MessageIn(InSchema):
-    direction: DirectionLit
+    direction: MessageDirection
     body: str = Field(min_length=1, max_length=50_000)
     version: int | None = Field(default=None, ge=1)
     awaiting_customer: bool = False
@@ -282,21 +272,21 @@ class CaseUpdateIn(VersionIn):
     expected: str | None = Field(default=None, max_length=10_000)
     delivered: str | None = Field(default=None, max_length=10_000)
     staff_account: str | None = Field(default=None, max_length=10_000)
-    fault: FaultLit | None = None
+    fault: Fault | None = None
     severity: int | None = Field(default=None, ge=1, le=4)
     category_id: Id | None = None
     service_id: Id | None = None
 
 
 class CaseListQuery(InSchema):
-    status: StatusLit | None = None
+    status: CaseStatus | None = None
     team_id: Id | None = None
     assignee: str | None = Field(default=None, description="Username, or 'me'")
     unassigned: bool = False
     category_id: Id | None = None
     severity: int | None = Field(default=None, ge=1, le=4)
     customer_id: Id | None = None
-    sla: SlaLit | None = None
+    sla: SlaState | None = None
     open: bool = False
     q: str | None = Field(
         default=None,
@@ -351,19 +341,21 @@ def case_create_endpoint(request: AuthedRequest, payload: CaseCreateIn) -> Statu
     service = _lookup(Service, payload.service_id, "service_id")
     team = _lookup(Team, payload.team_id, "team_id")
     assignee = _user(payload.assignee)
-    customer: Customer
+    customer = None
+    new_customer = None
     if payload.customer_id is not None:
         customer = _lookup(Customer, payload.customer_id, "customer_id")
     else:
         assert payload.customer is not None  # noqa: S101  # checked by the schema
         details = payload.customer.dict()
-        ref = details.pop("external_ref")
-        if ref:
-            customer = customer_get_or_create_by_ref(external_ref=ref, defaults=details)
-        else:
-            customer = customer_create(actor=request.user, **details)
-    case = case_create(
+        new_customer = NewCustomer(
+            name=details.pop("name"),
+            external_ref=details.pop("external_ref") or "",
+            details=details,
+        )
+    case = case_intake(
         customer=customer,
+        new_customer=new_customer,
         title=payload.title,
         description=payload.description,
         expected=payload.expected,
@@ -513,7 +505,7 @@ def case_assign_endpoint(request: AuthedRequest, ref: str, payload: AssignIn) ->
     "/{ref}/steps/{step}/done", response={200: CaseOut, **ERRORS}, summary="Mark a step done"
 )
 def case_step_done_endpoint(
-    request: AuthedRequest, ref: str, step: StepLit, payload: NoteIn
+    request: AuthedRequest, ref: str, step: RecoveryStep, payload: NoteIn
 ) -> dict[str, Any]:
     case = case_get_for_user(ref=ref, user=request.user)
     return _reload(
@@ -530,7 +522,7 @@ def case_step_done_endpoint(
     summary="Skip a step, with a reason",
 )
 def case_step_skip_endpoint(
-    request: AuthedRequest, ref: str, step: StepLit, payload: SkipIn
+    request: AuthedRequest, ref: str, step: RecoveryStep, payload: SkipIn
 ) -> dict[str, Any]:
     case = case_get_for_user(ref=ref, user=request.user)
     return _reload(

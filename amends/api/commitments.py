@@ -7,7 +7,7 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from amends.api.schemas import ErrorOut, InSchema, PageOut
+from amends.api.schemas import ERRORS, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
 from amends.commitments.models import (
     Commitment,
@@ -42,7 +42,6 @@ from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 
 router = Router(tags=["commitments"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _staff_user(username: str, field: str) -> User:

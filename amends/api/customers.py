@@ -4,7 +4,7 @@ from ninja import Query, Router, Status
 from pydantic import Field
 
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import CustomerIn, CustomerOut, ErrorOut, InSchema, PageOut
+from amends.api.schemas import ERRORS, CustomerIn, CustomerOut, InSchema, PageOut
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
@@ -12,7 +12,6 @@ from amends.customers.selectors import customer_get, customer_search
 from amends.customers.services import customer_create
 
 router = Router(tags=["customers"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class CustomerSearchQuery(InSchema):

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from amends.accounts.choices import Role
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import ErrorOut, InSchema, PageOut
+from amends.api.schemas import ERRORS, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.core.pagination import paginate
@@ -40,7 +40,6 @@ from amends.remedies.services.remedies import (
 )
 
 router = Router(tags=["remedies"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 # ---- schemas ------------------------------------------------------------------------------

@@ -77,6 +77,10 @@ class ErrorOut(Schema):
     detail: dict[str, object] = Field(default_factory=dict)
 
 
+# The one error table: every endpoint answers these statuses as ErrorOut.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
 class PageOut(Schema, Generic[T]):
     items: list[T]
     page: int

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from amends.accounts.selectors import staff_profile_of
-from amends.cases.choices import CaseStatus, SlaState
+from amends.cases.choices import DONE_STATUSES, CaseStatus, SlaState
 from amends.cases.models import Case, CaseEvent, CaseStep, Message, case_pk_from_ref
 from amends.core.exceptions import ApplicationError
 
@@ -85,8 +85,14 @@ def _apply_sla_state(qs: QuerySet[Case], state: str, now: datetime) -> QuerySet[
         return live.filter(sla_at_risk_at__gt=now)
     if state == SlaState.PAUSED:
         return qs.filter(status=CaseStatus.AWAITING_CUSTOMER)
+    # Finished cases, as Case.sla_state_at says: met when resolved by the resolve due time.
+    done = qs.filter(status__in=DONE_STATUSES)
+    if state == SlaState.MET:
+        return done.filter(resolved_at__isnull=False, resolved_at__lte=F("resolve_due_at"))
+    if state == SlaState.MISSED:
+        return done.exclude(resolved_at__isnull=False, resolved_at__lte=F("resolve_due_at"))
     raise ApplicationError(
-        f"Unknown SLA state {state!r}; use on_track, at_risk, breached or paused.",
+        f"Unknown SLA state {state!r}; use {', '.join(SlaState.values)}.",
         code="invalid_filter",
         status=422,
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -17,6 +19,7 @@ from amends.cases.services.sla import sla_compute, sla_policy_of
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.customers.models import Customer
+from amends.customers.services import customer_create, customer_get_or_create_by_ref
 from amends.policies.choices import RecoveryStep
 from amends.policies.selectors import playbook_for_category
 from amends.taxonomy.models import Category, Service
@@ -66,6 +69,8 @@ def case_create(
         raise _invalid("A case needs a title.", "title")
     if assignee is not None:
         profile = staff_profile_of(user=assignee)
+        if not assignee.is_active:  # the same rule as case_assign
+            raise ApplicationError("That user is inactive.", code="invalid_assignee", status=422)
         if team is None:
             team = profile.team
         elif profile.team_id not in (None, team.pk) and not profile.sees_all_teams:
@@ -162,3 +167,32 @@ def case_create(
         )
     )
     return case
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A complainant not picked from the list: matched by `external_ref`, created if new."""
+
+    name: str
+    external_ref: str = ""
+    # The rest of customers.services.customer_create's fields: email, phone, tier, …
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@transaction.atomic
+def case_intake(
+    *, customer: Customer | None, new_customer: NewCustomer | None, actor: User, **case: Any
+) -> Case:
+    """The one intake path of the API and the new-case form: the customer picked, or found by
+    their reference in our systems (a returning customer), or created; then the case. One
+    transaction: no orphan customer if the case is refused."""
+    if customer is None:
+        if new_customer is None:
+            raise _invalid("Pick a customer or give their details.", "customer")
+        details = {**new_customer.details, "name": new_customer.name}
+        ref = new_customer.external_ref.strip()
+        if ref:
+            customer = customer_get_or_create_by_ref(external_ref=ref, defaults=details)
+        else:
+            customer = customer_create(actor=actor, **details)
+    return case_create(customer=customer, actor=actor, **case)

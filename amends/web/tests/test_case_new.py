@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from amends.accounts.tests.factories import TeamFactory
 from amends.cases.choices import CaseStatus
 from amends.cases.models import Case
 from amends.customers.models import Customer
@@ -89,13 +90,32 @@ def test_case_new_view_needs_a_customer(agent_client: Client) -> None:
     assert not Case.objects.exists()
 
 
-def test_case_new_view_keeps_no_customer_when_the_case_is_refused(agent_client: Client) -> None:
-    CustomerFactory(external_ref="C-1")
+def test_case_new_view_finds_a_returning_customer_by_reference(agent_client: Client) -> None:
+    # Given a customer we already know by their reference in our systems
+    known = CustomerFactory(external_ref="C-1")
+    # When the form gives that reference again (the same intake as the API)
     data = {**COMPLAINT, "customer_name": "Dup", "customer_ref": "C-1"}
     response = agent_client.post(reverse("web:case-new"), data, **htmx())
-    assert response.status_code == 409
-    assert 'data-code="customer_exists"' in response.content.decode()
+    # Then the case is theirs and no second customer appears
+    assert response.status_code == 200
+    assert Case.objects.get().customer == known
     assert Customer.objects.count() == 1
+
+
+def test_case_new_view_keeps_no_customer_when_the_case_is_refused(agent_client: Client) -> None:
+    # A new customer, but the case is refused (assigned to oneself in a team one is not in)
+    other = TeamFactory(name="Elsewhere")
+    data = {
+        **COMPLAINT,
+        "customer_name": "Ada Lee",
+        "customer_ref": "C-9",
+        "team": other.pk,
+        "assign_to_me": "on",
+    }
+    response = agent_client.post(reverse("web:case-new"), data, **htmx())
+    assert response.status_code == 422
+    assert 'data-code="invalid_case"' in response.content.decode()
+    assert not Customer.objects.exists()
     assert not Case.objects.exists()
 
 

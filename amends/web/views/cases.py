@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +23,7 @@ from amends.cases.selectors import (
     case_timeline,
     case_visible_to,
 )
-from amends.cases.services.intake import case_create
+from amends.cases.services.intake import NewCustomer, case_intake
 from amends.cases.services.messages import case_message_add
 from amends.cases.services.workflow import (
     case_acknowledge,
@@ -41,7 +40,6 @@ from amends.cases.services.workflow import (
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
 from amends.customers.selectors import customer_get
-from amends.customers.services import customer_create
 from amends.web.decorators import staff_required
 from amends.web.forms.cases import (
     AssignForm,
@@ -313,29 +311,29 @@ def case_new_view(request: AuthedRequest) -> HttpResponse:
     form = CaseNewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        # One complaint, one transaction: no orphan customer if the case is refused.
-        with transaction.atomic():
-            customer = data["customer"] or customer_create(
+        # The API's intake: a returning customer is found by their reference.
+        new_customer = None
+        if data["customer"] is None:
+            new_customer = NewCustomer(
                 name=data["customer_name"],
-                email=data["customer_email"],
-                phone=data["customer_phone"],
-                external_ref=data["customer_ref"] or None,
-                actor=request.user,
+                external_ref=data["customer_ref"] or "",
+                details={"email": data["customer_email"], "phone": data["customer_phone"]},
             )
-            case = case_create(
-                customer=customer,
-                title=data["title"],
-                description=data["description"],
-                expected=data["expected"],
-                delivered=data["delivered"],
-                channel=data["channel"],
-                severity=data["severity"],
-                category=data["category"],
-                service=data["service"],
-                team=data["team"],
-                assignee=request.user if data["assign_to_me"] else None,
-                actor=request.user,
-            )
+        case = case_intake(
+            customer=data["customer"],
+            new_customer=new_customer,
+            title=data["title"],
+            description=data["description"],
+            expected=data["expected"],
+            delivered=data["delivered"],
+            channel=data["channel"],
+            severity=data["severity"],
+            category=data["category"],
+            service=data["service"],
+            team=data["team"],
+            assignee=request.user if data["assign_to_me"] else None,
+            actor=request.user,
+        )
         target = reverse("web:case-detail", args=[case.ref])
         if not case_visible_to(user=request.user).filter(pk=case.pk).exists():
             # Routed to a team this user cannot see: say where it went instead of a 404.

@@ -10,8 +10,9 @@ from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.choices import CaseEventKind, CaseStatus, StepState
 from amends.cases.models import Case
-from amends.cases.services.intake import case_create
+from amends.cases.services.intake import NewCustomer, case_create, case_intake
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
+from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 from amends.policies.tests.factories import PlaybookFactory, PlaybookStepFactory
 from amends.taxonomy.tests.factories import CategoryFactory
@@ -141,3 +142,44 @@ def test_case_create_refuses_assignee_outside_the_given_team() -> None:
         case_create(customer=CustomerFactory(), title="x", team=other, assignee=agent, actor=None)
     assert (excinfo.value.code, excinfo.value.status) == ("invalid_case", 422)
     assert "assignee" in excinfo.value.detail
+
+
+def test_case_intake_finds_a_returning_customer_by_reference() -> None:
+    agent = UserFactory(role=Role.AGENT)
+    known = CustomerFactory(external_ref="C-1")
+    case = case_intake(
+        customer=None,
+        new_customer=NewCustomer(name="Someone", external_ref=" C-1 "),
+        title="Again",
+        actor=agent,
+    )
+    assert case.customer == known
+    assert Customer.objects.count() == 1
+
+
+def test_case_intake_creates_a_new_customer_with_their_details() -> None:
+    agent = UserFactory(role=Role.AGENT)
+    case = case_intake(
+        customer=None,
+        new_customer=NewCustomer(name="Ada", details={"email": "ada@example.com"}),
+        title="First",
+        actor=agent,
+    )
+    assert (case.customer.name, case.customer.email) == ("Ada", "ada@example.com")
+
+
+def test_case_intake_refuses_without_a_customer() -> None:
+    with pytest.raises(ApplicationError) as caught:
+        case_intake(customer=None, new_customer=None, title="x", actor=UserFactory())
+    assert caught.value.code == "invalid_case"
+    assert not Case.objects.exists()
+
+
+def test_case_create_refuses_an_inactive_assignee() -> None:
+    gone = UserFactory(role=Role.AGENT)
+    gone.is_active = False
+    gone.save()
+    with pytest.raises(ApplicationError) as caught:
+        case_create(customer=CustomerFactory(), title="x", actor=None, assignee=gone)
+    assert caught.value.code == "invalid_assignee"
+    assert not Case.objects.exists()
