@@ -263,3 +263,13 @@ class IncidentFact(models.Model):
 
     def __str__(self) -> str:
         return f"Incident {self.incident_id}"
+
+
+class FactRefresh(models.Model):
+    """A case whose fact and customer risk wait for the worker (queued by set-based hooks)."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    queued_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Refresh case {self.case_id}"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from amends.cases.models import Case
 from amends.core import hooks
-from amends.loyalty.models import IncidentFact
+from amends.loyalty.models import FactRefresh, IncidentFact
 from amends.loyalty.services.facts import case_fact_mark_repeat, case_fact_refresh
 from amends.loyalty.services.risk import (
     LOW_CSAT,
@@ -43,8 +43,13 @@ def on_commitment_changed(payload: hooks.CommitmentChanged) -> None:
 
 
 def on_commitments_broken(payload: hooks.CommitmentsBroken) -> None:
-    for case_id in sorted(set(payload.case_ids)):
-        _case_changed(case_id)
+    """The commitment sweep breaks promises in thousands at once: queue their cases (one
+    set-based insert) for `loyalty.sweeps.fact_refresh_sweep` instead of refreshing each case's
+    fact and customer risk inside the sweep's transaction."""
+    FactRefresh.objects.bulk_create(
+        [FactRefresh(case_id=case_id, queued_at=payload.now) for case_id in set(payload.case_ids)],
+        ignore_conflicts=True,
+    )
 
 
 def on_customer_changed(payload: hooks.CustomerChanged) -> None:

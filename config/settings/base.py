@@ -367,7 +367,6 @@ AMENDS_SWEEPS += [
     "amends.incidents.sweeps.choices_sweep",
 ]
 
-
 # --- feedback (surveys, compliments, staff reviews, KPIs) ----------------------------------
 # Survey wording and timing are edited in the admin (Survey settings); these are the rest.
 AMENDS.update(
@@ -377,6 +376,7 @@ AMENDS.update(
     }
 )
 AMENDS_SWEEPS += ["amends.feedback.sweeps.survey_sweep"]
+AMENDS_SWEEPS += ["amends.loyalty.sweeps.fact_refresh_sweep"]
 
 # --- loyalty (risk, win-back, root causes, paradox, dashboards) ----------------------------
 AMENDS.update(
