@@ -28,10 +28,12 @@ def main(n: int) -> None:
     StaffProfile.objects.create(user=supervisor, team=team, role=Role.SUPERVISOR)
     agent = User.objects.create_user("agent", email="agent@example.com", password="pw")
     StaffProfile.objects.create(user=agent, team=team, role=Role.AGENT)
-    customer = Customer.objects.create(name="Many promises")
+    # One customer per case: the same customer failed 140 times would be a repeat failure,
+    # which the insight app answers by raising severity, and this seed is about promises.
     past = timezone.now() - timedelta(minutes=5)
     rows = []
     for i in range(n):
+        customer = Customer.objects.create(name=f"Promised {i}")
         case = case_create(customer=customer, title=f"Case {i}", actor=None, team=team, severity=4)
         rows.append(
             Commitment(
@@ -43,7 +45,13 @@ def main(n: int) -> None:
     from amends.cases.models import Case
 
     breached = [
-        case_create(customer=customer, title=f"Late {i}", actor=None, team=team, severity=2).pk
+        case_create(
+            customer=Customer.objects.create(name=f"Late {i}"),
+            title=f"Late {i}",
+            actor=None,
+            team=team,
+            severity=2,
+        ).pk
         for i in range(BREACHED)
     ]
     Case.objects.filter(pk__in=breached).update(sla_due_at=past, sla_at_risk_at=past)
