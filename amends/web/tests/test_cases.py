@@ -57,7 +57,7 @@ def test_case_detail_view_shows_the_whole_case(agent_client: Client, case: Case)
     ):
         assert f'id="{section}"' in body
     assert 'id="case-version" name="version" value="1"' in body
-    assert 'hx-trigger="caseChanged[!detail.panels] from:body"' in body
+    assert 'hx-trigger="caseChanged from:body"' in body
     assert ">Acknowledge</button>" in body
     assert ">Resolve</button>" not in body  # not legal for a new case
 
@@ -145,7 +145,7 @@ def test_case_acknowledge_view_acknowledges_and_triggers_case_changed(
     case.refresh_from_db()
     assert case.status == CaseStatus.ACKNOWLEDGED
     assert case.version == 2
-    assert "caseChanged" in json.loads(response["HX-Trigger"])
+    assert "caseWorked" in json.loads(response["HX-Trigger"])
     body = response.content.decode()
     assert "<html" not in body
     assert (

@@ -1,5 +1,5 @@
 """The case page and its actions. Every action posts the version the user saw; htmx requests get
-the case's panels back as out-of-band swaps plus `HX-Trigger: caseChanged`."""
+the case's panels back as out-of-band swaps plus `HX-Trigger: caseWorked` (the panels of the floors above reload on it)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def _case_changed(request: AuthedRequest, case: Case, *, also: str | None = None
     response = render(request, "web/cases/_panels.html", context)
     response.content = html.encode() + response.content
     # `panels` tells our own listener it already has fresh panels; others refresh on the event.
-    response["HX-Trigger"] = json.dumps({"caseChanged": {"ref": case.ref, "panels": True}})
+    response["HX-Trigger"] = json.dumps({"caseWorked": {"ref": case.ref}})
     return response
 
 
