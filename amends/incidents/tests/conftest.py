@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 
 from amends.accounts.choices import Role
@@ -25,6 +27,11 @@ class Ops:
 @pytest.fixture
 def ops(db: None) -> Ops:
     """An EU261 delay policy owned by a manager, and a 200-minute delay declared under it."""
+    # The kinds and default notice templates come from a data migration; a transactional
+    # (live-server) test run earlier on the same worker flushes them, so put them back.
+    importlib.import_module("amends.incidents.migrations.0002_seed_kinds_templates").seed(
+        django_apps, None
+    )
     team = TeamFactory(name="Operations")
     analyst = UserFactory(username="ana", role=Role.SUPERVISOR, team=team)
     owner = UserFactory(username="olga", role=Role.MANAGER, team=team)
