@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from amends.cases.services.events import case_event_record
 from amends.channels.services.outbound import email_queue
+from amends.core import hooks
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.incidents.choices import (
@@ -319,6 +320,14 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
                             "subject": render(notice.subject, values),
                         },
                     )
+            if notice.kind == RoundKind.RESOLVED and impact.case_id is not None:
+                # The recovery is over for this customer: ask how it was handled (feedback
+                # applies its own rules: one survey per case ever, opt-outs).
+                hooks.survey_requested.emit(
+                    hooks.SurveyRequested(
+                        case_id=impact.case_id, reason="incident_recovery", incident_id=incident.pk
+                    )
+                )
             impact.notified_round = notice.number
         Impact.objects.bulk_update(batch, ["notified_round", "notified_at"], batch_size=500)
         NotificationRound.objects.filter(pk=notice.pk).update(

@@ -228,3 +228,35 @@ def test_customer_without_address_is_covered_but_not_mailed(ops: Ops) -> None:
     notice.refresh_from_db()
     assert (notice.status, notice.sent) == (RoundStatus.DONE, 0)
     assert not OutboundEmail.objects.exists()
+
+
+def test_resolved_round_asks_for_a_recovery_survey_on_each_linked_case(ops: Ops) -> None:
+    from amends.cases.tests.factories import CaseFactory
+    from amends.core import hooks
+    from amends.incidents.services.impacts import incident_link_cases
+
+    asked: list[hooks.SurveyRequested] = []
+    hooks.survey_requested.subscribe(asked.append)
+    try:
+        case = CaseFactory(team=ops.team)
+        incident_link_cases(incident=ops.incident, case_ids=[case.pk], actor=ops.analyst)
+        _affected(ops, 1, distance_km=800, intra_eu=True)  # no case: nothing to survey
+        # The first round tells customers; it asks nothing
+        round_run_to_end(
+            notice=round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
+        )
+        assert asked == []
+        # The resolved round ends the recovery: the linked case is surveyed, once
+        incident_status_set(
+            incident=ops.incident, status=IncidentStatus.RESOLVED, actor=ops.analyst
+        )
+        round_run_to_end(
+            notice=round_start(incident=ops.incident, kind=RoundKind.RESOLVED, actor=ops.analyst)
+        )
+    finally:
+        hooks.survey_requested.unsubscribe(asked.append)
+    assert asked == [
+        hooks.SurveyRequested(
+            case_id=case.pk, reason="incident_recovery", incident_id=ops.incident.pk
+        )
+    ]
