@@ -81,3 +81,11 @@ def test_all_hooks_are_listed_with_payload_and_doc() -> None:
     for hook in every:
         assert dataclasses.is_dataclass(hook.payload)
         assert hook.doc
+
+
+def test_every_hook_is_listed_in_the_architecture_doc() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "architecture.md").read_text()
+    missing = [hook.name for hook in hooks.all_hooks() if f"`{hook.name}`" not in doc]
+    assert missing == []
