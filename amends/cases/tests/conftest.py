@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from amends.core import hooks
+from amends.core.testing import hooks_only_from
 
 # The cases app's own tests check what its services do: exactly the events, versions and
 # clocks it writes. The floors above react to the same hooks (settlement, surveys, scores,
@@ -21,12 +21,5 @@ CASES_AND_BELOW = (
 
 @pytest.fixture(autouse=True)
 def _only_cases_and_below() -> Iterator[None]:
-    removed: list[tuple[hooks.Hook[object], object]] = []
-    for hook in hooks.all_hooks():
-        for fn in hook.subscribers:
-            if not getattr(fn, "__module__", "").startswith(CASES_AND_BELOW):
-                hook.unsubscribe(fn)
-                removed.append((hook, fn))
-    yield
-    for hook, fn in removed:
-        hook.subscribe(fn)  # type: ignore[arg-type]
+    with hooks_only_from(lambda module: module.startswith(CASES_AND_BELOW)):
+        yield

@@ -233,11 +233,10 @@ def test_customer_without_address_is_covered_but_not_mailed(ops: Ops) -> None:
 def test_resolved_round_asks_for_a_recovery_survey_on_each_linked_case(ops: Ops) -> None:
     from amends.cases.tests.factories import CaseFactory
     from amends.core import hooks
+    from amends.core.testing import hook_recorded
     from amends.incidents.services.impacts import incident_link_cases
 
-    asked: list[hooks.SurveyRequested] = []
-    hooks.survey_requested.subscribe(asked.append)
-    try:
+    with hook_recorded(hooks.survey_requested) as asked:
         case = CaseFactory(team=ops.team)
         incident_link_cases(incident=ops.incident, case_ids=[case.pk], actor=ops.analyst)
         _affected(ops, 1, distance_km=800, intra_eu=True)  # no case: nothing to survey
@@ -253,8 +252,6 @@ def test_resolved_round_asks_for_a_recovery_survey_on_each_linked_case(ops: Ops)
         round_run_to_end(
             notice=round_start(incident=ops.incident, kind=RoundKind.RESOLVED, actor=ops.analyst)
         )
-    finally:
-        hooks.survey_requested.unsubscribe(asked.append)
     assert asked == [
         hooks.SurveyRequested(
             case_id=case.pk, reason="incident_recovery", incident_id=ops.incident.pk
