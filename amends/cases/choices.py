@@ -92,3 +92,6 @@ class CaseEventKind(models.TextChoices):
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
     DOUBLE_DEVIATION = "double_deviation", _("Double deviation")
+    TAGGED = "tagged", _("Tags changed")
+    MERGED_INTO = "merged_into", _("Merged into another case")
+    MERGED_FROM = "merged_from", _("Duplicate merged in")

@@ -22,7 +22,8 @@ from amends.cases.choices import (
 )
 from amends.cases.search import SearchDocumentField
 from amends.core.models import BaseModel
-from amends.policies.choices import RecoveryStep, Severity
+from amends.customers.choices import CustomerTier
+from amends.policies.choices import RecoveryStep, Severity, StepDue
 
 REF_PREFIX = "AM-"
 REF_RE = re.compile(r"^\s*(?:AM-)?0*(\d{1,12})\s*$", re.IGNORECASE)
@@ -112,6 +113,12 @@ class Case(BaseModel):
     # A second failure during recovery (a broken promise): see the commitments app.
     double_deviation = models.BooleanField(default=False)
 
+    # A duplicate closed into another case (cases.services.merge); its history moved there.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+    )
+    tags = models.ManyToManyField("cases.Tag", blank=True, related_name="cases")
+
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -196,6 +203,8 @@ class CaseStep(BaseModel):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
     step = models.CharField(max_length=20, choices=RecoveryStep.choices)
     required = models.BooleanField(default=True)
+    # A required step blocks resolving, or (due before close) only closing.
+    due = models.CharField(max_length=10, choices=StepDue.choices, default=StepDue.BEFORE_RESOLVE)
     position = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=10, choices=StepState.choices, default=StepState.PENDING)
     actor = models.ForeignKey(
@@ -294,3 +303,121 @@ class CaseSearch(models.Model):
 
     def __str__(self) -> str:
         return f"search entry of {self.case_id}"
+
+
+class Tag(BaseModel):
+    """A label on cases ("refund-pending", "press"), for filtering queues."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(BaseModel):
+    """Where a new case goes: the first active rule (by position) whose conditions all match
+    picks its team, and optionally its playbook and assignee. An empty condition matches
+    anything; the default rule applies when no other rule matches."""
+
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        default=False, help_text="Used when no other rule matches (its conditions are ignored)."
+    )
+    category = models.ForeignKey(
+        "taxonomy.Category",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+        help_text="A top-level category matches its subcategories too.",
+    )
+    service = models.ForeignKey(
+        "taxonomy.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    customer_tier = models.CharField(max_length=20, choices=CustomerTier.choices, blank=True)
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, related_name="routing_rules"
+    )
+    playbook = models.ForeignKey(
+        "policies.Playbook",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+        help_text="Leave empty to keep the category's playbook.",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+        help_text="Leave empty to leave the case in the team's queue.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="routingrule_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedReply(BaseModel):
+    """A reply agents pick in the reply box; placeholders such as {customer_name} are filled
+    in for the case (cases.services.replies)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    body = models.TextField()
+    category = models.ForeignKey(
+        "taxonomy.Category",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        help_text="Offered on cases of this category (and its subcategories); empty: on all.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseViewer(models.Model):
+    """Who had a case open lately, for the "also open by" notice (one row per person)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="viewers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_views"
+    )
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="caseviewer_unique"),
+        ]
+        indexes = [
+            # cases.selectors.case_viewers_recent: who else had this case open lately
+            models.Index(fields=["case", "seen_at"], name="caseviewer_case_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.case_id}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -45,3 +46,29 @@ class Customer(BaseModel):
     @property
     def is_vip(self) -> bool:
         return self.tier == CustomerTier.VIP
+
+
+class CustomerEvent(models.Model):
+    """An append-only record of a change to a customer's handling (tier, special handling):
+    who, when, before → after."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customer_events",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # customers.selectors.customer_history: a customer's changes, newest first
+            models.Index(fields=["customer", "-created_at"], name="customerevent_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"change to customer {self.customer_id}"

@@ -19,3 +19,11 @@ class Severity(models.IntegerChoices):
     HIGH = 2, _("2 – High")
     MEDIUM = 3, _("3 – Medium")
     LOW = 4, _("4 – Low")
+
+
+class StepDue(models.TextChoices):
+    """When a required step must be done (or skipped): before resolving, or after the fix and
+    before closing (a follow-up call belongs after the fix)."""
+
+    BEFORE_RESOLVE = "resolve", _("Before resolve")
+    BEFORE_CLOSE = "close", _("Before close")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amends.core.models import BaseModel
 from amends.policies.business_hours import BusinessCalendar
-from amends.policies.choices import RecoveryStep, Severity
+from amends.policies.choices import RecoveryStep, Severity, StepDue
 
 
 def default_hours() -> dict[str, list[list[str]]]:
@@ -134,11 +134,18 @@ class Playbook(BaseModel):
 
 
 class PlaybookStep(BaseModel):
-    """One step of a playbook; required steps must be done or skipped before resolving."""
+    """One step of a playbook; required steps must be done or skipped before resolving (or,
+    when `due` is before close, before closing)."""
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
     step = models.CharField(max_length=20, choices=RecoveryStep.choices)
     required = models.BooleanField(default=True)
+    due = models.CharField(
+        max_length=10,
+        choices=StepDue.choices,
+        default=StepDue.BEFORE_RESOLVE,
+        help_text="A required step blocks resolving, or only closing (e.g. a follow-up call).",
+    )
     position = models.PositiveSmallIntegerField(default=0)
     guidance = models.TextField(blank=True)
 
