@@ -204,7 +204,12 @@ class CaseStep(BaseModel):
     step = models.CharField(max_length=20, choices=RecoveryStep.choices)
     required = models.BooleanField(default=True)
     # A required step blocks resolving, or (due before close) only closing.
-    due = models.CharField(max_length=10, choices=StepDue.choices, default=StepDue.BEFORE_RESOLVE)
+    due = models.CharField(
+        max_length=10,
+        choices=StepDue.choices,
+        default=StepDue.BEFORE_RESOLVE,
+        db_default=StepDue.BEFORE_RESOLVE,  # set-based INSERTs may leave it out
+    )
     position = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=10, choices=StepState.choices, default=StepState.PENDING)
     actor = models.ForeignKey(
