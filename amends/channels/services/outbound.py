@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -26,6 +28,7 @@ from amends.channels.conf import from_address, mail_domain, setting_int
 from amends.channels.models import OutboundEmail
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import db_datetime, insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +157,173 @@ def email_queue(
         email.save()
     transaction.on_commit(_send_soon, robust=True)
     return email
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One email for `email_queue_bulk` (the arguments of `email_queue`, as a row)."""
+
+    to: str
+    subject: str
+    body: str
+    kind: str
+    automatic: bool = True
+    case_id: int | None = None
+    customer_id: int | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass
+class BulkQueued:
+    """What `email_queue_bulk` did: rows queued, messages whose dedupe key was queued before
+    (nothing more is sent for them), and the positions of the messages it refused."""
+
+    queued: int = 0
+    already: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+_BULK_COLUMNS = (
+    "to",
+    "subject",
+    "body",
+    "automatic",
+    "kind",
+    "case_id",
+    "customer_id",
+    "case_message_id",
+    "dedupe_key",
+    "message_id",
+    "in_reply_to",
+    "references",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "lease_until",
+    "lease_token",
+    "last_error",
+    "sent_at",
+    "bounced_at",
+    "created_at",
+    "updated_at",
+)
+_LOOKUP_CHUNK = 900  # under SQLite's bound-parameter limit
+
+
+def _bulk_address(to: str) -> str | None:
+    to = _clean_header(to).strip()
+    try:
+        validate_email(to)
+    except ValidationError:
+        return None
+    return to
+
+
+@transaction.atomic
+def email_queue_bulk(
+    *, messages: Sequence[OutboundMessage], now: datetime | None = None
+) -> BulkQueued:
+    """Queue many emails in the caller's transaction with a few statements: one lookup of the
+    dedupe keys per 900 messages, one lookup of the cases named, multi-row INSERTs (`ON
+    CONFLICT DO NOTHING`, so a key queued meanwhile by someone else is skipped, not doubled),
+    and one delivery task enqueued on commit for the whole batch (the outbox sweep sends
+    anything that task misses). Same rules as `email_queue` per message; a message it cannot
+    send (bad address, too long, unknown case) is refused by position and the rest proceed."""
+    result = BulkQueued()
+    if not messages:
+        return result
+    when = now or timezone.now()
+    keys = [m.dedupe_key for m in messages if m.dedupe_key]
+    seen: set[str] = set()
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
+        for key in OutboundEmail.objects.filter(dedupe_key__in=chunk).values_list(
+            "dedupe_key", flat=True
+        ):
+            if key:
+                seen.add(key)
+    case_ids = sorted({m.case_id for m in messages if m.case_id is not None})
+    cases: dict[int, int] = {}
+    for start in range(0, len(case_ids), _LOOKUP_CHUNK):
+        cases.update(
+            Case.objects.filter(pk__in=case_ids[start : start + _LOOKUP_CHUNK]).values_list(
+                "pk", "customer_id"
+            )
+        )
+    # Threading needs each case's earlier Message-IDs: one query per case named (an incident
+    # round names a case only for customers who already have one, a small share).
+    threads = {case_id: _thread_ids(case_id) for case_id in cases}
+    stamp = db_datetime(when)
+    domain = mail_domain()
+    rows: list[tuple[object, ...]] = []
+    for position, message in enumerate(messages):
+        key = message.dedupe_key or None
+        if key is not None and key in seen:
+            result.already += 1
+            continue
+        to = _bulk_address(message.to)
+        if to is None:
+            result.refused.append((position, "invalid_email"))
+            continue
+        body = message.body.replace("\x00", "")
+        if len(body) > MAX_BODY:
+            result.refused.append((position, "too_long"))
+            continue
+        subject = _clean_header(message.subject) or "(no subject)"
+        customer_id = message.customer_id
+        references: list[str] = []
+        in_reply_to = ""
+        if message.case_id is not None:
+            if message.case_id not in cases:
+                result.refused.append((position, "unknown_case"))
+                continue
+            if customer_id is None:
+                customer_id = cases[message.case_id]
+            subject = subject_with_ref(subject, case_ref(message.case_id))
+            references = threads[message.case_id]
+            if len(references) > MAX_REFERENCES:
+                references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
+            in_reply_to = references[-1] if references else ""
+        if key is not None:
+            seen.add(key)  # the same key twice in one batch: the first one wins
+        rows.append(
+            (
+                to,
+                subject[:MAX_SUBJECT],
+                body,
+                message.automatic,
+                _clean_header(message.kind)[:40] or "other",
+                message.case_id,
+                customer_id,
+                None,
+                key,
+                f"<amends.{uuid.uuid4().hex}@{domain}>",  # as message_id_new(), domain read once
+                in_reply_to,
+                " ".join(references),
+                OutboundStatus.QUEUED.value,
+                0,
+                stamp,
+                None,
+                "",
+                "",
+                None,
+                None,
+                stamp,
+                stamp,
+            )
+        )
+    inserted = insert_rows(
+        model=OutboundEmail,
+        columns=_BULK_COLUMNS,
+        rows=rows,
+        skip_conflicts=True,
+        returning=("id",),
+    )
+    result.queued = len(inserted)
+    result.already += len(rows) - len(inserted)  # a key queued meanwhile by someone else
+    if inserted:
+        transaction.on_commit(_send_soon, robust=True)
+    return result
 
 
 def _send_soon() -> None:

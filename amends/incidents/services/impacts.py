@@ -24,6 +24,7 @@ from amends.cases.services.events import case_event_record
 from amends.commitments.services.notifications import NotificationSpec, notifications_create
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import db_datetime, db_json, insert_rows
 from amends.customers.models import Customer
 from amends.customers.services import customer_get_or_create_by_ref
 from amends.incidents.choices import IncidentEventKind
@@ -42,6 +43,22 @@ MAX_INPUTS = 20
 LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit
 INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 RESERVED_INPUTS = {"magnitude", "tier"}
+# What impacts_add writes per new impact (multi-row INSERT through core.rows); the funnel
+# timestamps, case and menu start empty.
+IMPACT_COLUMNS = (
+    "incident_id",
+    "customer_id",
+    "policy_id",
+    "email",
+    "inputs",
+    "lines",
+    "reserved",
+    "cost",
+    "over_budget",
+    "notified_round",
+    "created_at",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -275,40 +292,71 @@ def impacts_add(
     there = _existing(incident, [known[ref][0] for ref in present])
     policy = incident.policy
     reserved_total = Decimal("0")
-    new: list[Impact] = []
+    now = db_datetime(timezone.now())
+    new_rows: list[tuple[Any, ...]] = []
+    # Customers share a handful of input combinations (a flight's distance, its delay): each
+    # combination is evaluated once; with no budget cap its whole outcome is reused as is.
+    evaluated: dict[tuple[Any, ...], list[Line]] = {}
+    outcomes: dict[tuple[Any, ...], tuple[str, Decimal, bool]] = {}
     for ref, values in present.items():
         customer_id, customer_email, tier = known[ref]
         if customer_id in there:
             result.already += 1
             continue
-        remaining = _remaining(incident, policy)
-        if remaining is not None:
-            remaining -= reserved_total
         inputs = policy_inputs(
             incident=incident,
             customer_tier=tier,
             magnitude=values["magnitude"],
             inputs=values["inputs"],
         )
-        lines, reserved = impact_outcome(policy=policy, inputs=inputs, remaining=remaining)
-        over = any(line.status == "over_budget" for line in lines)
+        key = tuple(sorted((name, type(v).__name__, v) for name, v in inputs.items()))
+        outcome = outcomes.get(key)
+        if outcome is None:
+            remaining = _remaining(incident, policy)
+            if remaining is not None:
+                remaining -= reserved_total
+            if key not in evaluated:
+                evaluated[key] = [] if policy is None else evaluate(policy.rules, inputs)
+            lines, reserved = budget_apply(evaluated[key], remaining)
+            outcome = (
+                db_json([line.as_dict() for line in lines if line.status != "not_applicable"]),
+                reserved,
+                any(line.status == "over_budget" for line in lines),
+            )
+            if remaining is None:
+                outcomes[key] = outcome
+        lines_json, reserved, over = outcome
         result.over_budget += int(over)
         reserved_total += reserved
-        new.append(
-            Impact(
-                incident_id=incident.pk,
-                customer_id=customer_id,
-                policy=policy,
-                email=values["email"] or customer_email,
-                inputs=inputs,
-                lines=[line.as_dict() for line in lines if line.status != "not_applicable"],
-                reserved=reserved,
-                over_budget=over,
+        new_rows.append(
+            (
+                incident.pk,
+                customer_id,
+                policy.pk if policy else None,
+                values["email"] or customer_email,
+                db_json(inputs),
+                lines_json,
+                reserved,
+                Decimal("0"),
+                over,
+                0,
+                now,
+                now,
             )
         )
         there.add(customer_id)
-    Impact.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-    result.added = len(new)
+    inserted = [
+        customer_id
+        for (customer_id,) in insert_rows(
+            model=Impact,
+            columns=IMPACT_COLUMNS,
+            rows=new_rows,
+            skip_conflicts=True,
+            returning=("customer_id",),
+        )
+    ]
+    result.added = len(inserted)
+    result.already += len(new_rows) - len(inserted)  # added meanwhile (the unique constraint)
     incident_counters_add(
         incident_id=incident.pk,
         affected_count=result.added,
@@ -333,11 +381,9 @@ def impacts_add(
             "reserved": str(reserved_total),
         },
     )
-    if new:
+    if inserted:
         hooks.incident_impacted.emit(
-            hooks.IncidentImpacted(
-                incident_id=incident.pk, customer_ids=tuple(i.customer_id for i in new)
-            )
+            hooks.IncidentImpacted(incident_id=incident.pk, customer_ids=tuple(inserted))
         )
     return result
 

@@ -1,9 +1,12 @@
 """Proactive notification: rounds of notices to every affected customer, sent in batches.
 
 A round is started by a person and worked off by the worker (`incident_rounds_sweep`) in
-batches. Each batch runs in one transaction: for every customer it queues the email (with their
-own incident link, see services/links.py) through the channels outbox, records the notice on
-the case when they already have one, and marks the impact with the round's number. A batch that dies rolls back whole, so the
+batches. Each batch runs in one transaction and is set-based: the notice's words are filled in
+once per round (per customer only their name, their choices and their own incident link, see
+services/links.py), the batch's emails go into the channels outbox in one bulk queue
+(`email_queue_bulk`: a few statements and one delivery task per batch), the notice is recorded
+on the cases of customers who already have one, and the impacts are marked with the round's
+number in one UPDATE. A batch that dies rolls back whole, so the
 next run starts where the last committed batch stopped; the outbox's dedupe key
 (`incident:{id}:round:{round}:customer:{customer}`) is the second guard: a round never mails one
 customer twice.
@@ -14,15 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from amends.cases.services.events import case_event_record
-from amends.channels.services.outbound import email_queue
+from amends.cases.services.batch import EventRow, case_events_record_many
+from amends.channels.services.outbound import OutboundMessage, email_queue_bulk
 from amends.core import hooks
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
@@ -252,8 +255,74 @@ def _process_soon() -> None:
         return
 
 
+@dataclass(frozen=True)
+class NoticeRenderer:
+    """A round's subject and body with everything the same for every customer filled in once
+    (incident, latest update, dates); per customer only their name, their choices and their
+    link are put in, by joining precut pieces (no template parsing per customer)."""
+
+    subject: tuple[str, ...]
+    body: tuple[str, ...]
+    currency: str
+
+    PER_CUSTOMER = ("customer_name", "choices", "portal_link")
+
+    @classmethod
+    def for_round(cls, *, incident: Incident, subject: str, body: str) -> NoticeRenderer:
+        fixed = _values(
+            incident=incident, name="", lines=[], link="", update=_latest_update(incident)
+        )
+        for name in cls.PER_CUSTOMER:
+            fixed.pop(name)
+        currency = incident.policy.currency if incident.policy else ""
+        return cls(cls._cut(subject, fixed), cls._cut(body, fixed), currency)
+
+    @staticmethod
+    def _cut(text: str, fixed: dict[str, str]) -> tuple[str, ...]:
+        """Even positions: literal text; odd positions: a per-customer placeholder's name."""
+        pieces: list[str] = [""]
+        position = 0
+        for match in PLACEHOLDER_RE.finditer(text):
+            pieces[-1] += text[position : match.start()]
+            name = match.group(1)
+            if name in NoticeRenderer.PER_CUSTOMER:
+                pieces.extend([name, ""])
+            else:
+                pieces[-1] += fixed.get(name, match.group(0))
+            position = match.end()
+        pieces[-1] += text[position:]
+        return tuple(pieces)
+
+    @staticmethod
+    def _join(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+        if len(pieces) == 1:
+            return pieces[0]
+        return "".join(piece if i % 2 == 0 else values[piece] for i, piece in enumerate(pieces))
+
+    def render(self, *, name: str, choices: str, link: str) -> tuple[str, str]:
+        values = {
+            "customer_name": name or "customer",
+            "choices": choices,
+            "portal_link": link or "(reply to this email and we will help you)",
+        }
+        return self._join(self.subject, values), self._join(self.body, values)
+
+
+def _choices_cached(cache: dict[str, str], lines: list[dict[str, Any]], currency: str) -> str:
+    """Customers under one policy share a handful of outcomes: word each outcome once."""
+    key = "|".join(f"{line['status']}:{line['label']}:{line['amount']}" for line in lines)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = choices_text(lines, currency)
+    return text
+
+
 def round_process(*, notice: NotificationRound, limit: int | None = None) -> int:
-    """Send the next batch of a round; how many customers it covered. Commits per batch."""
+    """Send the next batch of a round; how many customers it covered. Commits per batch.
+
+    Set-based: one read of the batch, the notice words filled in once per round (per
+    customer only name, choices and link), one bulk queue into the outbox, one insert of the
+    case timeline rows for customers who have a case, two UPDATEs of the impacts."""
     limit = batch_size() if limit is None else limit
     with transaction.atomic():
         notice = NotificationRound.objects.select_for_update().get(pk=notice.pk)
@@ -262,10 +331,22 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
         incident = Incident.objects.select_related("kind", "policy__owner", "service").get(
             pk=notice.incident_id
         )
-        batch = list(
-            Impact.objects.filter(incident_id=incident.pk, notified_round__lt=notice.number)
-            .select_related("customer", "case")
-            .order_by("id")[:limit]
+        batch = cast(
+            list[dict[str, Any]],
+            list(
+                Impact.objects.filter(incident_id=incident.pk, notified_round__lt=notice.number)
+                .order_by("id")
+                .values(
+                    "id",
+                    "customer_id",
+                    "case_id",
+                    "email",
+                    "lines",
+                    "notified_at",
+                    "customer__name",
+                    "customer__email",
+                )[:limit]
+            ),
         )
         now = timezone.now()
         if not batch:
@@ -279,61 +360,82 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
                 data={"round": notice.number, "sent": notice.sent, "customers": notice.total},
             )
             return 0
-        update = _latest_update(incident)
-        sent = 0
-        newly = 0
+        renderer = NoticeRenderer.for_round(
+            incident=incident, subject=notice.subject, body=notice.body
+        )
+        worded: dict[str, str] = {}
+        messages: list[OutboundMessage] = []
+        addressed: list[dict[str, Any]] = []
         for impact in batch:
-            address = impact.email or impact.customer.email
-            link = impact_url(impact_id=impact.pk)
-            if address:
-                values = _values(
-                    incident=incident,
-                    name=impact.customer.name,
-                    lines=impact.lines,
-                    link=link,
-                    update=update,
-                )
-                email_queue(
+            address = impact["email"] or impact["customer__email"]
+            if not address:
+                continue
+            subject, body = renderer.render(
+                name=impact["customer__name"],
+                choices=_choices_cached(worded, impact["lines"], renderer.currency),
+                link=impact_url(impact_id=impact["id"]),
+            )
+            messages.append(
+                OutboundMessage(
                     to=address,
-                    subject=render(notice.subject, values),
-                    body=render(notice.body, values),
-                    automatic=True,
+                    subject=subject,
+                    body=body,
                     kind="incident_notice",
-                    case_id=impact.case_id,
-                    customer_id=impact.customer_id,
+                    case_id=impact["case_id"],
+                    customer_id=impact["customer_id"],
                     dedupe_key=(
-                        f"incident:{incident.pk}:round:{notice.pk}:customer:{impact.customer_id}"
+                        f"incident:{incident.pk}:round:{notice.pk}:customer:{impact['customer_id']}"
                     ),
                 )
-                sent += 1
-                if impact.notified_at is None:
-                    newly += 1
-                    impact.notified_at = now
-                if impact.case_id is not None:
-                    case_event_record(
-                        case=impact.case,  # type: ignore[arg-type]  # case_id set above
+            )
+            addressed.append(impact)
+        queued = email_queue_bulk(messages=messages, now=now)
+        refused = {position for position, _ in queued.refused}
+        mailed = [
+            (impact, message)
+            for i, (impact, message) in enumerate(zip(addressed, messages, strict=True))
+            if i not in refused
+        ]
+        with_case = [(impact, m) for impact, m in mailed if impact["case_id"] is not None]
+        if with_case:
+            case_events_record_many(
+                events=[
+                    EventRow(
+                        case_id=impact["case_id"],
                         kind="incident_notice_sent",
-                        actor=None,
                         data={
                             "incident": incident.ref,
                             "round": notice.number,
-                            "subject": render(notice.subject, values),
+                            "subject": message.subject,
                         },
                     )
-            if notice.kind == RoundKind.RESOLVED and impact.case_id is not None:
-                # The recovery is over for this customer: ask how it was handled (feedback
-                # applies its own rules: one survey per case ever, opt-outs).
-                hooks.survey_requested.emit(
-                    hooks.SurveyRequested(
-                        case_id=impact.case_id, reason="incident_recovery", incident_id=incident.pk
+                    for impact, message in with_case
+                ],
+                at=now,
+            )
+        if notice.kind == RoundKind.RESOLVED:
+            # The recovery is over for these customers: ask how it was handled (feedback
+            # applies its own rules: one survey per case ever, opt-outs).
+            for impact in batch:
+                if impact["case_id"] is not None:
+                    hooks.survey_requested.emit(
+                        hooks.SurveyRequested(
+                            case_id=impact["case_id"],
+                            reason="incident_recovery",
+                            incident_id=incident.pk,
+                        )
                     )
-                )
-            impact.notified_round = notice.number
-        Impact.objects.bulk_update(batch, ["notified_round", "notified_at"], batch_size=500)
+        newly = [impact["id"] for impact, _ in mailed if impact["notified_at"] is None]
+        for start in range(0, len(batch), 900):
+            ids = [impact["id"] for impact in batch[start : start + 900]]
+            Impact.objects.filter(pk__in=ids).update(notified_round=notice.number, updated_at=now)
+        for start in range(0, len(newly), 900):
+            Impact.objects.filter(pk__in=newly[start : start + 900]).update(notified_at=now)
+        sent = queued.queued + queued.already
         NotificationRound.objects.filter(pk=notice.pk).update(
             sent=F("sent") + sent, covered=F("covered") + len(batch), updated_at=now
         )
-        incident_counters_add(incident_id=incident.pk, notified_count=newly)
+        incident_counters_add(incident_id=incident.pk, notified_count=len(newly))
         return len(batch)
 
 
