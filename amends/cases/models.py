@@ -113,6 +113,14 @@ class Case(BaseModel):
     # A second failure during recovery (a broken promise): see the commitments app.
     double_deviation = models.BooleanField(default=False)
 
+    # How the customer feels, as the floors above read it (insight, through
+    # cases.services.attention): what queues filter on and the "most upset first" sort.
+    # `attention` is a weighted priority (configurable weights); 0 when nothing was read.
+    attention = models.FloatField(default=0.0)
+    upset = models.BooleanField(default=False)
+    churn_intent = models.BooleanField(default=False)
+    repeat_failure = models.BooleanField(default=False)
+
     # A duplicate closed into another case (cases.services.merge); its history moved there.
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
@@ -139,6 +147,21 @@ class Case(BaseModel):
             models.Index(fields=["severity", "sla_due_at", "id"], name="case_severity_sla_idx"),
             # customers page: a customer's history, newest first
             models.Index(fields=["customer", "-created_at"], name="case_customer_created_idx"),
+            # queues: "most upset first", and the upset / churn intent / repeat filters
+            models.Index(fields=["-attention", "sla_due_at", "id"], name="case_attention_idx"),
+            models.Index(
+                fields=["sla_due_at", "id"], condition=Q(upset=True), name="case_upset_sla_idx"
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=Q(churn_intent=True),
+                name="case_churn_sla_idx",
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=Q(repeat_failure=True),
+                name="case_repeat_sla_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
