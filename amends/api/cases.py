@@ -16,6 +16,7 @@ from amends.api.insight import (
 )
 from amends.api.schemas import ERRORS, CustomerIn, Id, InSchema, PageOut
 from amends.cases.choices import CaseStatus, Channel, Fault, MessageDirection, Outcome, SlaState
+from amends.cases.event_kinds import events_render
 from amends.cases.listing import case_list_search
 from amends.cases.models import Case, CaseStep, Message
 from amends.cases.selectors import (
@@ -123,6 +124,8 @@ class EventOut(Schema):
     kind: str
     actor: str | None
     data: dict[str, Any]
+    # The event as a sentence with names, as the timeline page shows it.
+    text: str
     created_at: datetime
 
 
@@ -429,13 +432,14 @@ def case_timeline_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, A
     case = case_get_for_user(ref=ref, user=request.user)
     return [
         {
-            "id": e.pk,
-            "kind": e.kind,
-            "actor": e.actor.username if e.actor else None,
-            "data": e.data,
-            "created_at": e.created_at,
+            "id": line.event.pk,
+            "kind": line.event.kind,
+            "actor": line.event.actor.username if line.event.actor else None,
+            "data": line.event.data,
+            "text": line.text,
+            "created_at": line.event.created_at,
         }
-        for e in case_timeline(case=case)
+        for line in events_render(case_timeline(case=case))
     ]
 
 

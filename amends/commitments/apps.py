@@ -9,8 +9,9 @@ class CommitmentsConfig(AppConfig):
     def ready(self) -> None:
         from amends.cases.event_kinds import event_kinds_register
         from amends.commitments.choices import CaseEventKinds
+        from amends.commitments.event_text import COMMITMENT_RENDERERS
         from amends.commitments.services import reactions, settlement
 
-        event_kinds_register(CaseEventKinds)
+        event_kinds_register(CaseEventKinds, renderers=COMMITMENT_RENDERERS)
         reactions.subscribe()
         settlement.subscribe()

@@ -9,7 +9,8 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from amends.cases.event_kinds import event_kinds_register
         from amends.feedback.choices import FeedbackEventKind
+        from amends.feedback.event_text import FEEDBACK_RENDERERS
         from amends.feedback.services import reactions
 
-        event_kinds_register(FeedbackEventKind)
+        event_kinds_register(FeedbackEventKind, renderers=FEEDBACK_RENDERERS)
         reactions.subscribe()

@@ -50,6 +50,14 @@ class IncidentEventKind(models.TextChoices):
     POLICY_CHANGED = "policy_changed", _("Recovery policy changed")
 
 
+class IncidentCaseEventKind(models.TextChoices):
+    """Kinds this app writes on a case's timeline (CaseEvent.kind), registered in
+    IncidentsConfig.ready() with the cases app's event-kind registry."""
+
+    LINKED = "incident_linked", _("Linked to an incident")
+    NOTICE_SENT = "incident_notice_sent", _("Incident notice sent")
+
+
 # Cases the incidents app opens (a customer's menu, a prevention action) come in on this
 # channel: the closest of the cases app's channels to "opened in bulk by us".
 INCIDENT_CHANNEL = "import"

@@ -9,8 +9,9 @@ class RemediesConfig(AppConfig):
     def ready(self) -> None:
         from amends.cases.event_kinds import event_kinds_register
         from amends.remedies.choices import RemedyEventKind
+        from amends.remedies.event_text import REMEDY_RENDERERS
         from amends.remedies.services import settlement
 
-        event_kinds_register(RemedyEventKind)
+        event_kinds_register(RemedyEventKind, renderers=REMEDY_RENDERERS)
 
         settlement.subscribe()

@@ -27,7 +27,7 @@ from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, db_json, insert_rows
 from amends.customers.models import Customer
 from amends.customers.services import customer_get_or_create_by_ref
-from amends.incidents.choices import IncidentEventKind
+from amends.incidents.choices import IncidentCaseEventKind, IncidentEventKind
 from amends.incidents.models import Impact, Incident, RecoveryPolicy
 from amends.incidents.rules import Line, budget_apply, evaluate
 from amends.incidents.services.counters import incident_counters_add
@@ -463,7 +463,7 @@ def incident_link_cases(*, incident: Incident, case_ids: Iterable[int], actor: U
             impact.save(update_fields=["case", "complained_at", "updated_at"])
         case_event_record(
             case=case,
-            kind="incident_linked",
+            kind=IncidentCaseEventKind.LINKED,
             actor=actor,
             data={"incident": incident.ref, "title": incident.title},
         )

@@ -30,6 +30,7 @@ from amends.core import hooks
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.incidents.choices import (
+    IncidentCaseEventKind,
     IncidentEventKind,
     IncidentStatus,
     RoundKind,
@@ -402,7 +403,7 @@ def round_process(*, notice: NotificationRound, limit: int | None = None) -> int
                 events=[
                     EventRow(
                         case_id=impact["case_id"],
-                        kind="incident_notice_sent",
+                        kind=IncidentCaseEventKind.NOTICE_SENT,
                         data={
                             "incident": incident.ref,
                             "round": notice.number,

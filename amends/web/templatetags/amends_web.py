@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 
 from amends.cases import event_kinds
 from amends.cases.choices import CaseStatus, MessageDirection, Outcome, StepState
+from amends.core.formats import format_day, format_moment, format_money
 from amends.policies.choices import RecoveryStep
 
 register = template.Library()
@@ -62,7 +64,7 @@ def _label(key: str, value: Any) -> str:
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
         moment = _parse_moment(value)
         if moment is not None:
-            return date_format(timezone.localtime(moment), "j M Y, H:i")
+            return format_moment(moment)
     return str(value)
 
 
@@ -90,6 +92,40 @@ def step_label(code: str) -> str:
 def event_kind_label(kind: str) -> str:
     """Every app's kinds by their registered label (amends.cases.event_kinds)."""
     return event_kinds.event_kind_label(kind)
+
+
+@register.filter
+def timeline_lines(events: Any) -> list[event_kinds.RenderedEvent]:
+    """Each event with its sentence (names, not codes), the people it names looked up at once."""
+    return event_kinds.events_render(list(events))
+
+
+@register.filter
+def when(value: Any) -> str:
+    """The one way pages show a moment: `1 Dec 2026, 09:30` in the reader's time zone."""
+    if not isinstance(value, datetime):
+        return ""
+    return format_moment(value)
+
+
+@register.filter
+def day(value: Any) -> str:
+    """A date alone: `1 Dec 2026` (a moment's day in the reader's time zone)."""
+    if not isinstance(value, date):
+        return ""
+    return format_day(value)
+
+
+@register.filter
+def money(amount: Any, currency: str = "") -> str:
+    """`£240.00`; `{{ remedy.amount|money:remedy.currency }}`."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    return format_money(value, str(currency or ""))
 
 
 @register.filter

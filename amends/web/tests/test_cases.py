@@ -20,9 +20,9 @@ from amends.web.tests.conftest import htmx, queries_of_other_apps
 
 pytestmark = pytest.mark.django_db
 
-# session, user, staff profile, its team (header), case, steps, timeline, messages; plus the
-# remedies/commitments nav and panels, whatever they need.
-CASE_PAGE_QUERIES = 8
+# session, user, staff profile, its team (header), case, steps, timeline, the names of the
+# people the timeline mentions, messages; plus the remedies/commitments nav and panels.
+CASE_PAGE_QUERIES = 9
 
 
 def _post(client: Client, name: str, case: Case, data: dict[str, Any], **kwargs: Any) -> Any:
@@ -449,10 +449,13 @@ def test_case_message_add_view_refuses_an_empty_message(agent_client: Client, ca
     assert not case.messages.exists()
 
 
-def test_case_timeline_renders_before_and_after(
+def test_case_timeline_reads_as_sentences_with_names(
     agent: Any, agent_client: Client, case: Case
 ) -> None:
+    agent.first_name, agent.last_name = "Ann", "Agent"
+    agent.save()
     _ack(case, agent)
     body = agent_client.get(_url("web:case-detail", case)).content.decode()
     assert 'data-kind="acknowledged"' in body
-    assert "Status: <code>New</code> → <code>Acknowledged</code>" in body
+    assert "Ann Agent acknowledged the customer on time" in body
+    assert "new → acknowledged" not in body.lower()
