@@ -101,6 +101,17 @@ class CaseOpened:
 
 
 @dataclass(frozen=True)
+class CasesOpenedBulk:
+    """Many cases opened at once by a set-based intake (an import chunk): subscribers react
+    set-based, in a few statements for the whole batch, never case by case."""
+
+    case_ids: tuple[int, ...]
+    customer_ids: tuple[int, ...]  # distinct
+    channel: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
 class CaseStatusChanged:
     case_id: int
     before: str
@@ -259,6 +270,13 @@ case_opened: Hook[CaseOpened] = Hook(
     CaseOpened,
     When.IN_TRANSACTION,
     "A case was opened (any channel), after its steps, clocks and first event exist.",
+)
+cases_opened_bulk: Hook[CasesOpenedBulk] = Hook(
+    "cases_opened_bulk",
+    CasesOpenedBulk,
+    When.ON_COMMIT,
+    "A batch of cases was opened set-based (imports), after the batch committed; `case_opened`"
+    " is not emitted for them.",
 )
 case_status_changed: Hook[CaseStatusChanged] = Hook(
     "case_status_changed",

@@ -111,3 +111,33 @@ def update_rows(
             return
         sets = ", ".join(f"{_column(f)} = %s" for f in fields)
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)  # noqa: S608
+
+
+def select_in(
+    *,
+    model: type[models.Model],
+    columns: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+    where: str = "",
+    params: Sequence[Any] = (),
+) -> list[tuple[Any, ...]]:
+    """`columns` of the rows whose `key` is one of `values`, as tuples: the list is sent as
+    one parameter (an array on PostgreSQL, JSON read by json_each on SQLite) instead of the
+    ORM preparing a placeholder per value. `where` (SQL on constant column names, with %s for
+    `params`) narrows it further."""
+    if not values:
+        return []
+    quote = connection.ops.quote_name
+    names = ", ".join(map(_column, _columns(model, columns)))
+    column = _column(_columns(model, [key])[0])
+    listed: Any = list(values)
+    test = f"{column} = ANY(%s)"
+    if connection.vendor != "postgresql":
+        listed = json.dumps(listed)
+        test = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+    extra = f" AND ({where})" if where else ""
+    sql = f"SELECT {names} FROM {quote(model._meta.db_table)} WHERE {test}{extra}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [listed, *params])
+        return [tuple(row) for row in cursor.fetchall()]

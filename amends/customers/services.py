@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.utils import timezone
 from amends.core import hooks
 from amends.core.bulk import insert_returning_ids
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import db_datetime, insert_rows, select_in
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 
@@ -220,3 +222,77 @@ def customers_get_or_create_bulk(
             }
         )
     return {ref: found[ref] for ref in refs if ref in found}
+
+
+class CustomerKey(NamedTuple):
+    """What set-based intake needs of a customer: the id, and what picks a playbook or route."""
+
+    id: int
+    tier: str
+    special_handling: bool
+
+
+def customer_keys_get_or_create(
+    *, defaults_by_ref: Mapping[str, Mapping[str, Any]]
+) -> dict[str, CustomerKey]:
+    """Imports: the customer of each external reference, the missing ones created with their
+    defaults (name, email, phone) — one SELECT and one multi-row INSERT for the whole chunk, no
+    model instance per row. Idempotent under concurrency (a reference another import created
+    a moment ago is read back)."""
+    refs = list(dict.fromkeys(ref.strip() for ref in defaults_by_ref if ref.strip()))
+    found: dict[str, CustomerKey] = {}
+
+    def read(wanted: list[str]) -> None:
+        for pk, ref, tier, special in select_in(
+            model=Customer,
+            columns=["id", "external_ref", "tier", "special_handling"],
+            key="external_ref",
+            values=wanted,
+        ):
+            found[ref] = CustomerKey(pk, tier, bool(special))
+
+    read(refs)
+    missing = [ref for ref in refs if ref not in found]
+    if missing:
+        now = db_datetime(timezone.now())
+        rows = []
+        for ref in missing:
+            values = defaults_by_ref[ref]
+            rows.append(
+                (
+                    ref,
+                    str(values.get("name") or ref).strip()[:200],
+                    str(values.get("email") or "").strip()[:254],
+                    str(values.get("phone") or "").strip()[:40],
+                    CustomerTier.STANDARD,
+                    False,
+                    "",
+                    LoyaltyStatus.ACTIVE,
+                    now,
+                    now,
+                )
+            )
+        inserted = insert_rows(
+            model=Customer,
+            columns=[
+                "external_ref",
+                "name",
+                "email",
+                "phone",
+                "tier",
+                "special_handling",
+                "special_handling_reason",
+                "loyalty_status",
+                "created_at",
+                "updated_at",
+            ],
+            rows=rows,
+            skip_conflicts=True,
+            returning=["id", "external_ref"],
+        )
+        for pk, ref in inserted:
+            found[ref] = CustomerKey(pk, CustomerTier.STANDARD, False)
+        raced = [ref for ref in missing if ref not in found]
+        if raced:
+            read(raced)
+    return found

@@ -7,6 +7,8 @@ class InsightConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from amends.insight import subscribers
+        from amends.core import hooks
+        from amends.insight import bulk, subscribers
 
         subscribers.subscribe()
+        hooks.cases_opened_bulk.subscribe(bulk.on_cases_opened_bulk)

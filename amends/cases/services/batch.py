@@ -4,21 +4,45 @@ The sweeps change thousands of cases a run; these do for a batch what `case_even
 `case_mark_double_deviation` and `case_update` do for one case, in a few statements (multi-row
 INSERT / UPDATE through `amends.core.rows`). The caller holds the transaction. They announce
 nothing themselves: the caller emits its own set-based hook (`commitments_broken`, …).
+
+`cases_open_many` is set-based intake for imports (what `case_create` does for one case, for a
+chunk of thousands): it announces `cases_opened_bulk` once per chunk, after commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from amends.cases.choices import CaseEventKind
-from amends.cases.models import Case, CaseEvent
+from django.db import connection, transaction
+from django.utils import timezone
+
+from amends.cases.choices import (
+    DONE_STATUSES,
+    CaseEventKind,
+    CaseStatus,
+    Channel,
+    Fault,
+    Outcome,
+    StepState,
+)
+from amends.cases.models import Case, CaseEvent, CaseStep, case_ref
+from amends.cases.services.bulk import IMPORTED_STEP_REASON
+from amends.cases.services.intake import FALLBACK_STEPS
 from amends.cases.services.sla import sla_compute
 from amends.cases.services.workflow import SLA_FIELDS
+from amends.core import hooks
+from amends.core.bulk import copy_rows
+from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, db_json, insert_rows, update_rows
-from amends.policies.selectors import SlaPolicy, sla_policy_for
+from amends.customers.choices import CustomerTier
+from amends.customers.models import Customer
+from amends.customers.services import CustomerKey
+from amends.policies.models import Playbook, PlaybookStep
+from amends.policies.selectors import SlaPolicy, playbook_for_category, sla_policy_for
+from amends.taxonomy.models import Category
 
 
 @dataclass(frozen=True)
@@ -118,3 +142,354 @@ def cases_raise_severity(
         at=at,
     )
     return changed
+
+
+# ---- set-based intake (imports) ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NewCase:
+    """One case for `cases_open_many`. `created_at` and the history fields (acknowledged,
+    resolved, closed, outcome) may be in the past: records handled before Amends."""
+
+    customer: CustomerKey
+    title: str
+    description: str = ""
+    expected: str = ""
+    delivered: str = ""
+    channel: str = Channel.IMPORT
+    severity: int = 3
+    fault: str = Fault.UNDETERMINED
+    category: Category | None = None
+    service_id: int | None = None
+    created_at: datetime | None = None
+    status: str = CaseStatus.NEW
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str = ""
+    outcome_explanation: str = ""
+    event_data: Mapping[str, Any] = field(default_factory=dict)
+
+
+_CHANNELS = frozenset(Channel.values)
+_STATUSES = frozenset(CaseStatus.values)
+_OUTCOMES = frozenset(Outcome.values)
+_FAULTS = frozenset(Fault.values)
+_DONE = frozenset(DONE_STATUSES)
+
+
+def new_case_check(spec: NewCase, *, now: datetime) -> str | None:
+    """Why this case cannot be opened, or None. Importers reject such rows one by one."""
+    if not spec.title.strip():
+        return "a case needs a title"
+    if spec.channel not in _CHANNELS:
+        return f"unknown channel {spec.channel!r}"
+    if spec.severity not in (1, 2, 3, 4):
+        return "severity must be 1, 2, 3 or 4"
+    if spec.fault not in _FAULTS:
+        return f"unknown fault {spec.fault!r}"
+    if spec.status not in _STATUSES:
+        return f"unknown status {spec.status!r}"
+    if spec.status in _DONE:
+        if spec.outcome not in _OUTCOMES:
+            return "a resolved or closed case needs an outcome"
+        if spec.outcome == Outcome.NOT_UPHELD and not spec.outcome_explanation.strip():
+            return "an outcome of not upheld needs an explanation"
+    dates = (spec.created_at, spec.acknowledged_at, spec.resolved_at, spec.closed_at)
+    for name, value in zip(
+        ("created at", "acknowledged at", "resolved at", "closed at"), dates, strict=True
+    ):
+        if value is not None and (value.tzinfo is None or value > now):
+            return f"{name} is in the future or has no time zone"
+    return None
+
+
+_CASE_COLUMNS = [
+    "customer_id",
+    "channel",
+    "category_id",
+    "service_id",
+    "playbook_id",
+    "title",
+    "description",
+    "expected",
+    "delivered",
+    "staff_account",
+    "fault",
+    "severity",
+    "status",
+    "outcome",
+    "outcome_explanation",
+    "created_by_id",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "ack_due_at",
+    "ack_at_risk_at",
+    "resolve_clock_started_at",
+    "resolve_due_at",
+    "resolve_at_risk_at",
+    "sla_paused_seconds",
+    "sla_due_at",
+    "sla_at_risk_at",
+    "double_deviation",
+    "version",
+    "created_at",
+    "updated_at",
+]
+
+
+class _Memo:
+    """Per-call caches: what thousands of rows share (a playbook per category and audience,
+    SLA clocks per policy and start, a database value per datetime)."""
+
+    def __init__(self) -> None:
+        self.playbooks: dict[tuple[int | None, bool, bool], Playbook | None] = {}
+        self.policies: dict[tuple[int | None, int], SlaPolicy] = {}
+        self.clocks: dict[tuple[int, datetime], tuple[datetime, datetime, datetime, datetime]] = {}
+        self.db: dict[datetime | None, Any] = {None: None}
+
+    def playbook(self, spec: NewCase) -> Playbook | None:
+        category = spec.category
+        vip = spec.customer.tier == CustomerTier.VIP
+        key = (category.pk if category is not None else None, vip, spec.customer.special_handling)
+        if key not in self.playbooks:
+            audience = Customer(tier=spec.customer.tier, special_handling=key[2])
+            self.playbooks[key] = playbook_for_category(category=category, customer=audience)
+        return self.playbooks[key]
+
+    def sla(
+        self, playbook: Playbook | None, severity: int, start: datetime
+    ) -> tuple[datetime, datetime, datetime, datetime]:
+        pkey = (playbook.pk if playbook is not None else None, severity)
+        policy = self.policies.get(pkey)
+        if policy is None:
+            policy = self.policies[pkey] = sla_policy_for(playbook=playbook, severity=severity)
+        ckey = (id(policy), start)
+        clocks = self.clocks.get(ckey)
+        if clocks is None:
+            probe = Case(created_at=start, resolve_clock_started_at=start, sla_paused_seconds=0)
+            sla_compute(probe, policy=policy)
+            clocks = self.clocks[ckey] = (
+                probe.ack_due_at,
+                probe.ack_at_risk_at,
+                probe.resolve_due_at,
+                probe.resolve_at_risk_at,
+            )
+        return clocks
+
+    def dt(self, value: datetime | None) -> Any:
+        try:
+            return self.db[value]
+        except KeyError:
+            converted = self.db[value] = db_datetime(value)
+            return converted
+
+
+def _defaulted_columns() -> tuple[list[str], tuple[Any, ...]]:
+    """The case's other columns (flags the floors above keep, …) with their defaults."""
+    names: list[str] = []
+    values: list[Any] = []
+    for f in Case._meta.concrete_fields:
+        if f.primary_key or f.attname in _CASE_COLUMNS or f.null:
+            continue
+        names.append(f.attname)
+        values.append(f.get_db_prep_save(f.get_default(), connection))
+    return names, tuple(values)
+
+
+def _insert_cases(rows: list[tuple[Any, ...]]) -> list[int]:
+    """The new cases' ids, in the order of `rows`: on PostgreSQL taken from the sequence and
+    written with COPY; on SQLite multi-row INSERT … RETURNING."""
+    extra, defaults = _defaulted_columns()
+    columns = [*_CASE_COLUMNS, *extra]
+    if defaults:
+        rows = [row + defaults for row in rows]
+    if connection.vendor == "postgresql":
+        table = Case._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        # The columns are the fields' attnames, which are their column names here.
+        copy_rows(table, ["id", *columns], [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
+        return ids
+    returned = insert_rows(model=Case, columns=columns, rows=rows, returning=["id"])
+    return [row[0] for row in returned]
+
+
+def _step_columns() -> list[str]:
+    """The step columns a case's step copies from its playbook's step."""
+    mine = {f.name for f in CaseStep._meta.concrete_fields}
+    theirs = {f.name for f in PlaybookStep._meta.concrete_fields}
+    return [c for c in ("step", "required", "due", "position") if c in mine and c in theirs]
+
+
+def _fallback_values(copied: list[str]) -> tuple[str, list[Any]]:
+    """The fallback steps (no playbook) as an inline table with the copied columns."""
+    default_due = CaseStep._meta.get_field("due").default if "due" in copied else None
+    rows: list[str] = []
+    params: list[Any] = []
+    for position, step in enumerate(FALLBACK_STEPS):
+        extra = tuple(step)[2:]  # (step, required[, due])
+        values = {"step": step[0], "required": step[1], "position": position}
+        if default_due is not None:
+            values["due"] = extra[0] if extra else default_due
+        rows.append("(" + ", ".join(["%s"] * len(copied)) + ")")
+        params.extend(values[c] for c in copied)
+    return "VALUES " + ", ".join(rows), params
+
+
+def _insert_steps(case_ids: list[int], now: Any, *, fallback: bool) -> None:
+    """Every new case's recovery steps, copied from its playbook's steps by one INSERT …
+    SELECT (the database does the fan-out), and the fallback steps for cases without a
+    playbook by another. A case imported as resolved or closed has its steps skipped, with the
+    reason."""
+    copied = _step_columns()
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(c) for c in copied)  # field names are the column names
+    sources = ", ".join(f"s.{quote(c)}" for c in copied)
+    done = ", ".join(f"'{status}'" for status in sorted(_DONE))  # constants, not input
+    ids_param: Any = case_ids
+    wanted = "c.id = ANY(%s)"
+    if connection.vendor != "postgresql":
+        ids_param = db_json(case_ids)
+        wanted = "c.id IN (SELECT value FROM json_each(%s))"
+    head = (
+        f"INSERT INTO {quote(CaseStep._meta.db_table)} (case_id, {targets}, state, skip_reason,"  # noqa: S608
+        f" note, created_at, updated_at) "
+        f"SELECT c.id, {sources},"
+        f" CASE WHEN c.status IN ({done}) THEN %s ELSE %s END,"
+        f" CASE WHEN c.status IN ({done}) THEN %s ELSE '' END, '', %s, %s "
+        f"FROM {quote(Case._meta.db_table)} c "
+    )
+    values = [StepState.SKIPPED, StepState.PENDING, IMPORTED_STEP_REASON, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            head + f"JOIN {quote(PlaybookStep._meta.db_table)} s ON s.playbook_id = c.playbook_id "
+            f"WHERE {wanted} ORDER BY c.id, s.position, s.id",
+            [*values, ids_param],
+        )
+        if fallback:
+            table, params = _fallback_values(copied)
+            cursor.execute(
+                f"WITH s ({targets}) AS ({table}) "
+                + head
+                + f"CROSS JOIN s WHERE {wanted} AND c.playbook_id IS NULL ORDER BY c.id, s.position",
+                [*params, *values, ids_param],
+            )
+
+
+def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) -> list[int]:
+    """Open every case of `specs` set-based, all or none, and return their ids in order: the
+    cases, their playbooks' steps and their `created` events in a few statements for the whole
+    batch (no model instance per case). What `case_create` does for one case (playbook, SLA
+    clocks from the case's own start, steps, first event), for imports; history given as facts
+    (a case closed before it was imported keeps its outcome and dates, its steps skipped).
+
+    Announces `cases_opened_bulk` once (after commit), not `case_opened` per case. Raises
+    ApplicationError naming the first bad spec; callers check with `new_case_check` first."""
+    if not specs:
+        return []
+    now = timezone.now()
+    memo = _Memo()
+    now_db = memo.dt(now)
+    rows: list[tuple[Any, ...]] = []
+    playbooks: list[Playbook | None] = []
+    clocks_of: list[tuple[datetime, datetime, datetime, datetime]] = []
+    for index, spec in enumerate(specs):
+        problem = new_case_check(spec, now=now)
+        if problem:
+            raise ApplicationError(
+                problem, code="invalid_case", status=422, detail={"index": index}
+            )
+        created = spec.created_at or now
+        playbook = memo.playbook(spec)
+        clocks = memo.sla(playbook, spec.severity, created)
+        status = spec.status
+        done = status in _DONE
+        if done:
+            due, at_risk = None, None
+        elif status == CaseStatus.NEW:
+            due, at_risk = clocks[0], clocks[1]
+        else:
+            due, at_risk = clocks[2], clocks[3]
+        acknowledged = spec.acknowledged_at or (created if status != CaseStatus.NEW else None)
+        resolved = (spec.resolved_at or spec.closed_at or created) if done else None
+        closed = (
+            (spec.closed_at or spec.resolved_at or created) if status == CaseStatus.CLOSED else None
+        )
+        category = spec.category
+        rows.append(
+            (
+                spec.customer.id,
+                spec.channel,
+                category.pk if category is not None else None,
+                spec.service_id,
+                playbook.pk if playbook is not None else None,
+                spec.title.strip()[:200],
+                spec.description.strip(),
+                spec.expected.strip(),
+                spec.delivered.strip(),
+                "",
+                spec.fault,
+                spec.severity,
+                status,
+                spec.outcome if done else "",
+                spec.outcome_explanation if done else "",
+                actor_id,
+                memo.dt(acknowledged),
+                memo.dt(resolved),
+                memo.dt(closed),
+                memo.dt(clocks[0]),
+                memo.dt(clocks[1]),
+                memo.dt(created),
+                memo.dt(clocks[2]),
+                memo.dt(clocks[3]),
+                0,
+                memo.dt(due),
+                memo.dt(at_risk),
+                False,
+                1,
+                memo.dt(created),
+                now_db,
+            )
+        )
+        playbooks.append(playbook)
+        clocks_of.append(clocks)
+    with transaction.atomic():
+        ids = _insert_cases(rows)
+        _insert_steps(ids, now_db, fallback=any(playbook is None for playbook in playbooks))
+        events = []
+        for pk, spec, playbook, clocks in zip(ids, specs, playbooks, clocks_of, strict=True):
+            data: dict[str, Any] = {
+                "ref": case_ref(pk),
+                "channel": spec.channel,
+                "severity": spec.severity,
+                "playbook": playbook.name if playbook is not None else None,
+                "ack_due_at": clocks[0].isoformat(),
+                "resolve_due_at": clocks[2].isoformat(),
+                "status": spec.status,
+                **spec.event_data,
+            }
+            if spec.status in _DONE:
+                data["outcome"] = spec.outcome
+            events.append((pk, CaseEventKind.CREATED, actor_id, db_json(data), now_db))
+        insert_rows(
+            model=CaseEvent,
+            columns=["case_id", "kind", "actor_id", "data", "created_at"],
+            rows=events,
+        )
+        channels = {spec.channel for spec in specs}
+        hooks.cases_opened_bulk.emit(
+            hooks.CasesOpenedBulk(
+                case_ids=tuple(ids),
+                customer_ids=tuple(dict.fromkeys(spec.customer.id for spec in specs)),
+                channel=channels.pop() if len(channels) == 1 else "",
+                actor_id=actor_id,
+            )
+        )
+    return ids

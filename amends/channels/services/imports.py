@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
+import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,15 +27,12 @@ from django.utils import timezone
 
 from amends.cases.choices import CaseStatus, Channel, Outcome
 from amends.cases.models import Case
-from amends.cases.services.bulk import (
-    CaseSpec,
-    case_create_bulk,
-    case_spec_check,
-    case_update_bulk,
-)
+from amends.cases.services.batch import NewCase, cases_open_many, new_case_check
+from amends.cases.services.bulk import case_update_bulk
 from amends.channels.models import ImportRecord
 from amends.core.exceptions import ApplicationError
-from amends.customers.services import customers_get_or_create_bulk
+from amends.core.rows import db_datetime, insert_rows, select_in, update_rows
+from amends.customers.services import customer_keys_get_or_create
 from amends.taxonomy.models import Category, Service
 
 BATCH = 2000
@@ -60,6 +59,8 @@ CFPB_COLUMNS = (
     "Consumer disputed?",
     "Complaint ID",
 )
+
+_CFPB_VALUES = operator.itemgetter(*CFPB_COLUMNS)  # the fingerprinted values, in order
 
 CFPB_RESPONSES: dict[str, tuple[str, str]] = {
     "in progress": (CaseStatus.ACKNOWLEDGED, ""),
@@ -148,26 +149,33 @@ class CountingReader(io.RawIOBase):
 # ---- mappings -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)
+def _parse_date(value: str, fmt: str) -> datetime:
+    """Imports repeat the same few thousand dates: each is parsed once."""
+    parsed = datetime.strptime(value, fmt)  # noqa: DTZ007 - made aware just below
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if fmt == "%Y-%m-%d":
+        parsed += timedelta(hours=12)  # a day without a time: midday, so no time zone moves it
+    return parsed
+
+
 def _date(value: str, fmt: str = "%Y-%m-%d") -> datetime | None:
     value = value.strip()
     if not value:
         return None
     try:
-        parsed = datetime.strptime(value, fmt)  # noqa: DTZ007 - made aware just below
+        parsed = _parse_date(value, fmt)
     except ValueError as exc:
         raise RowError(f"bad date {value[:40]!r} (expected {fmt})") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    if fmt == "%Y-%m-%d":
-        parsed += timedelta(hours=12)  # a day without a time: midday, so no time zone moves it
-    if parsed > timezone.now():
+    if parsed > datetime.now(UTC):
         raise RowError(f"date {value[:40]!r} is in the future")
     if parsed.year < 1970:
         raise RowError(f"date {value[:40]!r} is too old")
     return parsed
 
 
-def _fingerprint(values: list[str]) -> str:
+def _fingerprint(values: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(values).encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -221,7 +229,7 @@ def cfpb_row(line: int, row: dict[str, str]) -> Row:
             "state": state,
         },
     }
-    values = [row.get(c, "") for c in CFPB_COLUMNS]
+    values = _CFPB_VALUES(row)
     return Row(
         line=line,
         source_id=source_id,
@@ -332,6 +340,41 @@ class Taxonomy:
         }
         self.services: dict[str, int] = dict(Service.objects.values_list("name", "pk"))
 
+    def categories_ensure(self, pairs: set[tuple[str, str] | None]) -> None:
+        """Create the categories of a chunk not seen yet: the new top levels in one INSERT,
+        then the new subcategories in another."""
+        wanted = {p for p in pairs if p is not None and p not in self.categories}
+        if not wanted:
+            return
+        parents = sorted({parent for parent, _ in wanted} - set(self.parents))
+        if parents:
+            Category.objects.bulk_create(
+                [Category(name=n, parent=None) for n in parents], ignore_conflicts=True
+            )
+            for category in Category.objects.filter(parent__isnull=True, name__in=parents):
+                self.parents[category.name] = category
+        children = sorted((parent, child) for parent, child in wanted if child)
+        if children:
+            Category.objects.bulk_create(
+                [Category(name=c, parent=self.parents[p]) for p, c in children],
+                ignore_conflicts=True,
+            )
+            parent_ids = {self.parents[p].pk for p, _ in children}
+            by_key = {
+                (c.parent_id, c.name): c
+                for c in Category.objects.filter(
+                    parent_id__in=parent_ids, name__in={c for _, c in children}
+                )
+            }
+            for parent, child in children:
+                found = by_key.get((self.parents[parent].pk, child))
+                if found is not None:
+                    found.parent = self.parents[parent]  # the playbook lookup reads parent_id
+                    self.categories[(parent, child)] = found
+        for parent, child in wanted:
+            if not child:
+                self.categories[(parent, child)] = self.parents[parent]
+
     def category(self, names: tuple[str, str] | None) -> Category | None:
         if names is None:
             return None
@@ -349,12 +392,19 @@ class Taxonomy:
         self.categories[(parent_name, child_name)] = category
         return category
 
+    def services_ensure(self, names: set[str]) -> None:
+        """Create the services of a chunk not seen yet, in one INSERT."""
+        missing = sorted(n for n in names if n and n not in self.services)
+        if not missing:
+            return
+        Service.objects.bulk_create([Service(name=n) for n in missing], ignore_conflicts=True)
+        self.services.update(Service.objects.filter(name__in=missing).values_list("name", "pk"))
+
     def service(self, name: str) -> int | None:
         if not name:
             return None
         if name not in self.services:
-            service, _ = Service.objects.get_or_create(name=name)
-            self.services[name] = service.pk
+            self.services_ensure({name})
         return self.services[name]
 
 
@@ -382,14 +432,21 @@ class Rejects:
 def _batch_write(
     rows: list[Row], source: str, taxonomy: Taxonomy, summary: ImportSummary, rejects: Rejects
 ) -> None:
+    """One chunk, set-based: one query for what was imported before, one for the customers,
+    a few INSERTs for the new cases (cases.services.batch) and their import records."""
     existing = {
-        r.source_id: r
-        for r in ImportRecord.objects.filter(
-            source=source, source_id__in=[row.source_id for row in rows]
-        ).only("pk", "source_id", "case_id", "fingerprint")
+        source_id: (pk, case_id, fingerprint)
+        for pk, source_id, case_id, fingerprint in select_in(
+            model=ImportRecord,
+            columns=["id", "source_id", "case_id", "fingerprint"],
+            key="source_id",
+            values=[row.source_id for row in rows],
+            where="source = %s",
+            params=[source],
+        )
     }
     new: list[Row] = []
-    changed: list[tuple[Row, ImportRecord]] = []
+    changed: list[tuple[Row, int, int]] = []  # (row, import record id, case id)
     seen: set[str] = set()
     for row in rows:
         if row.source_id in seen:
@@ -399,50 +456,50 @@ def _batch_write(
         record = existing.get(row.source_id)
         if record is None:
             new.append(row)
-        elif record.fingerprint == row.fingerprint:
+        elif record[2] == row.fingerprint:
             summary.skipped += 1
         else:
-            changed.append((row, record))
+            changed.append((row, record[0], record[1]))
+    fresh = [*new, *(row for row, _, _ in changed)]
+    taxonomy.services_ensure({row.service for row in fresh})
+    taxonomy.categories_ensure({row.category for row in fresh})
+    now = timezone.now()
     with transaction.atomic():
-        customers = customers_get_or_create_bulk(
+        customers = customer_keys_get_or_create(
             defaults_by_ref={row.customer_ref: row.customer for row in new}
         )
-        specs: list[CaseSpec] = []
+        specs: list[NewCase] = []
         kept: list[Row] = []
         for row in new:
-            spec = CaseSpec(
+            spec = NewCase(
                 customer=customers[row.customer_ref],
                 category=taxonomy.category(row.category),
                 service_id=taxonomy.service(row.service),
                 **row.spec,
             )
-            problem = case_spec_check(spec)
+            problem = new_case_check(spec, now=now)
             if problem:
                 rejects.add(row.line, problem, None)
                 summary.rejected += 1
                 continue
             specs.append(spec)
             kept.append(row)
-        cases = case_create_bulk(specs=specs, actor=None)
-        now = timezone.now()
-        ImportRecord.objects.bulk_create(
-            [
-                ImportRecord(
-                    source=source,
-                    source_id=row.source_id,
-                    case_id=case.pk,
-                    fingerprint=row.fingerprint,
-                    imported_at=now,
-                )
-                for row, case in zip(kept, cases, strict=True)
-            ]
+        case_ids = cases_open_many(specs=specs)
+        imported_at = db_datetime(now)
+        insert_rows(
+            model=ImportRecord,
+            columns=["source", "source_id", "case_id", "fingerprint", "imported_at"],
+            rows=[
+                (source, row.source_id, case_id, row.fingerprint, imported_at)
+                for row, case_id in zip(kept, case_ids, strict=True)
+            ],
         )
-        summary.created += len(cases)
+        summary.created += len(case_ids)
         if changed:
-            by_id = Case.objects.in_bulk([record.case_id for _, record in changed])
+            by_id = Case.objects.in_bulk([case_id for _, _, case_id in changed])
             to_update: list[Case] = []
-            for row, record in changed:
-                case = by_id.get(record.case_id)
+            for row, _, case_id in changed:
+                case = by_id.get(case_id)
                 if case is None:
                     continue
                 for name, value in row.update_fields.items():
@@ -450,16 +507,16 @@ def _batch_write(
                 case.category = taxonomy.category(row.category)
                 case.service_id = taxonomy.service(row.service)
                 to_update.append(case)
-                record.fingerprint = row.fingerprint
-                record.imported_at = now
             case_update_bulk(
                 cases=to_update,
                 fields=[*changed[0][0].update_fields, "category", "service"],
                 actor=None,
                 source=source,
             )
-            ImportRecord.objects.bulk_update(
-                [record for _, record in changed], ["fingerprint", "imported_at"]
+            update_rows(
+                model=ImportRecord,
+                columns=["fingerprint", "imported_at"],
+                rows=[(row.fingerprint, imported_at, pk) for row, pk, _ in changed],
             )
             summary.updated += len(to_update)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from amends.cases.selectors import case_get
 from amends.commitments.choices import EscalationLevel, EscalationReason
 from amends.commitments.models import EscalationRule
+from amends.commitments.services import bulk_rules
 from amends.commitments.services.escalations import escalation_open_automatic
 from amends.commitments.services.rules import escalation_rules_apply
 from amends.core import hooks
@@ -34,4 +35,5 @@ def on_remedy_approval_overdue(payload: hooks.RemedyApprovalOverdue) -> None:
 
 def subscribe() -> None:
     hooks.case_opened.subscribe(on_case_opened)
+    hooks.cases_opened_bulk.subscribe(bulk_rules.on_cases_opened_bulk)
     hooks.remedy_approval_overdue.subscribe(on_remedy_approval_overdue)

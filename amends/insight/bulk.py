@@ -1,0 +1,124 @@
+"""insight's reaction to cases opened set-based (`cases_opened_bulk`: an import chunk).
+
+What `subscribers.on_case_opened` does for one case's description, for a batch: one read of the
+batch's texts, the scorer run over them, then one multi-row INSERT of the description scores
+and one of the cases' insight rows (what queues sort by). Idempotent: a case already scored is
+skipped by the database (ON CONFLICT DO NOTHING). Repeat detection and triage are per-case
+work for live intake and are not run here (imported records carry their own category).
+`message_scored` is not announced per case: loyalty queues the whole batch for its refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from amends.cases.models import Case
+from amends.core import hooks
+from amends.core.rows import db_datetime, db_json, insert_rows
+from amends.insight.choices import TextSource
+from amends.insight.models import CaseInsight, TextScore
+from amends.insight.services.scoring import priority_of, text_analyse_configured
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
+    """Score the descriptions of these cases (their titles when empty); returns how many."""
+    now = db_datetime(timezone.now())
+    scores = []
+    insights = []
+    for start in range(0, len(case_ids), 5000):
+        rows = Case.objects.filter(pk__in=case_ids[start : start + 5000]).values_list(
+            "pk", "description", "title"
+        )
+        for pk, description, title in rows:
+            analysis = text_analyse_configured(description or title)
+            intensity = max(0.0, min(1.0, analysis.intensity))
+            scores.append(
+                (
+                    pk,
+                    TextSource.DESCRIPTION,
+                    intensity,
+                    db_json(list(analysis.labels)),
+                    analysis.upset,
+                    analysis.churn_intent,
+                    analysis.escalation_threat,
+                    analysis.repeat_mention,
+                    db_json([p.as_dict() for p in analysis.phrases]),
+                    analysis.enough_text,
+                    analysis.model_version,
+                    now,
+                    now,
+                )
+            )
+            insight = CaseInsight(
+                case_id=pk,
+                intensity=intensity,
+                upset=analysis.upset,
+                churn_intent=analysis.churn_intent,
+                escalation_threat=analysis.escalation_threat,
+            )
+            insights.append(
+                (
+                    pk,
+                    insight.intensity,
+                    insight.upset,
+                    insight.churn_intent,
+                    insight.escalation_threat,
+                    False,
+                    False,
+                    priority_of(insight),
+                    now,
+                    now,
+                )
+            )
+    insert_rows(
+        model=TextScore,
+        columns=[
+            "case_id",
+            "source",
+            "intensity",
+            "labels",
+            "upset",
+            "churn_intent",
+            "escalation_threat",
+            "repeat_mention",
+            "phrases",
+            "enough_text",
+            "model_version",
+            "created_at",
+            "updated_at",
+        ],
+        rows=scores,
+        skip_conflicts=True,
+    )
+    insert_rows(
+        model=CaseInsight,
+        columns=[
+            "case_id",
+            "intensity",
+            "upset",
+            "churn_intent",
+            "escalation_threat",
+            "repeat",
+            "double_deviation",
+            "priority",
+            "created_at",
+            "updated_at",
+        ],
+        rows=insights,
+        skip_conflicts=True,
+    )
+    return len(scores)
+
+
+def on_cases_opened_bulk(payload: hooks.CasesOpenedBulk) -> None:
+    """After the batch committed: a failure is logged and loses no case."""
+    try:
+        descriptions_score_many(case_ids=payload.case_ids)
+    except Exception:
+        logger.exception("insight could not score %d imported cases", len(payload.case_ids))

@@ -1,0 +1,55 @@
+"""insight on cases opened set-based (imports): description scores and insight rows per batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from amends.cases.services.batch import NewCase, cases_open_many
+from amends.customers.services import CustomerKey
+from amends.customers.tests.factories import CustomerFactory
+from amends.insight.bulk import descriptions_score_many
+from amends.insight.choices import TextSource
+from amends.insight.models import CaseInsight, TextScore
+from amends.insight.scoring import text_analyse
+
+pytestmark = pytest.mark.django_db
+
+ANGRY = (
+    "This is the third time you have overcharged me. I am furious and I will cancel my "
+    "account and go to a competitor if this is not fixed today."
+)
+
+
+def test_imported_cases_are_scored_after_commit(django_capture_on_commit_callbacks: Any) -> None:
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    with django_capture_on_commit_callbacks(execute=True):
+        angry, calm = cases_open_many(
+            specs=[
+                NewCase(customer=key, title="Overcharged", description=ANGRY),
+                NewCase(customer=key, title="Address change"),
+            ]
+        )
+    scores = {s.case_id: s for s in TextScore.objects.all()}
+    assert set(scores) == {angry, calm}
+    expected = text_analyse(ANGRY)
+    assert scores[angry].source == TextSource.DESCRIPTION
+    assert scores[angry].message_id is None
+    assert scores[angry].upset == expected.upset
+    assert scores[angry].churn_intent == expected.churn_intent is True
+    assert scores[angry].labels == list(expected.labels)
+    insight = CaseInsight.objects.get(case_id=angry)
+    assert insight.churn_intent is True
+    assert insight.priority > CaseInsight.objects.get(case_id=calm).priority
+
+
+def test_scoring_twice_keeps_one_score_per_case(django_assert_max_num_queries: Any) -> None:
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    ids = tuple(cases_open_many(specs=[NewCase(customer=key, title=f"T{i}") for i in range(40)]))
+    with django_assert_max_num_queries(6):
+        assert descriptions_score_many(case_ids=ids) == 40
+    descriptions_score_many(case_ids=ids)
+    assert TextScore.objects.count() == CaseInsight.objects.count() == 40

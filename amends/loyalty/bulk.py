@@ -1,0 +1,28 @@
+"""loyalty's reaction to cases opened set-based (`cases_opened_bulk`: an import chunk).
+
+As for promises broken in bulk (`subscribers.on_commitments_broken`): the batch's cases are
+queued in one multi-row INSERT for `sweeps.fact_refresh_sweep`, which refreshes each case's fact
+and its customer's risk on the worker, instead of per case inside the import.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from amends.core import hooks
+from amends.core.rows import db_datetime, insert_rows
+from amends.loyalty.models import FactRefresh
+
+
+def cases_queue_for_refresh(*, case_ids: tuple[int, ...]) -> None:
+    now = db_datetime(timezone.now())
+    insert_rows(
+        model=FactRefresh,
+        columns=["case_id", "queued_at"],
+        rows=[(case_id, now) for case_id in dict.fromkeys(case_ids)],
+        skip_conflicts=True,
+    )
+
+
+def on_cases_opened_bulk(payload: hooks.CasesOpenedBulk) -> None:
+    cases_queue_for_refresh(case_ids=payload.case_ids)
