@@ -14,6 +14,7 @@ from pydantic import Field
 from amends.accounts.selectors import staff_profile_of
 from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
 from amends.cases.models import case_ref
+from amends.core.exceptions import PermissionDeniedError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.customers.selectors import customer_get
@@ -29,6 +30,7 @@ from amends.loyalty.exports import (
 from amends.loyalty.models import Campaign, CampaignTarget
 from amends.loyalty.selectors import (
     AnalyticsFilters,
+    analytics_allowed,
     analytics_filters_clean,
     analytics_overview,
     analytics_scope,
@@ -72,6 +74,12 @@ def _filters(request: AuthedRequest, query: AnalyticsQuery) -> AnalyticsFilters:
         service_id=query.service,
     )
     return analytics_scope(user=request.user, filters=filters)
+
+
+def _campaigns_allowed(request: AuthedRequest) -> None:
+    """Win-back campaigns are for supervisors, managers and admins, as on the web pages."""
+    if not analytics_allowed(user=request.user):
+        raise PermissionDeniedError("Win-back campaigns are for supervisors and managers.")
 
 
 def _csv(name: str, body: str) -> HttpResponse:
@@ -383,6 +391,7 @@ def _campaign_out(campaign: Campaign) -> dict[str, Any]:
     summary="Create a win-back campaign for lost customers matching filters",
 )
 def campaign_create_endpoint(request: AuthedRequest, payload: CampaignCreateIn) -> Any:
+    _campaigns_allowed(request)
     campaign = campaign_create(
         name=payload.name,
         lost_reason=payload.lost_reason,
@@ -406,7 +415,7 @@ def campaign_create_endpoint(request: AuthedRequest, payload: CampaignCreateIn) 
     summary="A win-back campaign and its results",
 )
 def campaign_get_endpoint(request: AuthedRequest, campaign_id: int) -> Any:
-    staff_profile_of(user=request.user)
+    _campaigns_allowed(request)
     return _campaign_out(campaign_get(campaign_id=campaign_id))
 
 
@@ -416,6 +425,7 @@ def campaign_get_endpoint(request: AuthedRequest, campaign_id: int) -> Any:
     summary="Send the campaign's message to its customers",
 )
 def campaign_launch_endpoint(request: AuthedRequest, campaign_id: int) -> Any:
+    _campaigns_allowed(request)
     campaign = campaign_get(campaign_id=campaign_id)
     campaign_launch(campaign=campaign, actor=request.user)
     return _campaign_out(campaign_get(campaign_id=campaign_id))
@@ -443,6 +453,7 @@ class TargetOut(Schema):
 def campaign_target_action_endpoint(
     request: AuthedRequest, campaign_id: int, customer_id: int, payload: TargetActionIn
 ) -> CampaignTarget:
+    _campaigns_allowed(request)
     target = campaign_target_get(campaign_id=campaign_id, customer_id=customer_id)
     if payload.action == "respond":
         return campaign_target_respond(target=target, actor=request.user)

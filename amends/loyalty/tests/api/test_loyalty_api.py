@@ -148,3 +148,43 @@ def test_customer_api_shows_risk_score_and_loyalty_status(manager_api) -> None: 
     body = manager_api.get(f"/api/v1/customers/{customer.pk}").json()
     assert body["loyalty_status"] == "active"
     assert body["risk_score"] == 10
+
+
+def test_campaign_endpoints_are_for_supervisors_and_above(api_client_for) -> None:  # type: ignore[no-untyped-def]
+    """Agents are refused every campaign operation (the web pages already refused them)."""
+    from decimal import Decimal
+
+    from amends.loyalty.models import Campaign, CampaignTarget
+    from amends.loyalty.services.status import loyalty_status_change
+    from amends.remedies.tests.factories import AuthorityRuleFactory, kind
+
+    refund = kind("refund")
+    for role in (Role.AGENT, Role.MANAGER):
+        AuthorityRuleFactory(role=role, kind=refund, max_per_remedy=Decimal("50"))
+    manager = UserFactory(role=Role.MANAGER)
+    customer = CustomerFactory(email="gone@example.com")
+    loyalty_status_change(customer=customer, status="lost", reason="Price", actor=manager)
+    body = {
+        "name": "Win back",
+        "remedy_kind": "refund",
+        "amount": "20.00",
+        "currency": "USD",
+        "budget": "100",
+        "subject": "We miss you",
+        "body": "Here is 20 off.",
+    }
+    agent_api = api_client_for(UserFactory(role=Role.AGENT, team=TeamFactory()))
+    assert agent_api.post("/api/v1/loyalty/campaigns", body).status_code == 403
+    assert not Campaign.objects.exists()
+    created = api_client_for(manager).post("/api/v1/loyalty/campaigns", body)
+    assert created.status_code == 201, created.content
+    base = f"/api/v1/loyalty/campaigns/{created.json()['id']}"
+    assert agent_api.get(base).status_code == 403
+    assert agent_api.post(f"{base}/launch").status_code == 403
+    target = agent_api.post(f"{base}/customers/{customer.pk}", {"action": "accept"})
+    assert target.status_code == 403
+    campaign = Campaign.objects.get()
+    assert campaign.launched_at is None
+    assert CampaignTarget.objects.get(campaign=campaign).accepted_at is None
+    supervisor_api = api_client_for(UserFactory(role=Role.SUPERVISOR, team=TeamFactory()))
+    assert supervisor_api.get(base).status_code == 200
