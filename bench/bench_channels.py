@@ -2,17 +2,17 @@
 [--messages M]`.
 
 1. `amends import cfpb` of the CFPB dev file (../shared/data/cfpb_complaints_dev.csv, or
-   BENCH_CFPB) and, with --rows, of a synthetic file of N rows in the same format (the dev
+   BENCH_CFPB) and, with --rows N [N …], of synthetic files of N rows in the same format (the dev
    rows repeated with fresh Complaint IDs, written to a temporary file). Each import runs as its
-   own `manage.py import_cfpb` process on a fresh database; we print rows/s and the peak
-   resident memory of that process (ru_maxrss of the child). Then the dev file is imported a
-   second time (all skipped).
+   own `manage.py import_cfpb` process on a fresh database; we print rows/s of wall time and
+   of the child's CPU time (the machine is shared), its peak resident memory and the load.
+   Then the dev file is imported a second time (all skipped).
 2. Mail ingest: M generated messages (new complaints and replies to them) piped one by one
    through `mail_ingest` in one process (messages/s), and the same messages as a Maildir
    through one `amends mail ingest PATH` process.
 
 A fresh SQLite file in a temporary directory, or the PostgreSQL database
-`amends_channels_bench` on BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), dropped
+`amends_channels_bench` (or BENCH_PG_NAME) on BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), dropped
 afterwards. Nothing leaves the machine; the outbox is not sent.
 """
 
@@ -35,7 +35,7 @@ DEV = Path(
     os.environ.get("BENCH_CFPB", ROOT.parent / "shared" / "data" / "cfpb_complaints_dev.csv")
 )
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-PG_NAME = "amends_channels_bench"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "amends_channels_bench")
 PYTHON = sys.executable
 
 
@@ -70,20 +70,36 @@ def _drop(db: str, env: dict[str, str]) -> None:
             c.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
 
 
+LAST_CPU = 0.0
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MB) of the child, and its last output line."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, peak RSS (MB) of the child, and its last output line; the child's CPU
+    seconds (user + system, process start included) are left in LAST_CPU."""
+    global LAST_CPU
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    # `time -f %M` reports this child's own peak RSS (ru_maxrss of children is the largest
+    # child so far, which hides a smaller later run).
     done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        ["/usr/bin/time", "-f", "%M", PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{args} failed: {done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
     lines = done.stdout.strip().splitlines()
-    # ru_maxrss of children is the largest child so far: each import runs on its own below.
-    return seconds, max(peak, before) // 1024, lines[-1] if lines else ""
+    return seconds, peak_kb // 1024, lines[-1] if lines else ""
 
 
 def _synthetic(rows: int, folder: Path) -> Path:
@@ -103,10 +119,10 @@ def _synthetic(rows: int, folder: Path) -> Path:
     return path
 
 
-def bench_import(db: str, rows: int | None) -> None:
-    files = [("dev file", DEV)]
+def bench_import(db: str, sizes: list[int], skip_dev: bool = False) -> None:
+    files = [] if skip_dev else [("dev file", DEV)]
     tmp = Path(tempfile.mkdtemp(prefix="bench_cfpb_"))
-    if rows:
+    for rows in sizes:
         files.append((f"{rows:,} rows", _synthetic(rows, tmp)))
     try:
         for label, path in files:
@@ -119,7 +135,10 @@ def bench_import(db: str, rows: int | None) -> None:
                 )
                 print(
                     f"[{db}] import {label}: {last} in {seconds:.1f} s = "
-                    f"{count / seconds:,.0f} rows/s, peak RSS {peak} MB"
+                    f"{count / seconds:,.0f} rows/s wall; CPU {LAST_CPU:.1f} s = "
+                    f"{count / LAST_CPU:,.0f} rows/s of CPU (process start included); "
+                    f"peak RSS {peak} MB; load {_load()}",
+                    flush=True,
                 )
                 if path == DEV:
                     seconds2, _, last2 = _run(
@@ -134,7 +153,9 @@ def bench_import(db: str, rows: int | None) -> None:
                     )
                     print(
                         f"[{db}] import {label} again: {last2} in {seconds2:.1f} s = "
-                        f"{count / seconds2:,.0f} rows/s"
+                        f"{count / seconds2:,.0f} rows/s wall; CPU {LAST_CPU:.1f} s; "
+                        f"load {_load()}",
+                        flush=True,
                     )
             finally:
                 _drop(db, env)
@@ -234,7 +255,10 @@ def bench_mail(db: str, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--rows", type=int, default=0, help="Also a synthetic file of N rows.")
+    parser.add_argument(
+        "--rows", type=int, nargs="*", default=[], help="Also synthetic files of N rows each."
+    )
+    parser.add_argument("--skip-dev", action="store_true", help="Only the synthetic files.")
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-mail", action="store_true")
@@ -242,7 +266,7 @@ def main() -> None:
     if not DEV.exists():
         raise SystemExit(f"{DEV} not found (set BENCH_CFPB)")
     if not args.skip_import:
-        bench_import(args.db, args.rows or None)
+        bench_import(args.db, args.rows, args.skip_dev)
     if not args.skip_mail:
         bench_mail(args.db, args.messages)
 

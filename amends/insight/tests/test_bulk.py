@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from amends.cases.choices import CaseStatus, Outcome
 from amends.cases.services.batch import NewCase, cases_open_many
 from amends.customers.services import CustomerKey
 from amends.customers.tests.factories import CustomerFactory
@@ -26,14 +27,22 @@ def test_imported_cases_are_scored_after_commit(django_capture_on_commit_callbac
     customer = CustomerFactory()
     key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
     with django_capture_on_commit_callbacks(execute=True):
-        angry, calm = cases_open_many(
+        angry, calm, history = cases_open_many(
             specs=[
                 NewCase(customer=key, title="Overcharged", description=ANGRY),
                 NewCase(customer=key, title="Address change"),
+                NewCase(
+                    customer=key,
+                    title="Closed before the import",
+                    description=ANGRY,
+                    status=CaseStatus.CLOSED,
+                    outcome=Outcome.UPHELD,
+                ),
             ]
         )
     scores = {s.case_id: s for s in TextScore.objects.all()}
-    assert set(scores) == {angry, calm}
+    assert set(scores) == {angry, calm}  # not the closed one
+    assert not CaseInsight.objects.filter(case_id=history).exists()
     expected = text_analyse(ANGRY)
     assert scores[angry].source == TextSource.DESCRIPTION
     assert scores[angry].message_id is None
