@@ -57,6 +57,7 @@ from amends.cases.services.workflow import (
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.services import customer_get_or_create_by_ref
+from amends.demo.services.incidents import demo_incident_build
 from amends.demo.services.recovery import demo_recovery_build
 from amends.policies.business_hours import add_business_time, business_time_between
 from amends.policies.choices import RecoveryStep
@@ -350,6 +351,7 @@ class DemoResult:
     source: str = "built-in samples"
     skipped: bool = False
     recovery: dict[str, int] = field(default_factory=dict)
+    incident: dict[str, int] = field(default_factory=dict)
 
 
 def cfpb_csv_path() -> Path | None:
@@ -891,6 +893,7 @@ def demo_build(
             if progress and (index + 1) % 100 == 0:
                 progress(f"{index + 1} cases")
         result.recovery = demo_recovery_build(rng=rng, now=now, users=users)
+        result.incident = demo_incident_build(rng=rng, now=now, users=users)
     return result
 
 

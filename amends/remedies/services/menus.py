@@ -9,6 +9,7 @@ from django.utils import timezone
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.models import Case
 from amends.cases.services.events import case_event_record
+from amends.core import hooks
 from amends.core.exceptions import ApplicationError
 from amends.remedies.choices import MenuStatus, RemedyEventKind, RemedyStatus
 from amends.remedies.models import ChoiceMenu, Remedy
@@ -127,4 +128,15 @@ def menu_choose(*, menu: ChoiceMenu, remedy_id: int, actor: User | None) -> Reme
         ),
     )
     remedy_record_outcome(remedy=chosen, case=case, actor=proposer, before=RemedyStatus.OFFERED)
+    # The chosen option is now granted or waiting for approval: the floors above react (an
+    # incident's funnel counts the choice at once, feedback, loyalty, webhooks).
+    hooks.remedy_changed.emit(
+        hooks.RemedyChanged(
+            remedy_id=chosen.pk,
+            case_id=case.pk,
+            before=str(RemedyStatus.OFFERED),
+            after=str(chosen.status),
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
     return chosen

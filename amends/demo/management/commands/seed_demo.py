@@ -50,7 +50,9 @@ class Command(BaseCommand):
                 f"{result.source} in {time.monotonic() - started:.1f}s; "
                 f"{result.recovery.get('remedies', 0)} remedies, "
                 f"{result.recovery.get('promises', 0)} promises "
-                f"({result.recovery.get('broken', 0)} broken)."
+                f"({result.recovery.get('broken', 0)} broken); a flight delay under EU 261 "
+                f"with {result.incident.get('affected', 0)} passengers notified, "
+                f"{result.incident.get('chose', 0)} of whom chose their remedy."
             )
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, team in result.staff:
