@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from amends.accounts.choices import Role
 from amends.accounts.models import StaffProfile, Team
-from amends.core.exceptions import PermissionDeniedError
+from amends.core.exceptions import ApplicationError, PermissionDeniedError
 
 
 def staff_profile_of(*, user: User) -> StaffProfile:
@@ -23,6 +23,27 @@ def staff_list(*, team: Team | None = None) -> QuerySet[User]:
     if team is not None:
         qs = qs.filter(staff__team=team)
     return qs.order_by("username")
+
+
+def staff_get_by_username(*, username: str, field: str = "user") -> User:
+    """The active staff member with this username, for input that names a person.
+
+    Anyone else (unknown, deactivated, or a plain Django user without a staff role) is the
+    same 422, `invalid_<field>`, with `detail` naming the field.
+    """
+    user = (
+        User.objects.filter(username=username, is_active=True, staff__isnull=False)
+        .select_related("staff")
+        .first()
+    )
+    if user is None:
+        raise ApplicationError(
+            f"No staff member {username!r}.",
+            code=f"invalid_{field}",
+            status=422,
+            detail={field: ["Unknown staff member."]},
+        )
+    return user
 
 
 def team_list() -> QuerySet[Team]:

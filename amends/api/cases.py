@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, model_validator
 
 from amends.accounts.models import Team
-from amends.accounts.selectors import staff_profile_of
+from amends.accounts.selectors import staff_get_by_username, staff_profile_of
 from amends.api.insight import (
     CaseInsightBriefOut,
     MessageScoreOut,
@@ -256,6 +256,11 @@ class AssignIn(VersionIn):
 class ResolveIn(VersionIn):
     outcome: Outcome
     explanation: str = Field(default="", max_length=10_000)
+    confirm_undetermined: bool = Field(
+        default=False,
+        description="Resolve although who was at fault is undetermined (refused with 422 "
+        "fault_undetermined otherwise).",
+    )
 
 
 class ReopenIn(VersionIn):
@@ -320,17 +325,7 @@ def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
 
 
 def _user(username: str | None, field: str = "assignee") -> User | None:
-    if username is None:
-        return None
-    user = User.objects.filter(username=username, is_active=True, staff__isnull=False).first()
-    if user is None:
-        raise ApplicationError(
-            f"No staff member {username!r}.",
-            code="invalid_input",
-            status=422,
-            detail={field: ["Unknown staff member."]},
-        )
-    return user
+    return None if username is None else staff_get_by_username(username=username, field=field)
 
 
 # ---- endpoints ----------------------------------------------------------------------------
@@ -568,6 +563,7 @@ def case_resolve_endpoint(request: AuthedRequest, ref: str, payload: ResolveIn) 
             explanation=payload.explanation,
             version=payload.version,
             actor=request.user,
+            confirm_undetermined=payload.confirm_undetermined,
         ),
     )
 

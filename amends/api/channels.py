@@ -9,7 +9,7 @@ from django.http import FileResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
+from amends.api.schemas import ERRORS, Id, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
 from amends.channels.choices import WEBHOOK_EVENTS
 from amends.channels.models import (
@@ -42,7 +42,6 @@ from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 
 router = Router(tags=["channels"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 # ---- a case's emails and files ---------------------------------------------------------------

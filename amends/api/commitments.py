@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from django.contrib.auth.models import User
 from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from amends.accounts.selectors import staff_get_by_username
 from amends.api.schemas import ERRORS, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
 from amends.commitments.models import (
@@ -37,23 +37,10 @@ from amends.commitments.services.notifications import (
     notification_mark_all_read,
     notification_mark_read,
 )
-from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 
 router = Router(tags=["commitments"])
-
-
-def _staff_user(username: str, field: str) -> User:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise ApplicationError(
-            f"No user {username!r}.",
-            code="invalid_owner" if field == "owner" else "invalid_user",
-            status=422,
-            detail={field: ["Unknown user."]},
-        )
-    return user
 
 
 # ---- promises ---------------------------------------------------------------------------------
@@ -148,7 +135,7 @@ def commitment_create_endpoint(
         case=case,
         kind=payload.kind,
         description=payload.description,
-        owner=_staff_user(payload.owner, "owner"),
+        owner=staff_get_by_username(username=payload.owner, field="owner"),
         due_at=payload.due_at,
         customer_visible=payload.customer_visible,
         remedy_id=payload.remedy_id,
@@ -171,7 +158,7 @@ def commitment_list_endpoint(
     page: int = 1,
     size: int | None = None,
 ) -> dict[str, object]:
-    owner_user = _staff_user(owner, "owner") if owner else None
+    owner_user = staff_get_by_username(username=owner, field="owner") if owner else None
     result = paginate(
         commitment_list(user=request.user, state=state, owner=owner_user), page=page, size=size
     )
@@ -270,7 +257,11 @@ def escalation_raise_endpoint(
     request: AuthedRequest, ref: str, payload: EscalationRaiseIn
 ) -> Status[Escalation]:
     case = case_get_for_user(ref=ref, user=request.user)
-    assignee = _staff_user(payload.assignee, "assignee") if payload.assignee else None
+    assignee = (
+        staff_get_by_username(username=payload.assignee, field="assignee")
+        if payload.assignee
+        else None
+    )
     escalation = escalation_raise(
         case=case, level=payload.level, note=payload.note, actor=request.user, assignee=assignee
     )

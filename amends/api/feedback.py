@@ -9,9 +9,9 @@ from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
+from amends.accounts.selectors import staff_get_by_username
+from amends.api.schemas import ERRORS, Id, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
-from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.feedback.models import Compliment, FollowUp, SecondLook, StaffReview, Survey
@@ -39,16 +39,6 @@ from amends.feedback.services.second_looks import second_look_answer, second_loo
 from amends.feedback.services.surveys import survey_exclude_case
 
 router = Router(tags=["feedback"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-def _user(username: str, field: str) -> User:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise ApplicationError(
-            f"No user {username!r}.", code="invalid_user", status=422, detail={field: ["Unknown."]}
-        )
-    return user
 
 
 def _name(user: User | None) -> str | None:
@@ -207,7 +197,7 @@ def staff_review_list_endpoint(
     request: AuthedRequest, staff: str | None = None, page: int = 1, size: int | None = None
 ) -> dict[str, object]:
     """Reviews you may see: about you, or about people you manage (admins: all)."""
-    staff_user = _user(staff, "staff") if staff else None
+    staff_user = staff_get_by_username(username=staff, field="staff") if staff else None
     return paginate(
         staff_review_list(user=request.user, staff=staff_user), page=page, size=size
     ).__dict__
@@ -222,7 +212,7 @@ def staff_review_open_endpoint(
     case = case_get_for_user(ref=payload.case, user=request.user)
     review = staff_review_open(
         case=case,
-        staff=_user(payload.staff, "staff"),
+        staff=staff_get_by_username(username=payload.staff, field="staff"),
         complaint=payload.complaint,
         actor=request.user,
     )
@@ -347,7 +337,7 @@ class ComplimentOut(Schema):
 def compliment_log_endpoint(request: AuthedRequest, payload: ComplimentIn) -> Status[Compliment]:
     case = case_get_for_user(ref=payload.case, user=request.user) if payload.case else None
     compliment = compliment_log(
-        staff=_user(payload.staff, "staff"),
+        staff=staff_get_by_username(username=payload.staff, field="staff"),
         text=payload.text,
         channel=payload.channel,
         case=case,
@@ -442,7 +432,11 @@ def second_look_request_endpoint(
     request: AuthedRequest, ref: str, payload: SecondLookIn
 ) -> Status[SecondLook]:
     case = case_get_for_user(ref=ref, user=request.user)
-    reviewer = _user(payload.reviewer, "reviewer") if payload.reviewer else None
+    reviewer = (
+        staff_get_by_username(username=payload.reviewer, field="reviewer")
+        if payload.reviewer
+        else None
+    )
     look = second_look_request(
         case=case,
         subject=payload.subject,

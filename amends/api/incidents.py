@@ -7,11 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
+from amends.accounts.selectors import staff_get_by_username
+from amends.api.schemas import ERRORS, Id, InSchema, PageOut
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.incidents.models import Incident, RecoveryPolicy
@@ -45,15 +45,6 @@ from amends.incidents.services.policies import policy_create, policy_deactivate
 from amends.taxonomy.models import RootCause, Service
 
 router = Router(tags=["incidents"])
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
 MAX_ID = 2**63 - 1
 Scalar = str | int | float | bool | None
 
@@ -319,10 +310,6 @@ def policy_out(p: RecoveryPolicy) -> dict[str, Any]:
     }
 
 
-def _staff(username: str) -> User:
-    return User.objects.get(username=username, is_active=True, staff__isnull=False)
-
-
 def _inputs(row: AffectedIn) -> dict[str, Any]:
     extra = dict(row.model_extra or {})
     return {**extra, **row.inputs}
@@ -506,7 +493,9 @@ def incident_close_endpoint(
         incident=incident,
         root_cause=RootCause.objects.get(pk=payload.root_cause_id),
         prevention=payload.prevention,
-        prevention_owner=_staff(payload.prevention_owner),
+        prevention_owner=staff_get_by_username(
+            username=payload.prevention_owner, field="prevention_owner"
+        ),
         prevention_due_at=payload.prevention_due_at,
         actor=request.user,
     )
@@ -557,7 +546,7 @@ def policy_create_endpoint(request: AuthedRequest, payload: PolicyIn) -> Status[
         kind=incident_kind_clean(payload.kind),
         name=payload.name,
         rules=payload.rules,
-        owner=_staff(payload.owner),
+        owner=staff_get_by_username(username=payload.owner, field="owner"),
         currency=payload.currency,
         budget_cap=payload.budget_cap,
         note=payload.note,

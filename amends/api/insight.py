@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
+from amends.api.schemas import ERRORS, Id, InSchema, PageOut
 from amends.cases.models import Case
 from amends.cases.selectors import case_get_for_user
 from amends.core.pagination import paginate
@@ -31,7 +31,6 @@ from amends.insight.services.scoring import text_analyse_configured, text_score_
 from amends.insight.services.triage import triage_suggestion_accept
 
 router = Router(tags=["insight"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 # Text beyond what the scorer reads is accepted and cut (1 MB at most per request field).
 MAX_TEXT = 1_000_000

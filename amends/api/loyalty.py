@@ -12,12 +12,12 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from amends.accounts.selectors import staff_profile_of
-from amends.api.schemas import ErrorOut, Id, InSchema, PageOut
+from amends.api.schemas import ERRORS, Id, InSchema, PageOut
 from amends.cases.models import case_ref
 from amends.core.exceptions import PermissionDeniedError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
-from amends.customers.selectors import customer_get
+from amends.customers.selectors import customer_get_for_user
 from amends.loyalty.exports import (
     MTBF_COLUMNS,
     OPERATIONS_COLUMNS,
@@ -53,7 +53,6 @@ from amends.loyalty.services.campaigns import (
 from amends.loyalty.services.status import loyalty_status_change
 
 router = Router(tags=["loyalty"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class AnalyticsQuery(InSchema):
@@ -309,7 +308,7 @@ def drill_case_list_endpoint(request: AuthedRequest, query: Query[DrillQuery]) -
 )
 def customer_risk_get_endpoint(request: AuthedRequest, customer_id: int) -> Any:
     staff_profile_of(user=request.user)
-    customer = customer_get(customer_id=customer_id)
+    customer = customer_get_for_user(customer_id=customer_id, user=request.user)
     risk = customer_risk_get(customer_id=customer.pk)
     return {
         "customer_id": customer.pk,
@@ -336,7 +335,7 @@ def loyalty_status_change_endpoint(
     request: AuthedRequest, customer_id: int, payload: LoyaltyStatusIn
 ) -> Any:
     staff_profile_of(user=request.user)
-    customer = customer_get(customer_id=customer_id)
+    customer = customer_get_for_user(customer_id=customer_id, user=request.user)
     risk = loyalty_status_change(
         customer=customer, status=payload.status, reason=payload.reason, actor=request.user
     )

@@ -2,16 +2,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from amends.accounts.choices import Role
-from amends.accounts.selectors import staff_profile_of
+from amends.accounts.selectors import staff_get_by_username, staff_profile_of
 from amends.api.schemas import ERRORS, InSchema, PageOut
 from amends.cases.selectors import case_get_for_user
-from amends.core.exceptions import ApplicationError, PermissionDeniedError
+from amends.core.exceptions import PermissionDeniedError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.remedies.models import AuthorityRule, ChoiceMenu, Remedy
@@ -442,18 +441,6 @@ def _rule_out(rule: AuthorityRule) -> dict[str, Any]:
     }
 
 
-def _staff_user(username: str) -> User:
-    user = User.objects.filter(username=username, staff__isnull=False).first()
-    if user is None:
-        raise ApplicationError(
-            f"No staff member {username!r}.",
-            code="invalid_input",
-            status=422,
-            detail={"user": ["Unknown staff member."]},
-        )
-    return user
-
-
 @router.get(
     "/authority/rules",
     response={200: list[AuthorityRuleOut], **ERRORS},
@@ -463,7 +450,7 @@ def authority_rule_list_endpoint(
     request: AuthedRequest, query: Query[AuthorityRuleQuery]
 ) -> list[dict[str, Any]]:
     staff_profile_of(user=request.user)
-    user = _staff_user(query.user) if query.user else None
+    user = staff_get_by_username(username=query.user) if query.user else None
     rules = authority_rule_list(role=query.role, user=user, viewer=request.user)
     return [_rule_out(r) for r in rules]
 
@@ -479,7 +466,7 @@ def authority_rule_set_endpoint(request: AuthedRequest, payload: AuthorityRuleIn
     rule = authority_rule_set(
         kind=payload.kind,
         role=payload.role,
-        user=_staff_user(payload.user) if payload.user else None,
+        user=staff_get_by_username(username=payload.user) if payload.user else None,
         allowed=payload.allowed,
         max_per_remedy=payload.max_per_remedy,
         max_per_case=payload.max_per_case,

@@ -77,8 +77,17 @@ class ErrorOut(Schema):
     detail: dict[str, object] = Field(default_factory=dict)
 
 
-# The one error table: every endpoint answers these statuses as ErrorOut.
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# The one error table: every endpoint answers these statuses as ErrorOut (413: a body over
+# the size limit, answered by core.middleware for any request).
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 
 
 class PageOut(Schema, Generic[T]):

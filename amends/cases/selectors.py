@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from amends.accounts.choices import Role
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.choices import DONE_STATUSES, CaseStatus, SlaState
 from amends.cases.models import Case, CaseEvent, CaseStep, Message, case_pk_from_ref
@@ -23,6 +24,20 @@ def case_visible_to(*, user: User) -> QuerySet[Case]:
     if profile.team_id is not None:
         condition |= Q(team_id=profile.team_id)
     return qs.filter(condition)
+
+
+def case_viewers(*, case: Case, people: QuerySet[User] | None = None) -> QuerySet[User]:
+    """The staff who can see `case`, by the rule of `case_visible_to` read the other way: on a
+    routed case its team, its assignee, managers and admins; on an unrouted one, everyone.
+    `people` narrows the search (default: every user with a staff role)."""
+    qs = people if people is not None else User.objects.filter(staff__isnull=False)
+    if case.team_id is None:
+        return qs
+    return qs.filter(
+        Q(staff__team_id=case.team_id)
+        | Q(pk=case.assignee_id)
+        | Q(staff__role__in=[Role.MANAGER, Role.ADMIN])
+    )
 
 
 def case_get_for_user(*, ref: str, user: User) -> Case:

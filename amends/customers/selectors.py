@@ -1,16 +1,31 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
+from amends.core.exceptions import PermissionDeniedError
 from amends.customers.models import Customer
 
 
-def customer_search(*, query: str = "") -> QuerySet[Customer]:
-    """Customers matching a reference, an email, a phone or the start of a name.
+def customer_visible_to(*, user: User) -> QuerySet[Customer]:
+    """The customers this user may read: every one, for every staff member (customers are
+    shared across teams by decision, docs/security.md); a user without a staff role is
+    refused with `PermissionDeniedError` (as `accounts.selectors.staff_profile_of` does; a
+    superuser counts as an admin; `accounts` is a sibling floor, so the check reads the
+    profile through the user's `staff` relation)."""
+    if not (user.is_superuser or hasattr(user, "staff")):
+        raise PermissionDeniedError("This account has no staff role in Amends.")
+    return Customer.objects.all()
+
+
+def customer_search(*, query: str = "", user: User | None = None) -> QuerySet[Customer]:
+    """Customers matching a reference, an email, a phone or the start of a name; with `user`,
+    only those `customer_visible_to` them (leave it out only where no one asks, e.g. a form's
+    choices that a view has already narrowed).
 
     Prefix matches use the indexes; a full substring match on every row would not scale.
     """
-    qs = Customer.objects.all()
+    qs = Customer.objects.all() if user is None else customer_visible_to(user=user)
     q = query.strip()
     if not q:
         return qs.order_by("-created_at", "-id")
@@ -22,3 +37,8 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
 
 def customer_get(*, customer_id: int) -> Customer:
     return Customer.objects.get(pk=customer_id)
+
+
+def customer_get_for_user(*, customer_id: int, user: User) -> Customer:
+    """The customer if this user may see them; missing raises `Customer.DoesNotExist`."""
+    return customer_visible_to(user=user).get(pk=customer_id)

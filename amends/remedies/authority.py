@@ -14,9 +14,10 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import Q, Sum
 
-from amends.accounts.choices import ROLE_RANK, Role
+from amends.accounts.choices import ROLE_RANK
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.models import Case
+from amends.cases.selectors import case_viewers
 from amends.remedies.choices import COUNTED_STATUSES
 from amends.remedies.models import AuthorityRule, Remedy, RemedyKind
 
@@ -226,13 +227,9 @@ def approver_find(
     if not higher:
         return None
     case = usage.case
-    people = User.objects.filter(is_active=True, staff__role__in=higher)
-    if case.team_id is not None:
-        people = people.filter(
-            Q(staff__role__in=[Role.MANAGER, Role.ADMIN])
-            | Q(staff__team_id=case.team_id)
-            | Q(pk=case.assignee_id)
-        )
+    people = case_viewers(
+        case=case, people=User.objects.filter(is_active=True, staff__role__in=higher)
+    )
     candidates = list(people.exclude(pk__in=exclude).select_related("staff"))
     if not candidates:
         return None

@@ -4,9 +4,14 @@ import pytest
 from django.contrib.auth.models import User
 
 from amends.accounts.choices import Role
-from amends.accounts.selectors import staff_list, staff_profile_of, team_list_for_user
+from amends.accounts.selectors import (
+    staff_get_by_username,
+    staff_list,
+    staff_profile_of,
+    team_list_for_user,
+)
 from amends.accounts.tests.factories import TeamFactory, UserFactory
-from amends.core.exceptions import PermissionDeniedError
+from amends.core.exceptions import ApplicationError, PermissionDeniedError
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +46,22 @@ def test_team_list_for_user_by_role() -> None:
         other,
     ]
     assert list(team_list_for_user(user=UserFactory(role=Role.AGENT, team=None))) == []
+
+
+@pytest.mark.parametrize("who", ["nobody", "plain", "gone"])
+def test_staff_get_by_username_refuses_anyone_but_active_staff(who: str) -> None:
+    User.objects.create_user("plain")
+    UserFactory(username="gone", is_active=False)
+    with pytest.raises(ApplicationError) as excinfo:
+        staff_get_by_username(username=who, field="owner")
+    error = excinfo.value
+    assert (error.code, error.status, error.detail) == (
+        "invalid_owner",
+        422,
+        {"owner": ["Unknown staff member."]},
+    )
+
+
+def test_staff_get_by_username_finds_active_staff() -> None:
+    agent = UserFactory(username="ada")
+    assert staff_get_by_username(username="ada") == agent

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 
 from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
@@ -17,6 +18,7 @@ from amends.cases.selectors import (
     case_message_list,
     case_queue,
     case_timeline,
+    case_viewers,
     case_visible_to,
     customer_case_list,
 )
@@ -72,6 +74,27 @@ def test_case_visible_to_refuses_users_without_staff_role() -> None:
     plain = User.objects.create_user("plain", password="pw")
     with pytest.raises(PermissionDeniedError):
         case_visible_to(user=plain)
+
+
+def test_case_viewers_is_case_visible_to_read_the_other_way(teams: tuple[Any, Any]) -> None:
+    mine, other = teams
+    people = [
+        UserFactory(role=Role.AGENT, team=mine),
+        UserFactory(role=Role.SUPERVISOR, team=mine),
+        UserFactory(role=Role.AGENT, team=other),
+        UserFactory(role=Role.SUPERVISOR, team=other),
+        UserFactory(role=Role.MANAGER, team=None),
+        UserFactory(role=Role.ADMIN, team=other),
+    ]
+    routed = CaseFactory(team=mine)
+    routed.assignee = people[2]
+    routed.save(update_fields=["assignee"])
+    for case in (routed, CaseFactory(team=other), CaseFactory(team=None)):
+        expected = {u for u in people if case_visible_to(user=u).filter(pk=case.pk).exists()}
+        assert set(case_viewers(case=case)) == expected
+    assert set(case_viewers(case=routed)) == {people[0], people[1], people[2], people[4], people[5]}
+    narrowed = case_viewers(case=routed, people=User.objects.filter(staff__role=Role.AGENT))
+    assert set(narrowed) == {people[0], people[2]}
 
 
 def test_case_get_for_user_finds_by_ref_in_any_spelling(teams: tuple[Any, Any]) -> None:

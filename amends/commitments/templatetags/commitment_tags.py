@@ -4,13 +4,12 @@ from typing import Any
 
 from django import template
 from django.contrib.auth.models import User
-from django.db.models import Q
 from django.utils import timezone
 
-from amends.accounts.choices import Role
 from amends.accounts.models import StaffProfile
 from amends.accounts.selectors import staff_list
 from amends.cases.models import Case
+from amends.cases.selectors import case_viewers
 from amends.commitments.choices import (
     CommitmentKind,
     CommitmentStatus,
@@ -51,14 +50,7 @@ def _rank(user: User | None) -> int:
 def _possible_owners(case: Case) -> list[User]:
     """Staff who can see the case (commitment_create refuses anyone else as owner): on a
     routed case its team, whoever holds it, managers and admins; on an unrouted one, all."""
-    staff = staff_list()
-    if case.team_id is not None:
-        staff = staff.filter(
-            Q(staff__team_id=case.team_id)
-            | Q(pk=case.assignee_id)
-            | Q(staff__role__in=[Role.MANAGER, Role.ADMIN])
-        )
-    return list(staff)
+    return list(case_viewers(case=case, people=staff_list()))
 
 
 def case_panel_context(*, case: Case, user: User | None) -> dict[str, Any]:

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 
+from amends.core.exceptions import PermissionDeniedError
 from amends.customers.models import Customer
-from amends.customers.selectors import customer_get, customer_search
+from amends.customers.selectors import (
+    customer_get,
+    customer_get_for_user,
+    customer_search,
+    customer_visible_to,
+)
 from amends.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +42,22 @@ def test_customer_get_raises_when_missing() -> None:
     assert customer_get(customer_id=customer.pk) == customer
     with pytest.raises(Customer.DoesNotExist):
         customer_get(customer_id=customer.pk + 1)
+
+
+def test_customer_visible_to_shows_every_customer_to_staff() -> None:
+    # Staff of any team see every customer (the permissions matrix covers each role); a
+    # superuser without a staff profile counts as an admin.
+    ada = CustomerFactory()
+    admin = User.objects.create_superuser("root")
+    assert list(customer_visible_to(user=admin)) == [ada]
+    assert customer_get_for_user(customer_id=ada.pk, user=admin) == ada
+    assert list(customer_search(query=ada.name, user=admin)) == [ada]
+
+
+def test_customer_visible_to_refuses_users_without_a_staff_role() -> None:
+    ada = CustomerFactory()
+    plain = User.objects.create_user("plain")
+    with pytest.raises(PermissionDeniedError):
+        customer_get_for_user(customer_id=ada.pk, user=plain)
+    with pytest.raises(PermissionDeniedError):
+        customer_search(user=plain)

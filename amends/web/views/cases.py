@@ -39,7 +39,7 @@ from amends.cases.services.workflow import (
 )
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
-from amends.customers.selectors import customer_get
+from amends.customers.selectors import customer_get_for_user
 from amends.web.decorators import staff_required
 from amends.web.forms.cases import (
     AssignForm,
@@ -304,7 +304,9 @@ def case_new_view(request: AuthedRequest) -> HttpResponse:
         picked = CustomerPickForm(request.GET)
         if picked.is_valid() and picked.cleaned_data["customer"]:
             try:
-                preselected = customer_get(customer_id=picked.cleaned_data["customer"])
+                preselected = customer_get_for_user(
+                    customer_id=picked.cleaned_data["customer"], user=request.user
+                )
             except Customer.DoesNotExist:
                 preselected = None
             initial["customer"] = preselected

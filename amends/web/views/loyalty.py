@@ -20,7 +20,7 @@ from amends.accounts.selectors import team_list
 from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
-from amends.customers.selectors import customer_get
+from amends.customers.selectors import customer_get_for_user
 from amends.loyalty.exports import (
     MTBF_COLUMNS,
     OPERATIONS_COLUMNS,
@@ -328,7 +328,7 @@ def loyalty_cases_view(request: AuthedRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def loyalty_status_view(request: AuthedRequest, customer_id: int) -> HttpResponse:
-    customer = customer_get(customer_id=customer_id)
+    customer = customer_get_for_user(customer_id=customer_id, user=request.user)
     form = valid(LoyaltyStatusForm(request.POST))
     loyalty_status_change(
         customer=customer,
