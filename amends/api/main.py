@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from amends.api import cases, commitments, customers, feedback, incidents, meta, remedies
 from amends.api import channels as channels_api
@@ -19,11 +21,41 @@ from amends.api import loyalty as loyalty_api
 from amends.api.auth import api_auth
 from amends.api.docs import LocalSwagger
 from amends.core.exceptions import ApplicationError
+from amends.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from amends.core.middleware import request_error_for
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": IDEMPOTENCY_HEADER,
+    "required": False,
+    "description": (
+        "Optional. A retry with the same key and the same body gets the first answer again "
+        "(same status, header `Idempotent-Replayed: true`) and creates nothing twice; the "
+        "same key with another body answers 422 `idempotency_key_reused`, and 409 "
+        "`idempotency_in_progress` while the first request runs. Keys are per client and "
+        "kept AMENDS_IDEMPOTENCY_KEY_HOURS (24) hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+
+class AmendsAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also names what the middleware adds to operations."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            post = operations.get("post")
+            if post is not None:  # IdempotencyMiddleware honours the key on every API POST
+                post.setdefault("parameters", []).append(dict(IDEMPOTENCY_PARAMETER))
+        return schema
+
+
+api = AmendsAPI(
     title="Amends API",
     version="1",
     description=(

@@ -134,3 +134,146 @@ def test_without_a_key_nothing_is_stored(api_client_for, agent) -> None:
     api = api_client_for(agent)
     assert api.post("/api/v1/customers", {"name": "Ann"}).status_code == 201
     assert not IdempotencyKey.objects.exists()
+
+
+# ---- the floors above remedies and commitments ------------------------------------------------
+
+
+def _lost_customer(manager):
+    from decimal import Decimal
+
+    from amends.customers.tests.factories import CustomerFactory
+    from amends.loyalty.services.status import loyalty_status_change
+    from amends.remedies.tests.factories import AuthorityRuleFactory, kind
+
+    AuthorityRuleFactory(role=Role.MANAGER, kind=kind("refund"), max_per_remedy=Decimal("50"))
+    customer = CustomerFactory(email="gone@example.com")
+    loyalty_status_change(customer=customer, status="lost", reason="Price", actor=manager)
+
+
+def _incident(supervisor):
+    from amends.incidents.services.incidents import incident_create
+
+    return incident_create(
+        title="Network down",
+        kind="network_outage",
+        magnitude="60",
+        started_at=timezone.now() - timedelta(hours=2),
+        severity=2,
+        actor=supervisor,
+    )
+
+
+def _new_app_post(name: str, org: dict):
+    """(user, path, body, another body, model) for one creating POST of a newer app."""
+    from amends.channels.models import PortalLink, WebhookEndpoint
+    from amends.feedback.models import Compliment, SecondLook, StaffReview
+    from amends.incidents.models import Incident, IncidentUpdate
+    from amends.insight.models import ApologyCheck
+    from amends.loyalty.models import Campaign
+
+    agent, supervisor, manager, admin, case = (
+        org[k] for k in ("agent", "supervisor", "manager", "admin", "case")
+    )
+    if name == "incident":
+        body = {
+            "title": "Flight AB1 delayed",
+            "kind": "flight_delay",
+            "magnitude": "200",
+            "started_at": (timezone.now() - timedelta(hours=4)).isoformat(),
+            "severity": 2,
+        }
+        return supervisor, "/api/v1/incidents", body, {**body, "title": "Other"}, Incident
+    if name == "incident-update":
+        path = f"/api/v1/incidents/{_incident(supervisor).pk}/updates"
+        return supervisor, path, {"body": "On site"}, {"body": "Fixed"}, IncidentUpdate
+    if name == "compliment":
+        body = {"staff": agent.username, "text": "Kind and quick"}
+        return supervisor, "/api/v1/compliments", body, {**body, "text": "Again"}, Compliment
+    if name == "second-look":
+        path = f"/api/v1/cases/{case.ref}/second-looks"
+        body = {"subject": "draft_reply", "draft": "We are sorry.", "reviewer": supervisor.username}
+        return agent, path, body, {**body, "draft": "Sorry again."}, SecondLook
+    if name == "staff-review":
+        body = {"case": case.ref, "staff": agent.username, "complaint": "Rude on the phone"}
+        return supervisor, "/api/v1/staff-reviews", body, {**body, "complaint": "Late"}, StaffReview
+    if name == "portal-link":
+        path = f"/api/v1/cases/{case.ref}/portal-links"
+        return agent, path, {"days": 7}, {"days": 8}, PortalLink
+    if name == "webhook":
+        body = {"name": "CRM", "url": "https://crm.example.com/hook"}
+        return admin, "/api/v1/webhooks", body, {**body, "name": "ERP"}, WebhookEndpoint
+    if name == "campaign":
+        _lost_customer(manager)
+        body = {
+            "name": "Win back",
+            "remedy_kind": "refund",
+            "amount": "20.00",
+            "currency": "USD",
+            "budget": "100",
+            "subject": "We miss you",
+            "body": "Here is 20 off.",
+        }
+        return manager, "/api/v1/loyalty/campaigns", body, {**body, "name": "Other"}, Campaign
+    assert name == "apology-check"
+    body = {"draft": "We apologise if you were upset.", "case": case.ref}
+    return agent, "/api/v1/insight/apology-check", body, {**body, "draft": "Sorry."}, ApologyCheck
+
+
+NEW_APP_POSTS = [
+    "incident",
+    "incident-update",
+    "compliment",
+    "second-look",
+    "staff-review",
+    "portal-link",
+    "webhook",
+    "campaign",
+    "apology-check",
+]
+
+
+@pytest.mark.parametrize("name", NEW_APP_POSTS)
+def test_creating_posts_of_the_newer_apps_are_idempotent(api_client_for, name) -> None:
+    team = TeamFactory(name="Care")
+    org = {
+        "agent": UserFactory(username="alice", role=Role.AGENT, team=team),
+        "supervisor": UserFactory(username="sam", role=Role.SUPERVISOR, team=team),
+        "manager": UserFactory(username="maria", role=Role.MANAGER, team=None),
+        "admin": UserFactory(username="ada", role=Role.ADMIN, team=None),
+    }
+    org["case"] = CaseFactory(team=team, assignee=org["agent"])
+    user, path, body, other, model = _new_app_post(name, org)
+    api = api_client_for(user)
+    before = model.objects.count()
+    first = _post(api, path, body, f"{name}-1")
+    assert first.status_code in (200, 201), first.content
+    again = _post(api, path, body, f"{name}-1")
+    assert again.status_code == first.status_code
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert model.objects.count() == before + 1
+    reused = _post(api, path, other, f"{name}-1")
+    assert reused.status_code == 422
+    assert reused.json()["code"] == "idempotency_key_reused"
+    assert model.objects.count() == before + 1
+    fresh = _post(api, path, other, f"{name}-2")  # a new key is a new request
+    assert fresh.status_code in (200, 201), fresh.content
+    assert model.objects.count() == before + 2
+
+
+def test_every_post_documents_the_optional_idempotency_key_header() -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    posts = [
+        (path, operations["post"])
+        for path, operations in schema["paths"].items()
+        if "post" in operations
+    ]
+    assert len(posts) > 50
+    for path, operation in posts:
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert [(p["name"], p["required"]) for p in headers] == [("Idempotency-Key", False)], path
+        assert headers[0]["schema"]["maxLength"] == 255
+        assert {"409", "422"} <= set(operation["responses"]), path
+    gets = [ops["get"] for ops in schema["paths"].values() if "get" in ops]
+    assert not any(p["in"] == "header" for op in gets for p in op.get("parameters", []))

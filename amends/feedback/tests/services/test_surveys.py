@@ -11,6 +11,7 @@ from amends.cases.services.workflow import case_reopen, case_resolve
 from amends.channels.models import OutboundEmail
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.testing import hook_recorded
 from amends.feedback.choices import FollowUpReason, SurveyStatus
 from amends.feedback.models import Compliment, FollowUp, Survey, SurveySettings
 from amends.feedback.services.dispatch import survey_sweep
@@ -120,9 +121,7 @@ def test_survey_get_by_token_changes_nothing_and_refuses_forgeries(org: Org) -> 
 
 def test_survey_answer_records_once_and_emits_the_hook(org: Org) -> None:
     survey, token = sent_survey(org)
-    seen: list[hooks.SurveyAnswered] = []
-    hooks.survey_answered.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.survey_answered) as seen:
         survey_answer(
             token=token,
             csat="5",
@@ -135,8 +134,6 @@ def test_survey_answer_records_once_and_emits_the_hook(org: Org) -> None:
             comment="Quick and kind.",
             compliment="Alex listened.",
         )
-    finally:
-        hooks.survey_answered.unsubscribe(seen.append)
     survey.refresh_from_db()
     assert (survey.status, survey.csat, survey.nps, survey.fair_process) == ("answered", 5, 9, 5)
     assert [p.survey_id for p in seen] == [survey.pk]
