@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from amends.cases.models import CaseEvent
 from amends.core import hooks
+from amends.core.testing import hook_recorded
 from amends.remedies.choices import RemedyEventKind, RemedyStatus
 from amends.remedies.models import Remedy
 from amends.remedies.services.remedies import remedy_approve, remedy_propose
@@ -79,15 +80,11 @@ def test_remedy_sweep_command_runs_the_sweep(org, capsys):
 
 
 def test_approval_sweep_announces_the_overdue_approval(org):
-    seen: list[hooks.RemedyApprovalOverdue] = []
-    hooks.remedy_approval_overdue.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.remedy_approval_overdue) as seen:
         remedy = pending(org)
         later = START + timedelta(hours=5)
         with time_machine.travel(later, tick=False):
             approval_sweep(now=later)
-    finally:
-        hooks.remedy_approval_overdue.unsubscribe(seen.append)
     assert [(p.remedy_id, p.case_id, p.now) for p in seen] == [(remedy.pk, org.case.pk, later)]
 
 

@@ -17,6 +17,7 @@ from amends.channels.services.inbound import MailQuarantinedError, mail_ingest
 from amends.channels.services.outbound import outbound_send_due
 from amends.channels.tests.conftest import eml
 from amends.core import hooks
+from amends.core.testing import hook_recorded
 from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 
@@ -148,9 +149,7 @@ def test_mail_ingest_our_own_mail_coming_back_is_ignored() -> None:
 
 def test_mail_ingest_bounce_flags_the_address_and_emits_the_hook() -> None:
     case, confirmation_id = _open_case()
-    seen: list[hooks.EmailBounced] = []
-    hooks.email_bounced.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.email_bounced) as seen:
         result = mail_ingest(
             raw=eml(
                 "bounce_dsn.eml",
@@ -159,8 +158,6 @@ def test_mail_ingest_bounce_flags_the_address_and_emits_the_hook() -> None:
                 IN_REPLY_TO=confirmation_id,
             )
         )
-    finally:
-        hooks.email_bounced.unsubscribe(seen.append)
     assert result.line == "ignored: bounce"
     flag = AddressFlag.objects.get(address="ann@example.com")
     assert flag.customer_id == case.customer_id

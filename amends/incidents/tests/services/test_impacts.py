@@ -9,6 +9,7 @@ from amends.cases.tests.factories import CaseFactory
 from amends.commitments.models import Notification
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
+from amends.core.testing import hook_recorded
 from amends.customers.models import Customer
 from amends.incidents.choices import IncidentStatus
 from amends.incidents.models import Impact, Incident
@@ -106,13 +107,9 @@ def test_impacts_add_creates_missing_customers_only_when_asked(ops: Ops) -> None
 
 def test_impacts_add_emits_incident_impacted_with_the_new_customers(ops: Ops) -> None:
     customers = customers_make(3)
-    seen: list[hooks.IncidentImpacted] = []
-    hooks.incident_impacted.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.incident_impacted) as seen:
         impacts_add(incident=ops.incident, rows=_rows(customers[:2]), actor=ops.analyst)
         impacts_add(incident=ops.incident, rows=_rows(customers), actor=ops.analyst)
-    finally:
-        hooks.incident_impacted.unsubscribe(seen.append)
     assert [sorted(p.customer_ids) for p in seen] == [
         sorted(c.pk for c in customers[:2]),
         [customers[2].pk],

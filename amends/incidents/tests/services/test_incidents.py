@@ -9,6 +9,7 @@ from django.utils import timezone
 from amends.commitments.models import Commitment
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
+from amends.core.testing import hook_recorded
 from amends.incidents.choices import IncidentEventKind, IncidentStatus, ProblemStatus
 from amends.incidents.models import Incident, Problem
 from amends.incidents.services.incidents import (
@@ -98,9 +99,7 @@ def test_incident_status_moves_and_refuses_closing_without_root_cause(ops: Ops) 
 def test_incident_close_promises_prevention_and_groups_by_root_cause(ops: Ops) -> None:
     cause = RootCause.objects.create(name="Crew scheduling")
     due = timezone.now() + timedelta(days=30)
-    seen: list[hooks.IncidentClosed] = []
-    hooks.incident_closed.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.incident_closed) as seen:
         closed = incident_close(
             incident=ops.incident,
             root_cause=cause,
@@ -118,8 +117,6 @@ def test_incident_close_promises_prevention_and_groups_by_root_cause(ops: Ops) -
             prevention_due_at=due,
             actor=ops.analyst,
         )
-    finally:
-        hooks.incident_closed.unsubscribe(seen.append)
     assert closed.status == IncidentStatus.CLOSED
     commitment = Commitment.objects.get(pk=closed.prevention_commitment_id)
     assert commitment.owner == ops.owner

@@ -11,6 +11,7 @@ from amends.commitments.choices import CommitmentStatus
 from amends.commitments.models import Commitment
 from amends.commitments.tests.factories import CommitmentFactory
 from amends.core import hooks
+from amends.core.testing import hook_recorded
 from amends.customers.tests.factories import CustomerFactory
 from amends.insight.models import CaseInsight, RepeatLink
 from amends.insight.services.repeats import text_similarity
@@ -91,9 +92,7 @@ def test_repeat_detect_window_is_configurable(amends_overrides):
 
 
 def test_repeat_after_broken_promise_is_a_double_deviation_and_emits():
-    seen: list[hooks.RepeatFailureDetected] = []
-    hooks.repeat_failure_detected.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.repeat_failure_detected) as seen:
         customer = CustomerFactory()
         billing = CategoryFactory()
         first = open_case_at(T0, customer=customer, category=billing)
@@ -103,8 +102,6 @@ def test_repeat_after_broken_promise_is_a_double_deviation_and_emits():
             status=CommitmentStatus.BROKEN, broken_at=T0 + timedelta(days=2)
         )
         second = open_case_at(T0 + timedelta(days=5), customer=customer, category=billing)
-    finally:
-        hooks.repeat_failure_detected.unsubscribe(seen.append)
     second.refresh_from_db()
     assert second.double_deviation is True
     assert RepeatLink.objects.get(case=second).broken_promise is True

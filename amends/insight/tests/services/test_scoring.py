@@ -7,6 +7,7 @@ from amends.cases.choices import MessageDirection
 from amends.cases.services.messages import case_message_add
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.testing import hook_recorded
 from amends.insight.models import CaseInsight, TextScore
 from amends.insight.services.scoring import text_score_correct
 from amends.insight.tests.factories import CALM_TEXT, UPSET_TEXT, case_with_text, inbound
@@ -28,16 +29,12 @@ def test_case_description_score_written_when_a_case_opens():
 
 
 def test_message_score_on_inbound_only_and_emits_message_scored():
-    seen: list[hooks.MessageScored] = []
-    hooks.message_scored.subscribe(seen.append)
-    try:
+    with hook_recorded(hooks.message_scored) as seen:
         case = case_with_text(CALM_TEXT)
         message = inbound(case, "Still not fixed. I will switch provider.")
         case_message_add(
             case=case, direction=MessageDirection.INTERNAL, body="Call them back", actor=None
         )
-    finally:
-        hooks.message_scored.unsubscribe(seen.append)
     assert TextScore.objects.filter(case=case).count() == 2
     assert TextScore.objects.get(message=message).churn_intent is True
     assert [s.message_id for s in seen] == [None, message.pk]
