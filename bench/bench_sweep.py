@@ -127,17 +127,19 @@ def main() -> None:
         f"[{args.db}] loaded {open_cases:,} open cases and {open_promises:,} open promises in {load:.1f}s"
     )
 
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     results = sweeps_run(now=timezone.now())
-    first = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    first, first_cpu = time.perf_counter() - t1, time.process_time() - c1
+    t2, c2 = time.perf_counter(), time.process_time()
     again = sweeps_run(now=timezone.now())
-    second = time.perf_counter() - t2
+    second, second_cpu = time.perf_counter() - t2, time.process_time() - c2
     for path, count in results.items():
         print(f"  {path.rsplit('.', 1)[-1]:18} {count:>8,}")
     print(
-        f"[{args.db}] full sweep: {first:.2f}s; idle sweep right after: {second:.2f}s ({sum(again.values())} items)"
+        f"[{args.db}] full sweep: {first:.2f}s (CPU {first_cpu:.2f}s); idle sweep right after: "
+        f"{second:.2f}s (CPU {second_cpu:.2f}s, {sum(again.values())} items)"
     )
+    print(f"[{args.db}] load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(
         f"[{args.db}] escalations {Escalation.objects.count():,}, broken promises "
         f"{Commitment.objects.filter(status='broken').count():,}, notifications {Notification.objects.count():,}"
