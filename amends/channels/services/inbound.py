@@ -37,7 +37,7 @@ from amends.channels.mime import (
 from amends.channels.models import AddressFlag, InboundEmail, OutboundEmail
 from amends.channels.services.attachments import attachment_add, attachment_max_bytes
 from amends.channels.services.outbound import email_queue
-from amends.channels.services.portal import portal_url_for_case
+from amends.channels.services.portal import portal_link_issue, portal_url
 from amends.core import hooks
 from amends.customers.models import Customer
 from amends.customers.services import customer_create
@@ -169,7 +169,8 @@ def _bounce(mail: ParsedMail, now: datetime) -> None:
 
 
 def _confirm(case: Case, mail: ParsedMail) -> None:
-    url = portal_url_for_case(case_id=case.pk, actor=None)
+    """Confirm a case this message has just opened: it has no portal link and no thread yet."""
+    url = portal_url(portal_link_issue(case=case, actor=None))
     email_queue(
         to=mail.from_address,
         subject=f"Re: {mail.subject or case.title}",
@@ -184,6 +185,8 @@ def _confirm(case: Case, mail: ParsedMail) -> None:
         case_id=case.pk,
         dedupe_key=f"confirm:{case.pk}",
         in_reply_to=mail.message_id,
+        customer_id=case.customer_id,
+        thread=(),
     )
 
 

@@ -89,9 +89,11 @@ def email_queue(
     dedupe_key: str | None = None,
     in_reply_to: str | None = None,
     case_message_id: int | None = None,
+    thread: Sequence[str] | None = None,
 ) -> OutboundEmail:
     """Queue one email in the caller's transaction. The same `dedupe_key` twice returns the
-    row queued first and sends nothing more."""
+    row queued first and sends nothing more. `thread`: the case's thread when the caller
+    knows it (with `customer_id`: a case it has just opened has none), to skip reading it."""
     if dedupe_key:
         existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
@@ -117,13 +119,14 @@ def email_queue(
         )
     references: list[str] = []
     if case_id is not None:
-        case = Case.objects.filter(pk=case_id).values("pk", "customer_id").first()
-        if case is None:
-            raise ApplicationError("No such case.", code="not_found", status=404)
-        if customer_id is None:
-            customer_id = case["customer_id"]
+        if thread is None or customer_id is None:
+            case = Case.objects.filter(pk=case_id).values("pk", "customer_id").first()
+            if case is None:
+                raise ApplicationError("No such case.", code="not_found", status=404)
+            if customer_id is None:
+                customer_id = case["customer_id"]
         subject = subject_with_ref(subject, case_ref(case_id))
-        references = _thread_ids(case_id)
+        references = list(thread) if thread is not None else _thread_ids(case_id)
         if in_reply_to is None and references:
             in_reply_to = references[-1]
     in_reply_to = _clean_header(in_reply_to or "")[:250]
