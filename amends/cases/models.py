@@ -145,6 +145,18 @@ class Case(BaseModel):
             # cases.selectors.case_list(category=... / severity=...)
             models.Index(fields=["category", "sla_due_at", "id"], name="case_category_sla_idx"),
             models.Index(fields=["severity", "sla_due_at", "id"], name="case_severity_sla_idx"),
+            # queues sorted by severity or newest (cases.listing.SORTS): the open cases only, so
+            # the walk in sort order skips no closed case (most of a million are closed)
+            models.Index(
+                fields=["severity", "sla_due_at", "id"],
+                condition=Q(sla_due_at__isnull=False),
+                name="case_open_severity_idx",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(sla_due_at__isnull=False),
+                name="case_open_newest_idx",
+            ),
             # customers page: a customer's history, newest first
             models.Index(fields=["customer", "-created_at"], name="case_customer_created_idx"),
             # queues: "most upset first", and the upset / churn intent / repeat filters
