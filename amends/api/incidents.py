@@ -16,8 +16,8 @@ from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.incidents.models import Incident, RecoveryPolicy
 from amends.incidents.selectors import (
+    funnel_of,
     impact_list_for_incident,
-    incident_funnel,
     incident_get_for_user,
     incident_list,
     incident_update_list,
@@ -40,7 +40,12 @@ from amends.incidents.services.incidents import (
     incident_status_set,
     incident_update_post,
 )
-from amends.incidents.services.notify import round_preview, round_progress, round_start
+from amends.incidents.services.notify import (
+    round_preview,
+    round_progress,
+    round_progress_of,
+    round_start,
+)
 from amends.incidents.services.policies import policy_create, policy_deactivate
 from amends.taxonomy.models import RootCause, Service
 
@@ -259,7 +264,7 @@ class ListQuery(InSchema):
 
 
 def _funnel(incident: Incident) -> dict[str, Any]:
-    funnel = incident_funnel(incident=incident)
+    funnel = funnel_of(incident=incident)  # the row was just read with its counters
     policy = incident.policy
     return {
         **funnel.__dict__,
@@ -287,7 +292,7 @@ def incident_out(incident: Incident, *, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         data["counters"] = _funnel(incident)
-        data["rounds"] = [round_progress(notice=r) for r in round_list(incident=incident)]
+        data["rounds"] = [round_progress_of(notice=r) for r in round_list(incident=incident)]
         data["updates"] = [
             {"body": u.body, "public": u.public, "created_at": u.created_at}
             for u in incident_update_list(incident=incident)

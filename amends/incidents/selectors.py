@@ -110,31 +110,35 @@ class Funnel:
 def incident_funnel(*, incident: Incident) -> Funnel:
     """The counters the services keep on the incident row: one primary-key read, however
     many customers the incident has."""
-    row = (
-        Incident.objects.filter(pk=incident.pk)
-        .values(
-            "affected_count",
-            "notified_count",
-            "opened_count",
-            "chose_count",
-            "complained_count",
-            "surveyed_count",
-            "over_budget_count",
-            "cost_total",
-            "budget_reserved",
-        )
-        .get()
-    )
+    row = Incident.objects.filter(pk=incident.pk).only(*FUNNEL_FIELDS).get()
+    return funnel_of(incident=row)
+
+
+FUNNEL_FIELDS = (
+    "affected_count",
+    "notified_count",
+    "opened_count",
+    "chose_count",
+    "complained_count",
+    "surveyed_count",
+    "over_budget_count",
+    "cost_total",
+    "budget_reserved",
+)
+
+
+def funnel_of(*, incident: Incident) -> Funnel:
+    """The funnel from an incident row just read (the page and the API read the row once)."""
     return Funnel(
-        affected=row["affected_count"],
-        notified=row["notified_count"],
-        opened=row["opened_count"],
-        chose=row["chose_count"],
-        complained=row["complained_count"],
-        surveyed=row["surveyed_count"],
-        over_budget=row["over_budget_count"],
-        cost=Decimal(row["cost_total"]).quantize(Decimal("0.01")),
-        reserved=Decimal(row["budget_reserved"]).quantize(Decimal("0.01")),
+        affected=incident.affected_count,
+        notified=incident.notified_count,
+        opened=incident.opened_count,
+        chose=incident.chose_count,
+        complained=incident.complained_count,
+        surveyed=incident.surveyed_count,
+        over_budget=incident.over_budget_count,
+        cost=Decimal(incident.cost_total).quantize(Decimal("0.01")),
+        reserved=Decimal(incident.budget_reserved).quantize(Decimal("0.01")),
     )
 
 

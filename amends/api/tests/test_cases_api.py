@@ -246,7 +246,8 @@ def test_case_full_recovery_through_the_api(api: Any) -> None:
 
     r = api.post(f"/api/v1/cases/{ref}/resolve", {"version": 3, "outcome": "upheld"})
     err = assert_error(r, 409, "required_steps_pending")
-    assert err["detail"] == {"missing_steps": ["rectify", "follow_up"]}
+    # The follow-up is due before closing, not before resolving.
+    assert err["detail"] == {"missing_steps": ["rectify"]}
 
     r = api.post(f"/api/v1/cases/{ref}/steps/rectify/done", {"version": 3})
     assert r.json()["version"] == 4
@@ -258,6 +259,12 @@ def test_case_full_recovery_through_the_api(api: Any) -> None:
     assert (step["state"], step["skip_reason"]) == ("skipped", "Customer declined")
 
     r = api.post(f"/api/v1/cases/{ref}/resolve", {"version": 5, "outcome": "partly_upheld"})
+    err = assert_error(r, 422, "fault_undetermined")
+    assert "confirm_undetermined" in err["detail"]
+    r = api.post(
+        f"/api/v1/cases/{ref}/resolve",
+        {"version": 5, "outcome": "partly_upheld", "confirm_undetermined": True},
+    )
     assert r.status_code == 200
     body = r.json()
     assert (body["status"], body["outcome"], body["sla"]["state"]) == (
@@ -491,7 +498,12 @@ def test_not_upheld_without_explanation_is_422(api: Any, agent: Any, team: Any) 
     assert "explanation" in body["detail"]
     r = api.post(
         f"/api/v1/cases/{case.ref}/resolve",
-        {"version": case.version, "outcome": "not_upheld", "explanation": "Delivered as agreed"},
+        {
+            "version": case.version,
+            "outcome": "not_upheld",
+            "explanation": "Delivered as agreed",
+            "confirm_undetermined": True,
+        },
     )
     assert (r.status_code, r.json()["outcome_explanation"]) == (200, "Delivered as agreed")
 

@@ -4,8 +4,9 @@
 clocks computed from the case's own (possibly historic) start, and a `created` event — but
 writes them set-based (one INSERT per table per batch). It also takes a case's history as
 facts (acknowledged / resolved / closed times and the outcome) for records that were handled
-before Amends. It does not emit per-case hooks or apply escalation rules: imported history is
-not a live intake (docs/channels.md).
+before Amends. The routing rules apply as at every intake (read once per batch, matched in
+memory). It does not emit per-case hooks or apply escalation rules: imported history is not a
+live intake (docs/channels.md).
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from amends.cases.choices import (
 )
 from amends.cases.models import Case, CaseEvent, CaseStep, case_ref
 from amends.cases.services.intake import FALLBACK_STEPS
+from amends.cases.services.routing import route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_policy_of
 from amends.core.bulk import copy_rows, insert_returning_ids
 from amends.core.exceptions import ApplicationError
 from amends.customers.models import Customer
 from amends.policies.models import Playbook
-from amends.policies.selectors import playbook_for_category
+from amends.policies.selectors import playbook_for_category, playbook_get
 from amends.taxonomy.models import Category
 
 IMPORTED_STEP_REASON = "Handled before the case was imported."
@@ -100,11 +102,13 @@ def case_spec_check(spec: CaseSpec) -> str | None:
     return None
 
 
-def _steps_of(playbook: Playbook | None, cache: dict[int | None, list[tuple[str, bool]]]) -> Any:
+def _steps_of(
+    playbook: Playbook | None, cache: dict[int | None, list[tuple[str, bool, str]]]
+) -> Any:
     key = playbook.pk if playbook is not None else None
     if key not in cache:
         cache[key] = (
-            [(s.step, s.required) for s in playbook.steps.all()]
+            [(s.step, s.required, s.due) for s in playbook.steps.all()]
             if playbook is not None
             else list(FALLBACK_STEPS)
         )
@@ -137,17 +141,30 @@ def case_create_bulk(*, specs: list[CaseSpec], actor: User | None) -> list[Case]
     spec; callers check specs first with `case_spec_check` to reject rows individually."""
     now = timezone.now()
     now_db = _dt(now)
-    steps_cache: dict[int | None, list[tuple[str, bool]]] = {}
+    steps_cache: dict[int | None, list[tuple[str, bool, str]]] = {}
+    rules = routing_rules_load()
     sla_memo: dict[tuple[int, datetime], tuple[datetime, datetime, datetime, datetime]] = {}
     policies: dict[tuple[int | None, int], Any] = {}
     cases: list[Case] = []
     playbooks: list[Playbook | None] = []
+    routes: list[str | None] = []
     for index, spec in enumerate(specs):
         problem = case_spec_check(spec)
         if problem:
             raise CaseSpecError(index, problem)
         created = spec.created_at or now
-        playbook = playbook_for_category(category=spec.category, customer=spec.customer)
+        route = route_match(
+            rules,
+            category=spec.category,
+            service_id=spec.service_id,
+            channel=spec.channel,
+            customer_tier=spec.customer.tier,
+        )
+        playbook = None
+        if route is not None and route.playbook_id is not None:
+            playbook = playbook_get(playbook_id=route.playbook_id)
+        if playbook is None:
+            playbook = playbook_for_category(category=spec.category, customer=spec.customer)
         done = spec.status in DONE_STATUSES
         case = Case(
             customer=spec.customer,
@@ -161,6 +178,8 @@ def case_create_bulk(*, specs: list[CaseSpec], actor: User | None) -> list[Case]
             category=spec.category,
             service_id=spec.service_id,
             playbook=playbook,
+            team=route.team if route is not None else None,
+            assignee=route.assignee if route is not None else None,
             created_by=actor,
             status=spec.status,
             created_at=created,
@@ -196,18 +215,21 @@ def case_create_bulk(*, specs: list[CaseSpec], actor: User | None) -> list[Case]
             sla_current_clock(case)
         cases.append(case)
         playbooks.append(playbook)
+        routes.append(route.rule_name if route is not None else None)
     for case, spec in zip(cases, specs, strict=True):
         case.created_at = spec.created_at or now  # historic start kept (no auto_now_add)
         case.updated_at = now
     insert_returning_ids(Case, cases)
     step_rows: list[tuple[Any, ...]] = []
     event_rows: list[tuple[Any, ...]] = []
-    for case, spec, playbook in zip(cases, specs, playbooks, strict=True):
+    for case, spec, playbook, rule_name in zip(cases, specs, playbooks, routes, strict=True):
         done = case.status in DONE_STATUSES
         state = StepState.SKIPPED if done else StepState.PENDING
         reason = IMPORTED_STEP_REASON if done else ""
-        for position, (step, required) in enumerate(_steps_of(playbook, steps_cache)):
-            step_rows.append((case.pk, step, required, position, state, reason, "", now_db, now_db))
+        for position, (step, required, due) in enumerate(_steps_of(playbook, steps_cache)):
+            step_rows.append(
+                (case.pk, step, required, due, position, state, reason, "", now_db, now_db)
+            )
         data: dict[str, Any] = {
             "ref": case_ref(case.pk),
             "channel": case.channel,
@@ -220,13 +242,16 @@ def case_create_bulk(*, specs: list[CaseSpec], actor: User | None) -> list[Case]
         }
         if done:
             data["outcome"] = case.outcome
+        if rule_name is not None:
+            data["routing_rule"] = rule_name
+            data["team"] = case.team.name if case.team else None
         event_rows.append(
             (case.pk, CaseEventKind.CREATED, actor.pk if actor else None, json.dumps(data), now_db)
         )
     _execute_many(
         CaseStep,
-        "INSERT INTO {table} (case_id, step, required, position, state, skip_reason, note,"
-        " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO {table} (case_id, step, required, due, position, state, skip_reason, note,"
+        " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         step_rows,
     )
     _execute_many(

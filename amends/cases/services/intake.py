@@ -12,27 +12,29 @@ from django.utils import timezone
 from amends.accounts.choices import Role
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
-from amends.cases.choices import CaseEventKind, CaseStatus, Channel, Fault
-from amends.cases.models import Case, CaseStep
+from amends.cases.choices import CaseEventKind, CaseStatus, Channel, Fault, MessageDirection
+from amends.cases.models import Case, CaseStep, Message
 from amends.cases.services.events import case_event_record
+from amends.cases.services.routing import route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute, sla_policy_of
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.customers.models import Customer
 from amends.customers.services import customer_create, customer_get_or_create_by_ref
-from amends.policies.choices import RecoveryStep
-from amends.policies.selectors import playbook_for_category
+from amends.policies.choices import RecoveryStep, StepDue
+from amends.policies.selectors import playbook_for_category, playbook_get
 from amends.taxonomy.models import Category, Service
 
-# Used when no playbook is configured at all: the practised recovery, in order.
-FALLBACK_STEPS: list[tuple[str, bool]] = [
-    (RecoveryStep.ACKNOWLEDGE, True),
-    (RecoveryStep.APOLOGISE, True),
-    (RecoveryStep.EMPATHISE, False),
-    (RecoveryStep.RECTIFY, True),
-    (RecoveryStep.COMPENSATE, False),
-    (RecoveryStep.FOLLOW_UP, True),
-    (RecoveryStep.PREVENT, False),
+# Used when no playbook is configured at all: the practised recovery, in order (step,
+# required, due). The follow-up comes after the fix, so it is due before closing.
+FALLBACK_STEPS: list[tuple[str, bool, str]] = [
+    (RecoveryStep.ACKNOWLEDGE, True, StepDue.BEFORE_RESOLVE),
+    (RecoveryStep.APOLOGISE, True, StepDue.BEFORE_RESOLVE),
+    (RecoveryStep.EMPATHISE, False, StepDue.BEFORE_RESOLVE),
+    (RecoveryStep.RECTIFY, True, StepDue.BEFORE_RESOLVE),
+    (RecoveryStep.COMPENSATE, False, StepDue.BEFORE_RESOLVE),
+    (RecoveryStep.FOLLOW_UP, True, StepDue.BEFORE_CLOSE),
+    (RecoveryStep.PREVENT, False, StepDue.BEFORE_RESOLVE),
 ]
 
 
@@ -57,8 +59,12 @@ def case_create(
     service: Service | None = None,
     team: Team | None = None,
     assignee: User | None = None,
+    account_as_message: bool = False,
 ) -> Case:
-    """Open a case with its playbook's steps and SLA clocks started now."""
+    """Open a case with its playbook's steps and SLA clocks started now. The routing rules
+    pick the team (and maybe a playbook and assignee); a team or assignee given by the caller
+    wins over the rule's. With `account_as_message` (intake from a person: the API, the new-case
+    form, the public report form) the customer's account is also the first inbound message."""
     if channel not in Channel.values:
         raise _invalid(f"Unknown channel {channel!r}.", "channel")
     if fault not in Fault.values:
@@ -90,7 +96,22 @@ def case_create(
                     "someone else."
                 )
     now = timezone.now()
-    playbook = playbook_for_category(category=category, customer=customer)
+    route = route_match(
+        routing_rules_load(),
+        category=category,
+        service_id=service.pk if service is not None else None,
+        channel=channel,
+        customer_tier=customer.tier,
+    )
+    routed = route is not None and team is None and assignee is None
+    if route is not None and routed:
+        team = route.team
+        assignee = route.assignee
+    playbook = None
+    if route is not None and route.playbook_id is not None:
+        playbook = playbook_get(playbook_id=route.playbook_id)
+    if playbook is None:
+        playbook = playbook_for_category(category=category, customer=customer)
     case = Case(
         customer=customer,
         title=title.strip()[:200],
@@ -134,15 +155,24 @@ def case_create(
         ) from exc
     case.save()
     if playbook is not None:
-        steps = [(s.step, s.required) for s in playbook.steps.all()]
+        steps = [(s.step, s.required, s.due) for s in playbook.steps.all()]
     else:
         steps = FALLBACK_STEPS
     CaseStep.objects.bulk_create(
         [
-            CaseStep(case=case, step=step, required=required, position=index)
-            for index, (step, required) in enumerate(steps)
+            CaseStep(case=case, step=step, required=required, due=due, position=index)
+            for index, (step, required, due) in enumerate(steps)
         ]
     )
+    if case.description and account_as_message:
+        # No message_added hook: case_opened below already hands the account to its readers.
+        Message.objects.create(
+            case=case,
+            direction=MessageDirection.INBOUND,
+            body=case.description,
+            author=None,
+            created_at=now,
+        )
     data: dict[str, Any] = {
         "ref": case.ref,
         "channel": channel,
@@ -155,6 +185,10 @@ def case_create(
         data["team"] = team.name
     if assignee is not None:
         data["assignee"] = assignee.username
+    if route is not None:
+        data["routing_rule"] = route.rule_name
+        if not routed:
+            data["routing_overridden"] = True
     case_event_record(case=case, kind=CaseEventKind.CREATED, actor=actor, data=data)
     # Subscribers run in this transaction: commitments applies its escalation rules (VIP,
     # special handling, repeat complaints) here.
@@ -195,4 +229,4 @@ def case_intake(
             customer = customer_get_or_create_by_ref(external_ref=ref, defaults=details)
         else:
             customer = customer_create(actor=actor, **details)
-    return case_create(customer=customer, actor=actor, **case)
+    return case_create(customer=customer, actor=actor, account_as_message=True, **case)

@@ -30,7 +30,7 @@ from amends.cases.services.events import case_event_record, changes
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_resume
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError, StaleVersionError
-from amends.policies.choices import RecoveryStep
+from amends.policies.choices import RecoveryStep, StepDue
 from amends.policies.selectors import playbook_for_category
 from amends.taxonomy.models import Category, RootCause, Service
 
@@ -150,7 +150,9 @@ def _step_row(case: Case, step: str) -> CaseStep:
 
 
 def _step_preconditions(case: Case, row: CaseStep) -> None:
-    if case.status in DONE_STATUSES:
+    # After the fix, the steps due before closing (the follow-up) are still to do.
+    after_fix = case.status == CaseStatus.RESOLVED and row.due == StepDue.BEFORE_CLOSE
+    if case.status in DONE_STATUSES and not after_fix:
         raise ApplicationError(
             "Steps cannot change on a resolved or closed case; reopen it first.",
             code="case_not_open",
@@ -358,11 +360,36 @@ def case_resume(*, case: Case, version: int | None, actor: User | None) -> Case:
     return case
 
 
+def _steps_pending(case: Case, due: str) -> None:
+    missing = list(
+        case.steps.filter(required=True, state=StepState.PENDING, due=due)
+        .order_by("position")
+        .values_list("step", flat=True)
+    )
+    if missing:
+        labels = ", ".join(RecoveryStep(s).label.lower() for s in missing)
+        verb = "resolving" if due == StepDue.BEFORE_RESOLVE else "closing"
+        raise ApplicationError(
+            f"These required steps are still pending: {labels}. Do or skip them before {verb}.",
+            code="required_steps_pending",
+            status=409,
+            detail={"missing_steps": missing},
+        )
+
+
 @transaction.atomic
 def case_resolve(
-    *, case: Case, outcome: str, version: int | None, actor: User, explanation: str = ""
+    *,
+    case: Case,
+    outcome: str,
+    version: int | None,
+    actor: User,
+    explanation: str = "",
+    confirm_undetermined: bool = False,
 ) -> Case:
-    """Resolve with an outcome; every required step must be done or skipped first."""
+    """Resolve with an outcome; every required step due before resolving must be done or
+    skipped first (steps due before closing, such as the follow-up, may wait). Resolving while
+    the fault is still undetermined needs `confirm_undetermined`: a person says so on purpose."""
     explanation = explanation.strip()
     if outcome not in Outcome.values:
         raise ApplicationError(
@@ -380,18 +407,14 @@ def case_resolve(
         )
     case = case_lock(case=case, version=version)
     _transition(case, CaseStatus.RESOLVED)
-    missing = list(
-        case.steps.filter(required=True, state=StepState.PENDING)
-        .order_by("position")
-        .values_list("step", flat=True)
-    )
-    if missing:
-        labels = ", ".join(RecoveryStep(s).label.lower() for s in missing)
+    _steps_pending(case, StepDue.BEFORE_RESOLVE)
+    if case.fault == Fault.UNDETERMINED and not confirm_undetermined:
         raise ApplicationError(
-            f"These required steps are still pending: {labels}.",
-            code="required_steps_pending",
-            status=409,
-            detail={"missing_steps": missing},
+            "Who was at fault is still undetermined. Record the fault first, or confirm that "
+            "the case is resolved with the fault undetermined.",
+            code="fault_undetermined",
+            status=422,
+            detail={"confirm_undetermined": ["Confirm to resolve with the fault undetermined."]},
         )
     before = case.status
     now = timezone.now()
@@ -421,14 +444,17 @@ def case_resolve(
         outcome=outcome,
         explanation=explanation,
         on_time=case.resolved_at <= case.resolve_due_at,
+        **({"fault_undetermined": True} if case.fault == Fault.UNDETERMINED else {}),
     )
     return case
 
 
 @transaction.atomic
 def case_close(*, case: Case, version: int | None, actor: User) -> Case:
+    """Close a resolved case; required steps due before closing (the follow-up) come first."""
     case = case_lock(case=case, version=version)
     _transition(case, CaseStatus.CLOSED)
+    _steps_pending(case, StepDue.BEFORE_CLOSE)
     before = case.status
     case.status = CaseStatus.CLOSED
     case.closed_at = timezone.now()
@@ -598,12 +624,20 @@ def _steps_follow_playbook(case: Case) -> None:
         if row.state != StepState.PENDING:
             continue
         required = wanted[row.step].required if row.step in wanted else False
-        if row.required != required:
+        due = wanted[row.step].due if row.step in wanted else row.due
+        if (row.required, row.due) != (required, due):
             row.required = required
-            row.save(update_fields=["required", "updated_at"])
+            row.due = due
+            row.save(update_fields=["required", "due", "updated_at"])
     CaseStep.objects.bulk_create(
         [
-            CaseStep(case=case, step=step, required=spec.required, position=spec.position)
+            CaseStep(
+                case=case,
+                step=step,
+                required=spec.required,
+                due=spec.due,
+                position=spec.position,
+            )
             for step, spec in wanted.items()
             if step not in rows
         ]

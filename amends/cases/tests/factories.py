@@ -56,7 +56,9 @@ def case_in_status(status: str, *, actor: User, **kwargs: Any) -> Case:
     if status == CaseStatus.IN_RECOVERY:
         return case
     steps_complete(case)
-    case = case_resolve(case=case, outcome=Outcome.UPHELD, version=None, actor=actor)
+    case = case_resolve(
+        case=case, outcome=Outcome.UPHELD, version=None, actor=actor, confirm_undetermined=True
+    )
     if status == CaseStatus.RESOLVED:
         return case
     return case_close(case=case, version=None, actor=actor)

@@ -88,6 +88,7 @@ def report_submit(
         category=category,
         channel=Channel.WEB,
         actor=None,
+        account_as_message=True,
     )
     ReportSubmission.objects.create(
         ip_hash=ip_hash(ip), address=email, case=case, created_at=timezone.now()

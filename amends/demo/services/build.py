@@ -60,7 +60,7 @@ from amends.customers.services import customer_get_or_create_by_ref
 from amends.demo.services.incidents import demo_incident_build
 from amends.demo.services.recovery import demo_recovery_build
 from amends.policies.business_hours import add_business_time, business_time_between
-from amends.policies.choices import RecoveryStep
+from amends.policies.choices import RecoveryStep, StepDue
 from amends.policies.models import Calendar, Holiday, Playbook, PlaybookStep, SlaTarget
 from amends.policies.selectors import SlaPolicy, playbook_for_category, sla_policy_for
 from amends.taxonomy.models import Category, Service
@@ -412,7 +412,16 @@ def _playbooks(calendar: Calendar) -> None:
         )
         PlaybookStep.objects.bulk_create(
             [
-                PlaybookStep(playbook=playbook, step=step, required=required, position=index)
+                PlaybookStep(
+                    playbook=playbook,
+                    step=step,
+                    required=required,
+                    position=index,
+                    # The follow-up call comes after the fix.
+                    due=StepDue.BEFORE_CLOSE
+                    if step == RecoveryStep.FOLLOW_UP
+                    else StepDue.BEFORE_RESOLVE,
+                )
                 for index, (step, required) in enumerate(steps)
             ]
         )
@@ -690,7 +699,12 @@ def _plan(
     s.resolve_index = len(s.actions)
     s.then(
         lambda c: case_resolve(
-            case=c, outcome=outcome, explanation=explanation, version=None, actor=agent
+            case=c,
+            outcome=outcome,
+            explanation=explanation,
+            version=None,
+            actor=agent,
+            confirm_undetermined=True,
         )
     )
     if target == "closed" or (target == "reopened" and rng.random() < 0.5):

@@ -462,8 +462,12 @@ def round_run_to_end(*, notice: NotificationRound, limit: int | None = None) -> 
 
 
 def round_progress(*, notice: NotificationRound) -> dict[str, Any]:
-    """Where a round stands, from its own row (the page polls this; no scan of the impacts)."""
-    notice = NotificationRound.objects.get(pk=notice.pk)
+    """Where a round stands, from its own row read afresh (no scan of the impacts)."""
+    return round_progress_of(notice=NotificationRound.objects.get(pk=notice.pk))
+
+
+def round_progress_of(*, notice: NotificationRound) -> dict[str, Any]:
+    """Where a round stands, from a round row just read (the page and the API list them)."""
     done = min(notice.covered, notice.total)
     return {
         "round": notice.number,

@@ -83,7 +83,9 @@ def test_remedy_propose_endpoint_bad_input_writes_nothing(
 def test_remedy_propose_endpoint_refuses_closed_case(org, api_client_for):
     for step in ("apologise", "rectify", "follow_up"):
         case_step_skip(case=org.case, step=step, reason="n/a", version=None, actor=org.agent)
-    case_resolve(case=org.case, outcome="upheld", version=None, actor=org.agent)
+    case_resolve(
+        case=org.case, outcome="upheld", version=None, actor=org.agent, confirm_undetermined=True
+    )
     r = api_client_for(org.agent).post(f"/api/v1/cases/{org.case.ref}/remedies", body())
     assert r.status_code == 409
     assert r.json()["code"] == "case_not_open"

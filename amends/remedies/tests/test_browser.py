@@ -72,6 +72,7 @@ def test_remedy_panel_follows_the_case_when_it_is_resolved_from_the_actions(
     login(org.agent)
     page.goto(f"{live_server.url}/cases/{case.ref}/")
     page.locator("#remedy-propose-form").wait_for()
+    page.locator("#resolve-confirm-undetermined").check()
     page.locator("#action-resolve").click()
     # The case panels reload themselves; the remedies panel must follow (no propose form on a
     # resolved case) without a page reload.

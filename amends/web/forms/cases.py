@@ -66,6 +66,7 @@ class ResolveForm(VersionForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when the complaint is not upheld.",
     )
+    confirm_undetermined = forms.BooleanField(required=False)
 
 
 class ReopenForm(VersionForm):

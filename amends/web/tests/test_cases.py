@@ -243,7 +243,8 @@ def test_case_resolve_view_names_the_missing_steps(
     body = response.content.decode()
     assert 'data-code="required_steps_pending"' in body
     assert '<li data-step="apologise">Apologise</li>' in body
-    assert '<li data-step="follow_up">Follow up</li>' in body
+    # The follow-up comes after the fix: due before closing, not before resolving.
+    assert 'data-step="follow_up"' not in body
     case.refresh_from_db()
     assert case.status == CaseStatus.ACKNOWLEDGED
 
@@ -258,7 +259,12 @@ def test_case_resolve_view_resolves_once_steps_are_done(
         agent_client,
         "web:case-resolve",
         case,
-        {"version": case.version, "outcome": "partly_upheld", "explanation": "Refunded a month"},
+        {
+            "version": case.version,
+            "outcome": "partly_upheld",
+            "explanation": "Refunded a month",
+            "confirm_undetermined": "on",
+        },
     )
     assert response.status_code == 200
     case.refresh_from_db()
@@ -278,6 +284,34 @@ def test_case_resolve_view_needs_an_explanation_when_not_upheld(
     )
     assert response.status_code == 422
     assert 'data-code="explanation_required"' in response.content.decode()
+
+
+def test_case_resolve_view_asks_to_confirm_an_undetermined_fault(
+    agent: Any, agent_client: Client, case: Case
+) -> None:
+    case = _ack(case, agent)
+    for step in ("apologise", "rectify"):
+        case = case_step_done(case=case, step=step, version=case.version, actor=agent)
+    page = agent_client.get(reverse("web:case-detail", args=[case.ref])).content.decode()
+    assert 'name="confirm_undetermined"' in page
+    response = _post(
+        agent_client, "web:case-resolve", case, {"version": case.version, "outcome": "upheld"}
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'data-code="fault_undetermined"' in body
+    assert "undetermined" in body
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_RECOVERY
+    response = _post(
+        agent_client,
+        "web:case-resolve",
+        case,
+        {"version": case.version, "outcome": "upheld", "confirm_undetermined": "on"},
+    )
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RESOLVED
 
 
 def test_case_await_customer_and_resume_views_pause_and_restart(
@@ -300,7 +334,12 @@ def test_case_close_and_reopen_views(agent: Any, agent_client: Client, case: Cas
     case = _ack(case, agent)
     for step in ("apologise", "rectify", "follow_up"):
         case = case_step_done(case=case, step=step, version=case.version, actor=agent)
-    _post(agent_client, "web:case-resolve", case, {"version": case.version, "outcome": "upheld"})
+    _post(
+        agent_client,
+        "web:case-resolve",
+        case,
+        {"version": case.version, "outcome": "upheld", "confirm_undetermined": "on"},
+    )
     case.refresh_from_db()
     assert _post(agent_client, "web:case-close", case, {"version": case.version}).status_code == 200
     case.refresh_from_db()

@@ -208,6 +208,7 @@ def case_resolve_view(request: AuthedRequest, ref: str) -> HttpResponse:
         explanation=form.cleaned_data["explanation"],
         version=form.cleaned_data["version"],
         actor=request.user,
+        confirm_undetermined=form.cleaned_data["confirm_undetermined"],
     )
     return _case_changed(request, case)
 

@@ -21,11 +21,11 @@ from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.incidents.choices import IncidentStatus, RoundKind, RoundStatus
-from amends.incidents.models import Incident
+from amends.incidents.models import Incident, NotificationRound
 from amends.incidents.selectors import (
+    funnel_of,
     impact_list_for_incident,
     incident_event_list,
-    incident_funnel,
     incident_get_for_user,
     incident_kind_list,
     incident_list,
@@ -42,7 +42,7 @@ from amends.incidents.services.incidents import (
     incident_update_post,
 )
 from amends.incidents.services.links import impact_for_token, impact_mark_opened, impact_open
-from amends.incidents.services.notify import round_preview, round_progress, round_start
+from amends.incidents.services.notify import round_preview, round_progress_of, round_start
 from amends.incidents.services.policies import staff_may_manage
 from amends.taxonomy.selectors import root_cause_list
 from amends.web.decorators import staff_required
@@ -144,12 +144,12 @@ def incident_create_view(request: AuthedRequest) -> HttpResponse:
     return HttpResponseRedirect(_detail_url(incident))
 
 
-def _panel(incident: Incident) -> dict[str, Any]:
-    notice = round_current(incident=incident)
-    progress = round_progress(notice=notice) if notice else None
+def _panel(incident: Incident, notice: NotificationRound | None) -> dict[str, Any]:
+    """The funnel and the current round's progress, from rows the view has just read."""
+    progress = round_progress_of(notice=notice) if notice else None
     return {
         "incident": incident,
-        "funnel": incident_funnel(incident=incident),
+        "funnel": funnel_of(incident=incident),
         "progress": progress,
         "polling": progress is not None and progress["status"] == RoundStatus.RUNNING,
     }
@@ -160,18 +160,20 @@ def _panel(incident: Incident) -> dict[str, Any]:
 def incident_detail_view(request: AuthedRequest, incident_id: int) -> HttpResponse:
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
     impacts = paginate(impact_list_for_incident(incident=incident), page=_page_number(request))
+    rounds = round_list(incident=incident)
+    current = rounds[-1] if rounds else None
     return render(
         request,
         "web/incidents/detail.html",
         {
-            **_panel(incident),
+            **_panel(incident, current),
             "impacts": impacts,
-            "rounds": round_list(incident=incident),
+            "rounds": rounds,
             "updates": incident_update_list(incident=incident),
             "events": incident_event_list(incident=incident, limit=50),
             "can_manage": staff_may_manage(user=request.user),
             "is_open": incident.status != IncidentStatus.CLOSED,
-            "notice_form": NoticeForm(initial={"kind": _next_round_kind(incident)}),
+            "notice_form": NoticeForm(initial={"kind": _next_round_kind(incident, current)}),
             "status_form": StatusForm(initial={"status": incident.status}),
             "update_form": UpdateForm(initial={"public": True}),
             "close_form": CloseForm(),
@@ -180,8 +182,8 @@ def incident_detail_view(request: AuthedRequest, incident_id: int) -> HttpRespon
     )
 
 
-def _next_round_kind(incident: Incident) -> str:
-    if round_current(incident=incident) is None:
+def _next_round_kind(incident: Incident, current: NotificationRound | None) -> str:
+    if current is None:
         return RoundKind.INITIAL
     if incident.status == IncidentStatus.RESOLVED:
         return RoundKind.RESOLVED
@@ -193,7 +195,9 @@ def _next_round_kind(incident: Incident) -> str:
 def incident_progress_view(request: AuthedRequest, incident_id: int) -> HttpResponse:
     """The funnel and the round's progress: polled by the page while a round is sending."""
     incident = incident_get_for_user(incident_id=incident_id, user=request.user)
-    return render(request, "web/incidents/_progress.html", _panel(incident))
+    return render(
+        request, "web/incidents/_progress.html", _panel(incident, round_current(incident=incident))
+    )
 
 
 @staff_required

@@ -204,7 +204,13 @@ def test_sla_resolving_while_paused_adds_the_pause(london: Any, agent: Any) -> N
     case = _paused_case(agent)
     steps_complete(case)
     with time_machine.travel(at(LONDON, 2026, 3, 6, 12, 0), tick=False):
-        case = case_resolve(case=case, outcome=Outcome.UPHELD, version=case.version, actor=agent)
+        case = case_resolve(
+            case=case,
+            outcome=Outcome.UPHELD,
+            version=case.version,
+            actor=agent,
+            confirm_undetermined=True,
+        )
     case.refresh_from_db()
     # Paused Wed 6h + Thu 8h + Fri 3h = 17h; due moves from Fri 10:00 to Tue 11:00
     assert case.resolve_due_at == at(LONDON, 2026, 3, 10, 11, 0)
@@ -216,7 +222,13 @@ def test_sla_reopen_starts_a_fresh_resolve_clock(london: Any, agent: Any) -> Non
     case = _paused_case(agent)
     steps_complete(case)
     with time_machine.travel(at(LONDON, 2026, 3, 4, 12, 0), tick=False):
-        case = case_resolve(case=case, outcome=Outcome.UPHELD, version=case.version, actor=agent)
+        case = case_resolve(
+            case=case,
+            outcome=Outcome.UPHELD,
+            version=case.version,
+            actor=agent,
+            confirm_undetermined=True,
+        )
     # Reopened the next Monday at 15:00: 16h from then is Wednesday 15:00
     with time_machine.travel(at(LONDON, 2026, 3, 9, 15, 0), tick=False):
         case = case_reopen(case=case, version=case.version, actor=agent)
@@ -234,7 +246,13 @@ def test_sla_resolved_late_counts_as_missed(london: Any, agent: Any) -> None:
         case = case_acknowledge(case=case, version=1, actor=agent)
     steps_complete(case)
     with time_machine.travel(at(LONDON, 2026, 3, 6, 10, 1), tick=False):
-        case = case_resolve(case=case, outcome=Outcome.UPHELD, version=case.version, actor=agent)
+        case = case_resolve(
+            case=case,
+            outcome=Outcome.UPHELD,
+            version=case.version,
+            actor=agent,
+            confirm_undetermined=True,
+        )
     assert case.sla_state == SlaState.MISSED
 
 

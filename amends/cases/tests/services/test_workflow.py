@@ -9,7 +9,7 @@ import time_machine
 
 from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
-from amends.cases.choices import CaseEventKind, CaseStatus, Outcome, StepState
+from amends.cases.choices import CaseEventKind, CaseStatus, Fault, Outcome, StepState
 from amends.cases.models import Case, CaseEvent
 from amends.cases.services.workflow import (
     case_acknowledge,
@@ -41,7 +41,11 @@ ACTIONS: dict[str, Callable[..., Case]] = {
         case=case, version=case.version, actor=actor
     ),
     "resolve": lambda case, actor: case_resolve(
-        case=case, outcome=Outcome.UPHELD, version=case.version, actor=actor
+        case=case,
+        outcome=Outcome.UPHELD,
+        version=case.version,
+        actor=actor,
+        confirm_undetermined=True,
     ),
     "close": lambda case, actor: case_close(case=case, version=case.version, actor=actor),
     "reopen": lambda case, actor: case_reopen(case=case, version=case.version, actor=actor),
@@ -337,7 +341,8 @@ def test_case_resolve_refused_while_required_steps_pending(agent: Any) -> None:
     with pytest.raises(ApplicationError) as excinfo:
         case_resolve(case=case, outcome=Outcome.UPHELD, version=version, actor=agent)
     assert (excinfo.value.code, excinfo.value.status) == ("required_steps_pending", 409)
-    assert excinfo.value.detail == {"missing_steps": ["rectify", "follow_up"]}
+    # The follow-up is due before closing, after the fix: it does not hold up resolving.
+    assert excinfo.value.detail == {"missing_steps": ["rectify"]}
     assert "rectify" in excinfo.value.message
     case.refresh_from_db()
     assert (case.status, case.version, case.outcome) == (CaseStatus.IN_RECOVERY, version, "")
@@ -352,7 +357,13 @@ def test_case_resolve_succeeds_with_optional_steps_pending_and_required_skipped(
     case = case_step_skip(
         case=case, step="follow_up", reason="Customer asked", version=case.version, actor=agent
     )
-    case = case_resolve(case=case, outcome=Outcome.PARTLY_UPHELD, version=case.version, actor=agent)
+    case = case_resolve(
+        case=case,
+        outcome=Outcome.PARTLY_UPHELD,
+        version=case.version,
+        actor=agent,
+        confirm_undetermined=True,
+    )
     assert case.status == CaseStatus.RESOLVED
     assert case.outcome == Outcome.PARTLY_UPHELD
     assert case.sla_due_at is None
@@ -378,6 +389,7 @@ def test_case_resolve_not_upheld_needs_explanation(agent: Any) -> None:
         explanation="The parcel was delivered as signed for.",
         version=case.version,
         actor=agent,
+        confirm_undetermined=True,
     )
     assert case.outcome_explanation == "The parcel was delivered as signed for."
     event = case.events.get(kind=CaseEventKind.RESOLVED)
@@ -724,3 +736,63 @@ def test_case_acknowledge_concurrent_same_version_only_one_wins() -> None:
     case.refresh_from_db()
     assert case.version == 2
     assert case.events.filter(kind=CaseEventKind.ACKNOWLEDGED).count() == 1
+
+
+# ---- lifecycle: undetermined fault, steps due before resolve or before close -------------------
+
+
+def test_case_resolve_refused_while_fault_undetermined_unless_confirmed(agent: Any) -> None:
+    case = case_in_status(CaseStatus.IN_RECOVERY, actor=agent)
+    steps_complete(case)
+    version = case.version
+    with pytest.raises(ApplicationError) as excinfo:
+        case_resolve(case=case, outcome=Outcome.UPHELD, version=version, actor=agent)
+    assert (excinfo.value.code, excinfo.value.status) == ("fault_undetermined", 422)
+    assert "confirm_undetermined" in excinfo.value.detail
+    case.refresh_from_db()
+    assert (case.status, case.version) == (CaseStatus.IN_RECOVERY, version)
+    case = case_resolve(
+        case=case, outcome=Outcome.UPHELD, version=version, actor=agent, confirm_undetermined=True
+    )
+    assert case.status == CaseStatus.RESOLVED
+    assert case.events.get(kind=CaseEventKind.RESOLVED).data["fault_undetermined"] is True
+
+
+def test_case_resolve_needs_no_confirmation_once_the_fault_is_known(agent: Any) -> None:
+    case = case_in_status(CaseStatus.IN_RECOVERY, actor=agent, fault=Fault.ORGANISATION)
+    steps_complete(case)
+    case = case_resolve(case=case, outcome=Outcome.UPHELD, version=case.version, actor=agent)
+    assert case.status == CaseStatus.RESOLVED
+    assert "fault_undetermined" not in case.events.get(kind=CaseEventKind.RESOLVED).data
+
+
+def test_case_close_refused_until_the_follow_up_is_done_after_the_fix(agent: Any) -> None:
+    case = case_in_status(CaseStatus.IN_RECOVERY, actor=agent, fault=Fault.ORGANISATION)
+    for step in ("apologise", "rectify"):
+        case = case_step_done(case=case, step=step, version=case.version, actor=agent)
+    # Resolved with the follow-up still to do: it comes after the fix.
+    case = case_resolve(case=case, outcome=Outcome.UPHELD, version=case.version, actor=agent)
+    assert case.steps.get(step="follow_up").state == StepState.PENDING
+    with pytest.raises(ApplicationError) as excinfo:
+        case_close(case=case, version=case.version, actor=agent)
+    assert (excinfo.value.code, excinfo.value.detail) == (
+        "required_steps_pending",
+        {"missing_steps": ["follow_up"]},
+    )
+    assert "before closing" in excinfo.value.message
+    case = case_step_done(
+        case=case, step="follow_up", version=case.version, actor=agent, note="Called, all fine"
+    )
+    assert case.status == CaseStatus.RESOLVED  # doing the follow-up does not reopen it
+    case = case_close(case=case, version=case.version, actor=agent)
+    assert case.status == CaseStatus.CLOSED
+
+
+def test_case_step_done_refused_after_resolve_for_a_step_due_before_resolve(agent: Any) -> None:
+    case = case_in_status(CaseStatus.IN_RECOVERY, actor=agent, fault=Fault.ORGANISATION)
+    for step in ("apologise", "rectify"):
+        case = case_step_done(case=case, step=step, version=case.version, actor=agent)
+    case = case_resolve(case=case, outcome=Outcome.UPHELD, version=case.version, actor=agent)
+    with pytest.raises(ApplicationError) as excinfo:
+        case_step_done(case=case, step="empathise", version=case.version, actor=agent)
+    assert excinfo.value.code == "case_not_open"

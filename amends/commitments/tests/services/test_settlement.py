@@ -35,7 +35,9 @@ def test_case_resolve_settles_open_escalations_and_keeps_promises() -> None:
         actor=agent,
     )
     steps_complete(case)
-    case = case_resolve(case=case, outcome=Outcome.UPHELD, version=None, actor=agent)
+    case = case_resolve(
+        case=case, outcome=Outcome.UPHELD, version=None, actor=agent, confirm_undetermined=True
+    )
     escalation.refresh_from_db()
     promise.refresh_from_db()
     assert escalation.status == EscalationStatus.DECIDED

@@ -73,7 +73,9 @@ def test_survey_sweep_reminds_once_and_then_expires_the_link(org: Org) -> None:
 def test_survey_one_per_case_even_when_reopened_and_resolved_again(org: Org) -> None:
     case = resolved_case(org)
     case = case_reopen(case=case, version=None, actor=org.agent, reason="Still broken")
-    case_resolve(case=case, outcome=Outcome.UPHELD, version=None, actor=org.agent)
+    case_resolve(
+        case=case, outcome=Outcome.UPHELD, version=None, actor=org.agent, confirm_undetermined=True
+    )
     assert Survey.objects.filter(case=case).count() == 1
 
 
@@ -94,7 +96,9 @@ def test_survey_none_for_a_case_staff_opened_internally(org: Org) -> None:
     from amends.cases.tests.factories import steps_complete
 
     steps_complete(case)
-    case_resolve(case=case, outcome=Outcome.UPHELD, version=None, actor=org.agent)
+    case_resolve(
+        case=case, outcome=Outcome.UPHELD, version=None, actor=org.agent, confirm_undetermined=True
+    )
     assert not Survey.objects.filter(case=case).exists()
 
 

@@ -218,3 +218,35 @@ def test_nul_in_a_notice_is_refused(ops: Ops, api: Any) -> None:
     )
     assert response.status_code == 422
     assert not NotificationRound.objects.exists()
+
+
+def test_incident_detail_counters_and_rounds_without_a_query_per_round(
+    ops: Ops, api: Any, django_assert_max_num_queries: Any
+) -> None:
+    from amends.incidents.choices import IncidentStatus
+    from amends.incidents.services.incidents import incident_status_set
+    from amends.incidents.services.notify import round_start
+
+    customers = customers_make(3)
+    api.post(
+        f"/api/v1/incidents/{ops.incident.pk}/affected",
+        {"customers": [{"external_ref": c.external_ref} for c in customers]},
+    )
+    path = f"/api/v1/incidents/{ops.incident.pk}"
+    round_run_to_end(
+        notice=round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
+    )
+    api.get(path)
+    with django_assert_max_num_queries(10) as one_round:
+        api.get(path)
+    round_run_to_end(
+        notice=round_start(incident=ops.incident, kind=RoundKind.UPDATE, actor=ops.analyst)
+    )
+    incident_status_set(incident=ops.incident, status=IncidentStatus.RESOLVED, actor=ops.analyst)
+    round_start(incident=ops.incident, kind=RoundKind.RESOLVED, actor=ops.analyst)
+    with django_assert_max_num_queries(len(one_round.captured_queries)):
+        body = api.get(path).json()
+    assert [r["kind"] for r in body["rounds"]] == ["initial", "update", "resolved"]
+    assert [r["done"] for r in body["rounds"]] == [3, 3, 0]
+    assert body["counters"]["affected"] == 3
+    assert body["counters"]["notified"] == 3

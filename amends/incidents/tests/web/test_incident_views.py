@@ -155,3 +155,62 @@ def test_customer_link_forged_is_404(ops: Ops) -> None:
     response = Client().get(reverse("web:incident-link", args=["123:forged"]))
     assert response.status_code == 404
     assert "does not work" in response.content.decode()
+
+
+def _queries_for(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_incident_page_queries_do_not_grow_with_customers_cases_or_rounds(
+    ops: Ops, django_assert_max_num_queries: Any
+) -> None:
+    from amends.cases.tests.factories import CaseFactory
+    from amends.incidents.choices import RoundKind
+    from amends.incidents.services.impacts import incident_link_cases
+    from amends.incidents.services.notify import round_run_to_end, round_start
+
+    client = client_for(ops.analyst)
+    url = reverse("web:incident-detail", args=[ops.incident.pk])
+    progress = reverse("web:incident-progress", args=[ops.incident.pk])
+    customers = customers_make(3)
+    impacts_add(
+        incident=ops.incident,
+        rows=[AffectedRow(c.external_ref or "", inputs={"distance_km": 800}) for c in customers],
+        actor=ops.analyst,
+    )
+    client.get(url)
+    few = _queries_for(client, url)
+    # session, user, staff profile, the incident, a page of customers, its rounds, updates,
+    # history, the header's approvals badge and team, the close form's causes and owners
+    assert few <= 12
+    # Many more customers, some with a linked case, and two rounds (one still sending)
+    more = customers_make(40, prefix="Q")
+    impacts_add(
+        incident=ops.incident,
+        rows=[AffectedRow(c.external_ref or "", inputs={"distance_km": 2000}) for c in more],
+        actor=ops.analyst,
+    )
+    incident_link_cases(
+        incident=ops.incident,
+        case_ids=[CaseFactory(team=ops.team).pk for _ in range(5)],
+        actor=ops.analyst,
+    )
+    round_run_to_end(
+        notice=round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
+    )
+    round_start(incident=ops.incident, kind=RoundKind.UPDATE, actor=ops.analyst)
+    with django_assert_max_num_queries(few):
+        html = client.get(url).content.decode()
+    assert html.count("<tr>") == 26  # the header and one page of 25 customers
+    assert 'data-counter="affected">48<' in html
+    assert "2. Update: 0 of 48" in html
+    # The polled partial reads the incident and its current round, nothing per customer
+    with django_assert_max_num_queries(6):
+        partial = client.get(progress).content.decode()
+    assert 'hx-trigger="every 2s"' in partial

@@ -104,7 +104,13 @@ def test_rollups_equal_live_aggregates_after_random_events(actions: list[Any]) -
                     CaseStatus.IN_RECOVERY,
                 ):
                     steps_complete(case)
-                    case_resolve(case=case, outcome=Outcome.UPHELD, version=None, actor=manager)
+                    case_resolve(
+                        case=case,
+                        outcome=Outcome.UPHELD,
+                        version=None,
+                        actor=manager,
+                        confirm_undetermined=True,
+                    )
                 elif action == "resolve" and case.status == CaseStatus.RESOLVED:
                     case_close(case=case, version=None, actor=manager)
                 elif action == "reopen" and case.status in DONE_STATUSES:

@@ -229,7 +229,9 @@ def test_remedy_propose_refused_on_resolved_or_closed_case(org, step):
     case_step_skip(case=org.case, step="rectify", reason="n/a", version=None, actor=org.agent)
     case_step_skip(case=org.case, step="apologise", reason="n/a", version=None, actor=org.agent)
     case_step_skip(case=org.case, step="follow_up", reason="n/a", version=None, actor=org.agent)
-    case = case_resolve(case=org.case, outcome="upheld", version=None, actor=org.agent)
+    case = case_resolve(
+        case=org.case, outcome="upheld", version=None, actor=org.agent, confirm_undetermined=True
+    )
     if step == "close":
         case = case_close(case=case, version=None, actor=org.agent)
     with pytest.raises(ApplicationError) as exc:

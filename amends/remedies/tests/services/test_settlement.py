@@ -29,7 +29,13 @@ def _propose(org: Any, amount: str) -> Any:
 
 def _resolve(org: Any) -> Any:
     steps_complete(org.case)
-    return case_resolve(case=org.case, outcome=Outcome.UPHELD, version=None, actor=org.agent)
+    return case_resolve(
+        case=org.case,
+        outcome=Outcome.UPHELD,
+        version=None,
+        actor=org.agent,
+        confirm_undetermined=True,
+    )
 
 
 def test_case_resolve_cancels_pending_approvals_with_the_reason_on_the_timeline(org: Any) -> None:
@@ -68,7 +74,7 @@ def test_case_resolve_through_the_api_settles_too(org: Any, api_client_for: Any)
     org.case.refresh_from_db()
     response = api_client_for(org.agent).post(
         f"/api/v1/cases/{org.case.ref}/resolve",
-        {"version": org.case.version, "outcome": "upheld"},
+        {"version": org.case.version, "outcome": "upheld", "confirm_undetermined": True},
     )
     assert response.status_code == 200, response.content
     waiting.refresh_from_db()
@@ -81,7 +87,9 @@ def test_case_close_settles_a_request_made_after_resolving(org: Any) -> None:
     case = case_reopen(case=case, version=None, actor=org.agent, reason="Customer called back")
     waiting = _propose(org, "120.00")
     steps_complete(case)
-    case = case_resolve(case=case, outcome=Outcome.UPHELD, version=None, actor=org.agent)
+    case = case_resolve(
+        case=case, outcome=Outcome.UPHELD, version=None, actor=org.agent, confirm_undetermined=True
+    )
     waiting.refresh_from_db()
     assert waiting.status == RemedyStatus.CANCELLED
     case = case_close(case=case, version=None, actor=org.agent)
