@@ -2,6 +2,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Audience(models.TextChoices):
+    """Which customers a playbook is for: everyone, or only VIP / special-handling customers."""
+
+    ANY = "any", _("Any customer")
+    VIP = "vip", _("VIP customers")
+    SPECIAL_HANDLING = "special_handling", _("Special-handling customers")
+
+
 class RecoveryStep(models.TextChoices):
     """The recovery steps the best service organisations practise, in their usual order."""
 

@@ -7,23 +7,14 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
 from amends.core.models import BaseModel
 from amends.policies.business_hours import BusinessCalendar
-from amends.policies.choices import RecoveryStep, Severity, StepDue
+from amends.policies.choices import Audience, RecoveryStep, Severity, StepDue
 
 
 def default_hours() -> dict[str, list[list[str]]]:
     return {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
-
-
-class Audience(models.TextChoices):
-    """Which customers a playbook is for: everyone, or only VIP / special-handling customers."""
-
-    ANY = "any", _("Any customer")
-    VIP = "vip", _("VIP customers")
-    SPECIAL_HANDLING = "special_handling", _("Special-handling customers")
 
 
 class Calendar(BaseModel):

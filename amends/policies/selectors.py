@@ -8,9 +8,9 @@ from django.db.models import Prefetch
 
 from amends.customers.models import Customer
 from amends.policies.business_hours import BusinessCalendar
+from amends.policies.choices import Audience
 from amends.policies.models import (
     FALLBACK_SLA_MINUTES,
-    Audience,
     Calendar,
     Holiday,
     Playbook,

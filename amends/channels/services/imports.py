@@ -34,6 +34,7 @@ from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, insert_rows, select_in, update_rows
 from amends.customers.services import customer_keys_get_or_create
 from amends.taxonomy.models import Category, Service
+from amends.taxonomy.services import categories_ensure, category_ensure, services_ensure
 
 BATCH = 2000
 NOT_DECODED = re.compile("[\udc80-\udcff]")  # bytes surrogateescape could not decode
@@ -341,39 +342,10 @@ class Taxonomy:
         self.services: dict[str, int] = dict(Service.objects.values_list("name", "pk"))
 
     def categories_ensure(self, pairs: set[tuple[str, str] | None]) -> None:
-        """Create the categories of a chunk not seen yet: the new top levels in one INSERT,
-        then the new subcategories in another."""
+        """Create the categories of a chunk not seen yet (taxonomy.services, set-based)."""
         wanted = {p for p in pairs if p is not None and p not in self.categories}
-        if not wanted:
-            return
-        parents = sorted({parent for parent, _ in wanted} - set(self.parents))
-        if parents:
-            Category.objects.bulk_create(
-                [Category(name=n, parent=None) for n in parents], ignore_conflicts=True
-            )
-            for category in Category.objects.filter(parent__isnull=True, name__in=parents):
-                self.parents[category.name] = category
-        children = sorted((parent, child) for parent, child in wanted if child)
-        if children:
-            Category.objects.bulk_create(
-                [Category(name=c, parent=self.parents[p]) for p, c in children],
-                ignore_conflicts=True,
-            )
-            parent_ids = {self.parents[p].pk for p, _ in children}
-            by_key = {
-                (c.parent_id, c.name): c
-                for c in Category.objects.filter(
-                    parent_id__in=parent_ids, name__in={c for _, c in children}
-                )
-            }
-            for parent, child in children:
-                found = by_key.get((self.parents[parent].pk, child))
-                if found is not None:
-                    found.parent = self.parents[parent]  # the playbook lookup reads parent_id
-                    self.categories[(parent, child)] = found
-        for parent, child in wanted:
-            if not child:
-                self.categories[(parent, child)] = self.parents[parent]
+        if wanted:
+            self.categories.update(categories_ensure(wanted=wanted, parents=self.parents))
 
     def category(self, names: tuple[str, str] | None) -> Category | None:
         if names is None:
@@ -381,24 +353,16 @@ class Taxonomy:
         parent_name, child_name = names
         if (parent_name, child_name) in self.categories:
             return self.categories[(parent_name, child_name)]
-        parent = self.parents.get(parent_name)
-        if parent is None:
-            parent, _ = Category.objects.get_or_create(name=parent_name, parent=None)
-            self.parents[parent_name] = parent
-        category = parent
-        if child_name:
-            category, _ = Category.objects.get_or_create(name=child_name, parent=parent)
-            category.parent = parent  # the playbook lookup reads parent_id only; no query
+        category = category_ensure(
+            parent_name=parent_name, child_name=child_name, parent=self.parents.get(parent_name)
+        )
+        self.parents.setdefault(parent_name, category.parent or category)
         self.categories[(parent_name, child_name)] = category
         return category
 
     def services_ensure(self, names: set[str]) -> None:
         """Create the services of a chunk not seen yet, in one INSERT."""
-        missing = sorted(n for n in names if n and n not in self.services)
-        if not missing:
-            return
-        Service.objects.bulk_create([Service(name=n) for n in missing], ignore_conflicts=True)
-        self.services.update(Service.objects.filter(name__in=missing).values_list("name", "pk"))
+        self.services.update(services_ensure(names=names - set(self.services)))
 
     def service(self, name: str) -> int | None:
         if not name:

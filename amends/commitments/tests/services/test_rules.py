@@ -12,7 +12,8 @@ from amends.commitments.choices import EscalationReason, RuleAppliesTo
 from amends.commitments.models import Escalation, Notification
 from amends.commitments.tests.factories import EscalationRuleFactory
 from amends.customers.tests.factories import CustomerFactory
-from amends.policies.models import Audience, Playbook
+from amends.policies.choices import Audience
+from amends.policies.models import Playbook
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
