@@ -40,10 +40,10 @@ def categories_ensure(
             )
         }
         for parent, child in children:
-            category = by_key.get((parents[parent].pk, child))
-            if category is not None:
-                category.parent = parents[parent]  # the playbook lookup reads parent_id
-                found[(parent, child)] = category
+            sub = by_key.get((parents[parent].pk, child))
+            if sub is not None:
+                sub.parent = parents[parent]  # the playbook lookup reads parent_id
+                found[(parent, child)] = sub
     for parent, child in wanted:
         if not child:
             found[(parent, child)] = parents[parent]
