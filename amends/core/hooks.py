@@ -101,6 +101,37 @@ class CaseOpened:
 
 
 @dataclass(frozen=True)
+class IntakeAdvice:
+    """What a floor above advises about a case being opened (see `case_intake_review`)."""
+
+    source: str  # the advising app, e.g. "insight"
+    category_id: int | None = None  # applied only when the intake gave no category
+    severity: int | None = None  # a more urgent severity (1 is the most urgent); never less
+    attention: float | None = None  # how strongly the customer's words call for attention
+    upset: bool = False
+    churn_intent: bool = False
+    repeat_failure: bool = False
+    note: str = ""  # why, for the case's "created" event
+
+
+@dataclass(frozen=True)
+class CaseIntakeReview:
+    """A case about to be opened and not saved yet: subscribers may append an `IntakeAdvice`
+    to `advice`, which the intake applies before the first save (so routing, the playbook and
+    the SLA clocks follow the advised category and severity in one write)."""
+
+    customer_id: int
+    title: str
+    description: str
+    channel: str
+    category_id: int | None
+    service_id: int | None
+    severity: int
+    now: datetime
+    advice: list[IntakeAdvice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class CasesOpenedBulk:
     """Many cases opened at once by a set-based intake (an import chunk): subscribers react
     set-based, in a few statements for the whole batch, never case by case."""
@@ -248,6 +279,10 @@ class SurveyAnswered:
     nps: int | None
     would_use_again: int | None
     promises_kept: str | None  # "yes" | "partly" | "no"
+    # Justice dimensions, 1-5 each (was the outcome / the process / the treatment fair?)
+    fair_outcome: int | None = None
+    fair_process: int | None = None
+    fair_treatment: int | None = None
 
 
 # --- feedback: asking for a recovery survey ---------------------------------------------------
@@ -265,6 +300,12 @@ class SurveyRequested:
 
 # --- hooks ----------------------------------------------------------------------------------
 
+case_intake_review: Hook[CaseIntakeReview] = Hook(
+    "case_intake_review",
+    CaseIntakeReview,
+    When.IN_TRANSACTION,
+    "A case is about to be opened (not saved yet); subscribers may append advice to the payload.",
+)
 case_opened: Hook[CaseOpened] = Hook(
     "case_opened",
     CaseOpened,

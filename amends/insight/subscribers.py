@@ -17,6 +17,7 @@ from amends.cases.models import Case, Message
 from amends.core import hooks
 from amends.insight.choices import CheckKind
 from amends.insight.services.coach import apology_check_record
+from amends.insight.services.intake import case_intake_review, case_opened_write
 from amends.insight.services.repeats import repeat_links_write
 from amends.insight.services.scoring import description_score_write, message_score
 from amends.insight.services.triage import case_triage, triage_choice_record, triage_model
@@ -25,11 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 def on_case_opened(payload: hooks.CaseOpened) -> None:
-    """Triage first (a category applied counts for repeat detection), then repeats, then the
-    customer's words, in one savepoint: a failure rolls back insight's part only, is logged, and
-    the case opens regardless."""
+    """Write what the intake review found; for a case opened without one: triage first (a
+    category applied counts for repeat detection), then repeats, then the customer's words. One
+    savepoint: a failure rolls back insight's part only, is logged, and the case opens
+    regardless."""
     case = Case.objects.get(pk=payload.case_id)
     try:
+        if case_opened_write(case=case):
+            return
         with transaction.atomic():
             if triage_model() is not None and case_triage(case=case) is not None:
                 case = Case.objects.get(pk=payload.case_id)
@@ -39,6 +43,15 @@ def on_case_opened(payload: hooks.CaseOpened) -> None:
             description_score_write(case=case, insight_exists=bool(links))
     except Exception:
         logger.exception("insight could not process new case %s", payload.case_id)
+
+
+def on_case_intake_review(payload: hooks.CaseIntakeReview) -> None:
+    """Advise the intake before the case's first save; a failure is logged and the case opens
+    without advice (it is then read after the save, in on_case_opened)."""
+    try:
+        case_intake_review(payload)
+    except Exception:
+        logger.exception("insight could not review a case being opened")
 
 
 def on_message_added(payload: hooks.MessageAdded) -> None:
@@ -70,6 +83,7 @@ def on_case_changed(payload: hooks.CaseChanged) -> None:
 
 
 def subscribe() -> None:
+    hooks.case_intake_review.subscribe(on_case_intake_review)
     hooks.case_opened.subscribe(on_case_opened)
     hooks.message_added.subscribe(on_message_added)
     hooks.case_changed.subscribe(on_case_changed)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -96,6 +97,19 @@ def case_create(
                     "someone else."
                 )
     now = timezone.now()
+    advice = _intake_advice(
+        customer=customer,
+        title=title,
+        description=description,
+        channel=channel,
+        category=category,
+        service=service,
+        severity=severity,
+        now=now,
+    )
+    if category is None and advice.category is not None:
+        category = advice.category
+    severity = min(severity, advice.severity or severity)
     route = route_match(
         routing_rules_load(),
         category=category,
@@ -131,6 +145,10 @@ def case_create(
         status=CaseStatus.NEW,
         created_at=now,
         resolve_clock_started_at=now,
+        attention=advice.attention,
+        upset=advice.upset,
+        churn_intent=advice.churn_intent,
+        repeat_failure=advice.repeat_failure,
     )
     sla_compute(case, policy=sla_policy_of(case))
     try:
@@ -185,6 +203,8 @@ def case_create(
         data["team"] = team.name
     if assignee is not None:
         data["assignee"] = assignee.username
+    if advice.notes:
+        data["advised"] = advice.notes
     if route is not None:
         data["routing_rule"] = route.rule_name
         if not routed:
@@ -201,6 +221,58 @@ def case_create(
         )
     )
     return case
+
+
+@dataclass
+class _Advice:
+    """The advice of the floors above on a case being opened, folded into one."""
+
+    category: Category | None = None
+    severity: int | None = None
+    attention: float = 0.0
+    upset: bool = False
+    churn_intent: bool = False
+    repeat_failure: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _intake_advice(
+    *,
+    customer: Customer,
+    title: str,
+    description: str,
+    channel: str,
+    category: Category | None,
+    service: Service | None,
+    severity: int,
+    now: datetime,
+) -> _Advice:
+    """Ask the floors above (`case_intake_review`) before the first save: a suggested category
+    (used only when none was given), a more urgent severity, how upset the customer is."""
+    review = hooks.CaseIntakeReview(
+        customer_id=customer.pk,
+        title=title.strip()[:200],
+        description=description.strip(),
+        channel=channel,
+        category_id=category.pk if category is not None else None,
+        service_id=service.pk if service is not None else None,
+        severity=severity,
+        now=now,
+    )
+    hooks.case_intake_review.emit(review)
+    out = _Advice()
+    for advice in review.advice:
+        if advice.category_id is not None and category is None and out.category is None:
+            out.category = Category.objects.filter(pk=advice.category_id, active=True).first()
+        if advice.severity in (1, 2, 3, 4):
+            out.severity = min(out.severity or 4, advice.severity)
+        out.attention = max(out.attention, advice.attention or 0.0)
+        out.upset = out.upset or advice.upset
+        out.churn_intent = out.churn_intent or advice.churn_intent
+        out.repeat_failure = out.repeat_failure or advice.repeat_failure
+        if advice.note:
+            out.notes.append(advice.note[:300])
+    return out
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ promise is a double deviation (marked on the case through the cases service)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
@@ -94,12 +94,15 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text[:4000].lower()) if w not in STOPWORDS}
 
 
-def text_similarity(a: str, b: str) -> float:
-    """Overlap of two texts' content words (Dice coefficient, 0-1)."""
-    left, right = _words(a), _words(b)
+def _dice(left: set[str], right: set[str]) -> float:
     if not left or not right:
         return 0.0
     return 2 * len(left & right) / (len(left) + len(right))
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Overlap of two texts' content words (Dice coefficient, 0-1)."""
+    return _dice(_words(a), _words(b))
 
 
 @transaction.atomic
@@ -108,46 +111,53 @@ def repeat_detect(*, case: Case) -> list[RepeatLink]:
     return repeat_links_write(case=case)
 
 
-def repeat_links_write(*, case: Case) -> list[RepeatLink]:
-    """repeat_detect's work, for a caller that already holds a transaction."""
+def repeat_links_find(
+    *,
+    customer_id: int,
+    category_id: int | None,
+    service_id: int | None,
+    text: str,
+    now: datetime,
+    exclude_case_id: int | None = None,
+) -> tuple[list[RepeatLink], bool]:
+    """The customer's earlier cases a new one repeats, as unsaved links without their case,
+    and whether it is a double deviation (a promise broken on one of them, or one already was).
+    Usable before the new case is saved (intake review). Two queries at most."""
     window = int(amends_setting("REPEAT_WINDOW_DAYS", 180))
     threshold = float(amends_setting("REPEAT_TEXT_SIMILARITY", 0.35))
-    since = case.created_at - timedelta(days=window)
+    earlier_qs = Case.objects.filter(
+        customer_id=customer_id, created_at__gte=now - timedelta(days=window), created_at__lte=now
+    )
+    if exclude_case_id is not None:
+        earlier_qs = earlier_qs.exclude(pk=exclude_case_id)
     earlier = list(
-        Case.objects.filter(
-            customer_id=case.customer_id, created_at__gte=since, created_at__lte=case.created_at
-        )
-        .exclude(pk=case.pk)
-        .order_by("-created_at", "-id")
-        .only("id", "category_id", "service_id", "title", "description", "double_deviation")[
-            :MAX_EARLIER
-        ]
+        earlier_qs.order_by("-created_at", "-id").only(
+            "id", "category_id", "service_id", "title", "description", "double_deviation"
+        )[:MAX_EARLIER]
     )
     if not earlier:
-        return []
-    # The customer's account, not the title (staff titles are often generic: "Service failure").
-    text = case.description or case.title
+        return [], False
+    words = _words(text)
     links: list[RepeatLink] = []
     for old in earlier:
         reasons: list[str] = []
-        if case.category_id is not None and old.category_id == case.category_id:
+        if category_id is not None and old.category_id == category_id:
             reasons.append(RepeatReason.SAME_CATEGORY)
-        if case.service_id is not None and old.service_id == case.service_id:
+        if service_id is not None and old.service_id == service_id:
             reasons.append(RepeatReason.SAME_SERVICE)
-        similarity = text_similarity(text, old.description or old.title)
+        similarity = _dice(words, _words(old.description or old.title))
         if similarity >= threshold:
             reasons.append(RepeatReason.SIMILAR_TEXT)
         if reasons:
             links.append(
                 RepeatLink(
-                    case=case,
                     earlier_case_id=old.pk,
                     reasons=[str(r) for r in reasons],
                     similarity=round(similarity, 3),
                 )
             )
     if not links:
-        return []
+        return [], False
     earlier_ids = [link.earlier_case_id for link in links]
     broken = set(
         Commitment.objects.filter(
@@ -157,24 +167,55 @@ def repeat_links_write(*, case: Case) -> list[RepeatLink]:
     flagged = {old.pk for old in earlier if old.double_deviation}
     for link in links:
         link.broken_promise = link.earlier_case_id in broken or link.earlier_case_id in flagged
+    return links, any(link.broken_promise for link in links)
+
+
+def repeat_links_save(
+    *,
+    case: Case,
+    links: list[RepeatLink],
+    double: bool,
+    raise_severity: bool,
+    sync_case: bool = True,
+) -> Case:
+    """Write found links for a saved case: the links, the severity raised (unless the intake
+    already raised it), a double deviation marked, the case's insight row, and the
+    `repeat_failure_detected` hook. The caller holds a transaction."""
+    for link in links:
+        link.case = case
     RepeatLink.objects.bulk_create(links, ignore_conflicts=True)
-    double = any(link.broken_promise for link in links)
     step = int(amends_setting("REPEAT_SEVERITY_STEP", 1))
-    if step > 0 and case.severity > 1:
+    if raise_severity and step > 0 and case.severity > 1:
         case = case_update(
             case=case, version=None, actor=None, severity=max(1, case.severity - step)
         )
-    if double:
+    if double and not case.double_deviation:
         case = case_mark_double_deviation(
             case=case, cause="repeat_after_broken_promise", actor=None
         )
-    case_insight_apply(case_id=case.pk, repeat=True, double_deviation=double)
+    case_insight_apply(case_id=case.pk, repeat=True, double_deviation=double, sync_case=sync_case)
     hooks.repeat_failure_detected.emit(
         hooks.RepeatFailureDetected(
             case_id=case.pk,
             customer_id=case.customer_id,
-            earlier_case_ids=tuple(earlier_ids),
+            earlier_case_ids=tuple(link.earlier_case_id for link in links),
             double_deviation=double,
         )
     )
+    return case
+
+
+def repeat_links_write(*, case: Case) -> list[RepeatLink]:
+    """repeat_detect's work, for a caller that already holds a transaction."""
+    # The customer's account, not the title (staff titles are often generic: "Service failure").
+    links, double = repeat_links_find(
+        customer_id=case.customer_id,
+        category_id=case.category_id,
+        service_id=case.service_id,
+        text=case.description or case.title,
+        now=case.created_at,
+        exclude_case_id=case.pk,
+    )
+    if links:
+        repeat_links_save(case=case, links=links, double=double, raise_severity=True)
     return links

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amends.cases.models import Case, Message
+from amends.cases.services.attention import case_attention_set
 from amends.core import hooks
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
@@ -66,9 +67,12 @@ def case_insight_apply(
     repeat: bool | None = None,
     double_deviation: bool | None = None,
     known_new: bool = False,
+    sync_case: bool = True,
 ) -> CaseInsight:
     """Fold a new score or repeat finding into the case's insight row. The latest words set the
     mood (intensity, upset); churn intent and threats, once said, stay until the case closes.
+    The reading is copied onto the case (what the queues filter and sort on) unless
+    `sync_case` is False (the intake already saved the case with it).
     `known_new`: the caller knows the row does not exist yet (a case just opened)."""
     insight = (
         None
@@ -92,6 +96,14 @@ def case_insight_apply(
         insight.save(force_insert=True)
     else:
         insight.save()
+    if sync_case:
+        case_attention_set(
+            case_id=case_id,
+            attention=insight.priority,
+            upset=insight.upset,
+            churn_intent=insight.churn_intent,
+            repeat_failure=insight.repeat,
+        )
     return insight
 
 
@@ -128,14 +140,24 @@ def _emit(score: TextScore, customer_id: int) -> None:
     )
 
 
-def description_score_write(*, case: Case, insight_exists: bool = True) -> TextScore:
+def description_score_write(
+    *,
+    case: Case,
+    insight_exists: bool = True,
+    analysis: TextAnalysis | None = None,
+    sync_case: bool = True,
+) -> TextScore:
     """Score a new case's account of what happened (its title when there is no description).
-    The caller holds a transaction; a second score of the same description is refused by the
-    database (one description score per case)."""
+    `analysis`: the reading already made at intake. The caller holds a transaction; a second
+    score of the same description is refused by the database (one description score per case)."""
     text = case.description or case.title
-    score = _score_row(case=case, message=None, text=text, analysis=text_analyse_configured(text))
+    if analysis is None:
+        analysis = text_analyse_configured(text)
+    score = _score_row(case=case, message=None, text=text, analysis=analysis)
     score.save(force_insert=True)
-    case_insight_apply(case_id=case.pk, score=score, known_new=not insight_exists)
+    case_insight_apply(
+        case_id=case.pk, score=score, known_new=not insight_exists, sync_case=sync_case
+    )
     _emit(score, case.customer_id)
     return score
 

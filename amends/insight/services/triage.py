@@ -53,30 +53,59 @@ def category_for_label(label: str) -> Category | None:
     return candidates[0] if candidates else None
 
 
-@transaction.atomic
-def case_triage(*, case: Case) -> TriagePrediction | None:
-    """Predict the category of a new case; apply it when confident and the case has none."""
+@dataclass(frozen=True)
+class Prediction:
+    """The configured model's guess for a text: its label, the category that label names
+    (None: no such category), the confidence, and whether it is confident enough to apply."""
+
+    label: str
+    category_id: int | None
+    confidence: float
+    threshold: float
+    model_version: str
+
+    @property
+    def apply(self) -> bool:
+        return self.category_id is not None and self.confidence >= self.threshold
+
+
+def triage_predict(text: str) -> Prediction | None:
+    """The category a text suggests, or None without a configured model or without text."""
     model = triage_model()
-    if model is None or TriagePrediction.objects.filter(case=case).exists():
-        return None
-    text = f"{case.title}\n{case.description}".strip()
-    if not text:
+    if model is None or not text.strip():
         return None
     label, confidence = model.best(text)
-    threshold = float(amends_setting("TRIAGE_APPLY_THRESHOLD", 0.8))
     category = category_for_label(label)
-    apply = category is not None and case.category_id is None and confidence >= threshold
+    return Prediction(
+        label=label,
+        category_id=category.pk if category is not None else None,
+        confidence=round(max(0.0, min(1.0, confidence)), 4),
+        threshold=float(amends_setting("TRIAGE_APPLY_THRESHOLD", 0.8)),
+        model_version=model.version,
+    )
+
+
+@transaction.atomic
+def case_triage(*, case: Case) -> TriagePrediction | None:
+    """Predict the category of a case that was not triaged at intake; apply it when confident
+    and the case has none."""
+    if triage_model() is None or TriagePrediction.objects.filter(case=case).exists():
+        return None
+    guess = triage_predict(f"{case.title}\n{case.description}".strip())
+    if guess is None:
+        return None
+    apply = guess.apply and case.category_id is None
     prediction = TriagePrediction.objects.create(
         case=case,
-        label=label[:200],
-        category=category,
-        confidence=round(max(0.0, min(1.0, confidence)), 4),
-        threshold=threshold,
+        label=guess.label[:200],
+        category_id=guess.category_id,
+        confidence=guess.confidence,
+        threshold=guess.threshold,
         applied=apply,
-        model_version=model.version[:80],
+        model_version=guess.model_version[:80],
     )
     if apply:
-        case_update(case=case, version=None, actor=None, category=category)
+        case_update(case=case, version=None, actor=None, category=prediction.category)
     return prediction
 
 

@@ -1,0 +1,32 @@
+"""How the customer feels, kept on the case for the queues (filters and "most upset first").
+
+The reading is made by the floors above (insight scores the customer's words and finds repeat
+failures); they write it here through this service. It is derived data: no version bump and no
+timeline event (the reading itself is shown on the case by its owner)."""
+
+from __future__ import annotations
+
+from amends.cases.models import Case
+
+
+def case_attention_set(
+    *, case_id: int, attention: float, upset: bool, churn_intent: bool, repeat_failure: bool
+) -> bool:
+    """Store the reading on the case; one UPDATE, which touches nothing when it is unchanged.
+    Returns whether the case changed."""
+    changed = (
+        Case.objects.filter(pk=case_id)
+        .exclude(
+            attention=attention,
+            upset=upset,
+            churn_intent=churn_intent,
+            repeat_failure=repeat_failure,
+        )
+        .update(
+            attention=attention,
+            upset=upset,
+            churn_intent=churn_intent,
+            repeat_failure=repeat_failure,
+        )
+    )
+    return changed > 0

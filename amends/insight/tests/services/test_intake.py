@@ -1,0 +1,99 @@
+"""Insight advises the intake before a case's first save: severity, category and the reading
+the queues use arrive in the case's INSERT, not in later updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from amends.cases.choices import CaseEventKind
+from amends.cases.models import Case, CaseEvent
+from amends.cases.tests.factories import CaseFactory
+from amends.core import hooks
+from amends.customers.tests.factories import CustomerFactory
+from amends.insight.models import CaseInsight, RepeatLink, TextScore
+from amends.insight.services.intake import case_intake_review
+from amends.insight.tests.factories import CALM_TEXT, UPSET_TEXT, case_with_text, inbound
+from amends.taxonomy.tests.factories import CategoryFactory
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_an_upset_description_sets_the_queue_flags_in_the_first_save():
+    case = case_with_text(UPSET_TEXT)
+    stored = Case.objects.get(pk=case.pk)
+    insight = CaseInsight.objects.get(case=case)
+    assert stored.upset is True
+    assert stored.churn_intent is True
+    assert stored.repeat_failure is False
+    assert stored.attention == pytest.approx(insight.priority)
+    assert stored.attention > 0
+    # No second write of the case for insight: one "created" event and nothing else.
+    assert list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True)) == [
+        CaseEventKind.CREATED
+    ]
+
+
+def test_a_calm_description_leaves_the_case_unflagged():
+    case = Case.objects.get(pk=case_with_text(CALM_TEXT).pk)
+    assert (case.upset, case.churn_intent, case.repeat_failure) == (False, False, False)
+
+
+def test_a_repeat_opens_with_its_severity_raised_and_says_why_in_the_created_event():
+    customer = CustomerFactory()
+    billing = CategoryFactory(name="Billing")
+    with time_machine.travel(T0, tick=False):
+        first = CaseFactory(customer=customer, category=billing, description="Charged twice")
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):
+        second = CaseFactory(customer=customer, category=billing, description="A wrong bill")
+    second = Case.objects.get(pk=second.pk)
+    assert second.severity == 2
+    assert second.repeat_failure is True
+    assert RepeatLink.objects.get(case=second).earlier_case_id == first.pk
+    events = list(CaseEvent.objects.filter(case=second))
+    assert [e.kind for e in events] == [CaseEventKind.CREATED]
+    assert events[0].data["severity"] == 2
+    assert "repeat failure" in " ".join(events[0].data["advised"])
+
+
+def test_a_message_from_the_customer_updates_the_case_flags():
+    case = case_with_text(CALM_TEXT)
+    inbound(case, UPSET_TEXT)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.upset is True
+    assert stored.churn_intent is True
+    assert stored.attention == pytest.approx(CaseInsight.objects.get(case=case).priority)
+
+
+def test_findings_of_a_review_whose_intake_failed_are_not_used_by_another_case():
+    customer = CustomerFactory()
+    # A review whose case never got saved (the intake failed after asking).
+    case_intake_review(
+        hooks.CaseIntakeReview(
+            customer_id=customer.pk,
+            title="Never saved",
+            description=UPSET_TEXT,
+            channel="phone",
+            category_id=None,
+            service_id=None,
+            severity=3,
+            now=datetime.now(UTC),
+        )
+    )
+    hooks.case_intake_review.unsubscribe(_subscriber())
+    try:
+        case = CaseFactory(customer=customer, title="Another", description=CALM_TEXT)
+    finally:
+        hooks.case_intake_review.subscribe(_subscriber())
+    score = TextScore.objects.get(case=case, message__isnull=True)
+    assert score.upset is False  # read afresh from its own calm description
+    assert Case.objects.get(pk=case.pk).upset is False
+
+
+def _subscriber():  # type: ignore[no-untyped-def]
+    from amends.insight.subscribers import on_case_intake_review
+
+    return on_case_intake_review
