@@ -159,20 +159,27 @@ class Case(BaseModel):
             ),
             # customers page: a customer's history, newest first
             models.Index(fields=["customer", "-created_at"], name="case_customer_created_idx"),
-            # queues: "most upset first", and the upset / churn intent / repeat filters
-            models.Index(fields=["-attention", "sla_due_at", "id"], name="case_attention_idx"),
+            # queues: "most upset first", and the upset / churn intent / repeat filters; open
+            # cases only, like the sorts above
             models.Index(
-                fields=["sla_due_at", "id"], condition=Q(upset=True), name="case_upset_sla_idx"
+                fields=["-attention", "sla_due_at", "id"],
+                condition=Q(sla_due_at__isnull=False),
+                name="case_open_attention_idx",
             ),
             models.Index(
                 fields=["sla_due_at", "id"],
-                condition=Q(churn_intent=True),
-                name="case_churn_sla_idx",
+                condition=Q(upset=True, sla_due_at__isnull=False),
+                name="case_open_upset_idx",
             ),
             models.Index(
                 fields=["sla_due_at", "id"],
-                condition=Q(repeat_failure=True),
-                name="case_repeat_sla_idx",
+                condition=Q(churn_intent=True, sla_due_at__isnull=False),
+                name="case_open_churn_idx",
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=Q(repeat_failure=True, sla_due_at__isnull=False),
+                name="case_open_repeat_idx",
             ),
         ]
         constraints = [
