@@ -212,3 +212,36 @@ def test_incident_dry_run_explains_without_writing(ops: Ops) -> None:
     assert option.amount == "400.00"
     assert option.status == "option"
     assert not Impact.objects.exists()
+
+
+def test_impacts_add_customers_sharing_inputs_get_their_own_outcome_when_one_input_differs(
+    ops: Ops,
+) -> None:
+    # Given four passengers on one flight: the same distance, but one with their own shorter
+    # delay, one re-routed within 2 hours, one VIP (tier) and one plain
+    customers = customers_make(4)
+    Customer.objects.filter(pk=customers[2].pk).update(tier="vip")
+    rows = [
+        AffectedRow("P-0", inputs={"distance_km": 800}),
+        AffectedRow("P-1", inputs={"distance_km": 800}, magnitude=Decimal("150")),
+        AffectedRow("P-2", inputs={"distance_km": 800}),
+        AffectedRow("P-3", inputs={"distance_km": 800, "reroute_delay_minutes": 100}),
+    ]
+    # When they are added in one batch
+    result = impacts_add(incident=ops.incident, rows=rows, actor=ops.analyst)
+    assert result.added == 4
+
+    # Then each outcome follows the passenger's own inputs, reasons included
+    def compensation(ref: str) -> list[str | None]:
+        impact = Impact.objects.get(customer__external_ref=ref)
+        return [line["amount"] for line in impact.lines if line["remedy"] == "compensation"]
+
+    assert compensation("P-0") == ["250.00"]
+    assert compensation("P-1") == []  # 150 minutes: under 3 hours, no compensation
+    assert compensation("P-2") == ["250.00"]
+    assert compensation("P-3") == ["125.00"]  # halved
+    vip = Impact.objects.get(customer__external_ref="P-2")
+    assert vip.inputs["tier"] == "vip"
+    assert Impact.objects.get(customer__external_ref="P-0").inputs["tier"] != "vip"
+    halved = Impact.objects.get(customer__external_ref="P-3").lines[0]["why"]
+    assert any("reroute_delay_minutes" in why for why in halved)
