@@ -41,10 +41,37 @@ class CaseFact(models.Model):
     csat = models.PositiveSmallIntegerField(null=True, blank=True)
     nps = models.PositiveSmallIntegerField(null=True, blank=True)
     would_use_again = models.PositiveSmallIntegerField(null=True, blank=True)
+    fair_outcome = models.PositiveSmallIntegerField(null=True, blank=True)
+    fair_process = models.PositiveSmallIntegerField(null=True, blank=True)
+    fair_treatment = models.PositiveSmallIntegerField(null=True, blank=True)
+    # When the same customer last failed before this case in the same root cause, service and
+    # category (and, for team_key_prev_at, the same team too). "Customers hurt" in a period is
+    # the failures there minus those whose previous failure in the key is also in the period,
+    # an exact distinct count that reads only the repeats (see operations_report).
+    key_prev_at = models.DateTimeField(null=True, blank=True)
+    team_key_prev_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            # loyalty.selectors.operations_report / mtbf_report: failures in a period, covering
+            # loyalty.selectors.operations_report: repeats within a key whose earlier failure
+            # falls in the period (customers hurt = failures - these)
+            models.Index(
+                fields=["key_prev_at", "opened_at", "root_cause_id", "service_id", "category_id"],
+                name="casefact_key_prev_idx",
+            ),
+            # the same with the team filter
+            models.Index(
+                fields=[
+                    "team_key_prev_at",
+                    "opened_at",
+                    "team_id",
+                    "root_cause_id",
+                    "service_id",
+                    "category_id",
+                ],
+                name="casefact_team_key_prev_idx",
+            ),
+            # loyalty.selectors.drill_case_list / mtbf_report: failures in a period, covering
             # every column they read so the scan never visits the table
             models.Index(
                 fields=[
@@ -68,7 +95,8 @@ class CaseFact(models.Model):
 
 
 class DailyRollup(models.Model):
-    """Per day and team/category/service/root cause: the dashboard's counters.
+    """Per day and team/category/service/root cause: the dashboard's and the operations
+    report's counters, kept by the hooks (`loyalty.services.facts`).
 
     Keys use 0 for "none" so the unique constraint holds (NULLs never collide).
     """
@@ -86,6 +114,17 @@ class DailyRollup(models.Model):
     cost = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     csat_sum = models.IntegerField(default=0)
     csat_count = models.IntegerField(default=0)
+    # The operations report's additive figures: severity weight (critical 4 … low 1) summed
+    # over the failures opened that day, and how many of them were repeat failures.
+    severity_points = models.IntegerField(default=0)
+    repeats = models.IntegerField(default=0)
+    # Fairness answers of the surveys about the cases opened that day (1-5 each).
+    fair_outcome_sum = models.IntegerField(default=0)
+    fair_outcome_count = models.IntegerField(default=0)
+    fair_process_sum = models.IntegerField(default=0)
+    fair_process_count = models.IntegerField(default=0)
+    fair_treatment_sum = models.IntegerField(default=0)
+    fair_treatment_count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

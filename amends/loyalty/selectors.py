@@ -7,6 +7,7 @@ forced); agents have no access to the analytics. Every report reads the narrow l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,7 +22,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -40,7 +40,7 @@ from amends.cases.selectors import case_visible_to
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import LoyaltyStatus
-from amends.customers.models import Customer
+from amends.customers.selectors import customer_search
 from amends.loyalty.models import (
     Campaign,
     CampaignTarget,
@@ -238,9 +238,13 @@ SUMS = (
 
 
 def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
-    """Weekly figures from the daily rollups, top root causes, the at-risk count."""
-    by_day: Any = (
-        _rollups(filters).values("day").annotate(**{f"s_{n}": Sum(n) for n in SUMS}).order_by("day")
+    """Weekly figures and top root causes from the daily rollups (one grouped read), the
+    at-risk count."""
+    by_day_cause: Any = (
+        _rollups(filters)
+        .values("day", "root_cause_key")
+        .annotate(**{f"s_{n}": Sum(n) for n in SUMS})
+        .order_by()
     )
     weeks: dict[date, WeekRow] = {}
     week = _week_of(filters.since)
@@ -248,20 +252,24 @@ def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
         weeks[week] = WeekRow(week=week)
         week += timedelta(days=7)
     totals = WeekRow(week=_week_of(filters.since))
-    for row in by_day:
+    causes: dict[int, dict[str, Any]] = {}
+    for row in by_day_cause:
         target = weeks[_week_of(row["day"])]
         for name in SUMS:
             value = row[f"s_{name}"] or 0
             setattr(target, name, getattr(target, name) + value)
             setattr(totals, name, getattr(totals, name) + value)
+        if row["root_cause_key"]:
+            cause = causes.setdefault(
+                row["root_cause_key"], {"failures": 0, "cost": Decimal("0.00")}
+            )
+            cause["failures"] += row["s_opened"] or 0
+            cause["cost"] += row["s_cost"] or 0
     names = _names()["root_cause"]
-    causes = (
-        _rollups(filters)
-        .exclude(root_cause_key=0)
-        .values("root_cause_key")
-        .annotate(failures=Sum("opened"), cost=Sum("cost"))
-        .order_by("-failures", "root_cause_key")[:10]
-    )
+    top = sorted(
+        ((key, c) for key, c in causes.items() if c["failures"] or c["cost"]),
+        key=lambda item: (-item[1]["failures"], item[0]),
+    )[:10]
     return Overview(
         filters=filters,
         weeks=list(weeks.values()),
@@ -269,12 +277,12 @@ def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
         at_risk_customers=CustomerRisk.objects.filter(status=LoyaltyStatus.AT_RISK).count(),
         root_causes=[
             {
-                "root_cause_id": c["root_cause_key"],
-                "root_cause": names.get(c["root_cause_key"], f"#{c['root_cause_key']}"),
-                "failures": c["failures"] or 0,
-                "cost": c["cost"] or Decimal("0.00"),
+                "root_cause_id": key,
+                "root_cause": names.get(key, f"#{key}"),
+                "failures": c["failures"],
+                "cost": c["cost"],
             }
-            for c in causes
+            for key, c in top
         ],
     )
 
@@ -282,31 +290,43 @@ def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
 # --- operations report and MTBF ----------------------------------------------------------------
 
 
-SEVERITY_WEIGHT = When_(
-    When(severity=1, then=Value(4)),
-    When(severity=2, then=Value(3)),
-    When(severity=3, then=Value(2)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
+def _customers_hurt(filters: AnalyticsFilters) -> Callable[[tuple[Any, ...]], int]:
+    """For each root cause × service × category: how many of the period's failures were a
+    customer failing again in the same key within the period (their previous failure there is
+    in the period too). Failures minus these is the exact number of distinct customers hurt;
+    the read touches only those repeats, by index."""
+    prev = "team_key_prev_at" if filters.team_id is not None else "key_prev_at"
+    repeats = {
+        (r["root_cause_id"] or 0, r["service_id"] or 0, r["category_id"] or 0): r["n"]
+        for r in _facts(filters)
+        .filter(**{f"{prev}__gte": filters.start})
+        .values("root_cause_id", "service_id", "category_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    return lambda key: repeats.get(key, 0)
 
 
 def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[dict[str, Any]]:
     """What to fix first: per root cause, service and category, the failures, customers hurt,
     recovery cost and mean severity weight (critical 4 … low 1), ranked by
-    customers hurt × severity weight × (cost + 1)."""
+    customers hurt × severity weight × (cost + 1).
+
+    Failures, cost, severity points and repeats are sums over the daily rollups; customers
+    hurt is exact (see `_customers_hurt`)."""
     rows = (
-        _facts(filters)
-        .values("root_cause_id", "service_id", "category_id")
+        _rollups(filters)
+        .values("root_cause_key", "service_key", "category_key")
         .annotate(
-            failures=Count("pk"),
-            customers_hurt=Count("customer_id", distinct=True),
+            failures=Sum("opened"),
             cost=Sum("cost"),
-            severity_points=Sum(SEVERITY_WEIGHT),
-            repeats=Count("pk", filter=Q(repeat=True)),
+            severity_points=Sum("severity_points"),
+            repeats=Sum("repeats"),
         )
+        .filter(failures__gt=0)
         .order_by()
     )
+    again = _customers_hurt(filters)
     names = _names()
     incidents = dict(
         IncidentFact.objects.filter(closed_at__gte=filters.start, closed_at__lt=filters.end)
@@ -316,63 +336,93 @@ def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[di
     )
     out = []
     for r in rows:
+        cause, service, category = r["root_cause_key"], r["service_key"], r["category_key"]
         severity = r["severity_points"] / r["failures"]
         cost = r["cost"] or Decimal("0.00")
+        hurt = r["failures"] - again((cause, service, category))
         out.append(
             {
-                "root_cause_id": r["root_cause_id"],
-                "root_cause": names["root_cause"].get(r["root_cause_id"], "Not recorded")
-                if r["root_cause_id"]
+                "root_cause_id": cause or None,
+                "root_cause": names["root_cause"].get(cause, "Not recorded")
+                if cause
                 else "Not recorded",
-                "service_id": r["service_id"],
-                "service": names["service"].get(r["service_id"], "—") if r["service_id"] else "—",
-                "category_id": r["category_id"],
-                "category": names["category"].get(r["category_id"], "—")
-                if r["category_id"]
-                else "—",
+                "service_id": service or None,
+                "service": names["service"].get(service, "—") if service else "—",
+                "category_id": category or None,
+                "category": names["category"].get(category, "—") if category else "—",
                 "failures": r["failures"],
-                "customers_hurt": r["customers_hurt"],
+                "customers_hurt": hurt,
                 "repeat_failures": r["repeats"],
                 "cost": cost,
                 "severity_weight": round(severity, 2),
-                "incidents": incidents.get(r["root_cause_id"], 0) if r["root_cause_id"] else 0,
-                "priority": round(r["customers_hurt"] * severity * float(cost + 1), 2),
+                "incidents": incidents.get(cause, 0) if cause else 0,
+                "priority": round(hurt * severity * float(cost + 1), 2),
             }
         )
     out.sort(key=lambda row: (-row["priority"], -row["failures"], row["root_cause"]))
     return out[:limit]
 
 
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
 def mtbf_report(*, filters: AnalyticsFilters, by: str = "service_category") -> list[dict[str, Any]]:
     """Mean time between failures per service and category over the period.
 
     `mtbf_hours` is the period's length divided by its failures (operating time per failure);
-    `mean_gap_hours` is the mean gap between consecutive failures, first to last.
+    `mean_gap_hours` is the mean gap between consecutive failures, first to last. Counts and
+    the first and last day come from the daily rollups; the exact first and last moment from
+    the failures of those days only.
     """
-    keys = {"service_category": ("service_id", "category_id"), "service": ("service_id",)}
+    keys = {"service_category": ("service", "category"), "service": ("service",)}
     if by not in keys:
         by = "service_category"
-    rows = (
-        _facts(filters)
-        .values(*keys[by])
-        .annotate(failures=Count("pk"), first=Min("opened_at"), last=Max("opened_at"))
+    dims = keys[by]
+    rows = list(
+        _rollups(filters)
+        .filter(opened__gt=0)
+        .values(*(f"{d}_key" for d in dims))
+        .annotate(failures=Sum("opened"), first_day=Min("day"), last_day=Max("day"))
         .order_by()
     )
+    firsts: dict[tuple[int, ...], datetime] = {}
+    lasts: dict[tuple[int, ...], datetime] = {}
+    for day in sorted({r["first_day"] for r in rows} | {r["last_day"] for r in rows}):
+        start, end = _day_bounds(day)
+        edge = (
+            _facts(filters)
+            .filter(opened_at__gte=start, opened_at__lt=end)
+            .values(*(f"{d}_id" for d in dims))
+            .annotate(first=Min("opened_at"), last=Max("opened_at"))
+            .order_by()
+        )
+        for e in edge:
+            key = tuple(e[f"{d}_id"] or 0 for d in dims)
+            firsts.setdefault(key, e["first"])  # days ascend: the earliest edge day wins
+            lasts[key] = e["last"]  # … and the latest edge day is seen last
     names = _names()
     period_hours = filters.days * 24
     out = []
     for r in rows:
+        key = tuple(r[f"{d}_key"] for d in dims)
         n = r["failures"]
-        span = (r["last"] - r["first"]).total_seconds() / 3600
+        # (a rollup always has its failures; the day's bounds only if they were deleted since)
+        first = firsts.get(key) or _day_bounds(r["first_day"])[0]
+        last = lasts.get(key) or _day_bounds(r["last_day"])[0]
+        span = (last - first).total_seconds() / 3600
+        service = r.get("service_key") or None
+        category = r.get("category_key") or None
         out.append(
             {
-                "service_id": r.get("service_id"),
-                "service": names["service"].get(r.get("service_id") or 0, "—"),
-                "category_id": r.get("category_id"),
-                "category": names["category"].get(r.get("category_id") or 0, "—"),
+                "service_id": service,
+                "service": names["service"].get(service or 0, "—"),
+                "category_id": category,
+                "category": names["category"].get(category or 0, "—"),
                 "failures": n,
-                "first_failure": r["first"],
-                "last_failure": r["last"],
+                "first_failure": first,
+                "last_failure": last,
                 "mtbf_hours": round(period_hours / n, 2),
                 "mean_gap_hours": round(span / (n - 1), 2) if n > 1 else None,
             }
@@ -516,25 +566,40 @@ def recovery_paradox(*, filters: AnalyticsFilters, retention_days: int = 90) -> 
         retained=Q(lost_at__isnull=True) | Q(lost_at__gt=F("retention_deadline")),
         eligible=Q(resolved_at__lte=now - window),
     )
-    overall = _group(recovered.aggregate(**measures), small)
+    # One grouped read by every split at once; each figure is a count or a sum, so the
+    # overall group and every split are added up from these few rows.
+    groups = list(
+        recovered.annotate(**{f"g_{key}": expression for key, (_, expression) in SPLITS.items()})
+        .values(*(f"g_{key}" for key in SPLITS))
+        .annotate(**measures)
+        .order_by()
+    )
+    names = list(measures)
+
+    def added(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return {name: sum(r[name] or 0 for r in rows) for name in names}
+
+    overall = _group(added(groups), small)
     splits = []
-    for key, (label, expression) in SPLITS.items():
-        rows = (
-            recovered.annotate(group=expression)
-            .values("group")
-            .annotate(**measures)
-            .order_by("group")
-        )
+    for key, (label, _) in SPLITS.items():
+        by_value: dict[str, list[dict[str, Any]]] = {}
+        for r in groups:
+            by_value.setdefault(r[f"g_{key}"], []).append(r)
         splits.append(
             {
                 "split": key,
                 "label": label,
-                "groups": [{"group": r["group"], **_group(dict(r), small)} for r in rows],
+                "groups": [
+                    {"group": value, **_group(added(by_value[value]), small)}
+                    for value in sorted(by_value)
+                ],
             }
         )
     horizon = filters.end + window
     never = (
-        Customer.objects.filter(created_at__lt=filters.end)
+        customer_search()
+        .order_by()
+        .filter(created_at__lt=filters.end)
         .annotate(has_failure=Exists(CaseFact.objects.filter(customer_id=OuterRef("pk"))))
         .filter(has_failure=False)
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.utils import timezone
 
-from amends.cases.models import Case
 from amends.core import hooks
 from amends.loyalty.models import FactRefresh, IncidentFact
 from amends.loyalty.services.facts import case_fact_mark_repeat, case_fact_refresh
@@ -13,7 +15,20 @@ from amends.loyalty.services.risk import (
     LOW_NPS,
     LOW_WOULD_USE_AGAIN,
     customer_risk_refresh,
+    customer_risk_signals_store,
 )
+
+
+def fact_refresh_queue(*, case_ids: list[int] | tuple[int, ...], now: datetime) -> None:
+    """Queue cases for `loyalty.sweeps.fact_refresh_sweep` (one set-based insert)."""
+    FactRefresh.objects.bulk_create(
+        [FactRefresh(case_id=case_id, queued_at=now) for case_id in sorted(set(case_ids))],
+        ignore_conflicts=True,
+    )
+
+
+def _queued(case_id: int) -> bool:
+    return FactRefresh.objects.filter(case_id=case_id).exists()
 
 
 def _case_changed(case_id: int) -> None:
@@ -23,7 +38,10 @@ def _case_changed(case_id: int) -> None:
 
 
 def on_case_opened(payload: hooks.CaseOpened) -> None:
-    _case_changed(payload.case_id)
+    """A new case costs its intake one insert: the fact, the rollups and the customer's score
+    follow in `fact_refresh_sweep` (the worker, within a sweep interval), or at once when the
+    case changes again before that (every other case hook refreshes in full)."""
+    fact_refresh_queue(case_ids=(payload.case_id,), now=timezone.now())
 
 
 def on_case_status_changed(payload: hooks.CaseStatusChanged) -> None:
@@ -46,10 +64,7 @@ def on_commitments_broken(payload: hooks.CommitmentsBroken) -> None:
     """The commitment sweep breaks promises in thousands at once: queue their cases (one
     set-based insert) for `loyalty.sweeps.fact_refresh_sweep` instead of refreshing each case's
     fact and customer risk inside the sweep's transaction."""
-    FactRefresh.objects.bulk_create(
-        [FactRefresh(case_id=case_id, queued_at=payload.now) for case_id in set(payload.case_ids)],
-        ignore_conflicts=True,
-    )
+    fact_refresh_queue(case_ids=payload.case_ids, now=payload.now)
 
 
 def on_customer_changed(payload: hooks.CustomerChanged) -> None:
@@ -60,20 +75,32 @@ def on_customer_changed(payload: hooks.CustomerChanged) -> None:
         customer_risk_refresh(customer_id=payload.customer_id)
 
 
+def _signals(customer_id: int, case_id: int, now: datetime, signals: dict[str, Any]) -> None:
+    """Keep a signal; rescore now, unless the case waits in the refresh queue (a new case being
+    scored at intake), whose refresh will rescore the customer anyway."""
+    if _queued(case_id):
+        customer_risk_signals_store(customer_id=customer_id, **signals)
+    else:
+        customer_risk_refresh(customer_id=customer_id, now=now, **signals)
+
+
 def on_message_scored(payload: hooks.MessageScored) -> None:
-    signals = {}
+    signals: dict[str, Any] = {}
     now = timezone.now()
     if payload.upset:
         signals["last_upset_at"] = now
     if payload.churn_intent:
         signals["last_churn_intent_at"] = now
     if signals:
-        customer_risk_refresh(customer_id=payload.customer_id, now=now, **signals)
+        _signals(payload.customer_id, payload.case_id, now, signals)
 
 
 def on_repeat_failure_detected(payload: hooks.RepeatFailureDetected) -> None:
-    case_fact_mark_repeat(case_id=payload.case_id)
-    customer_risk_refresh(customer_id=payload.customer_id, last_repeat_failure_at=timezone.now())
+    now = timezone.now()
+    if not _queued(payload.case_id):
+        case_fact_mark_repeat(case_id=payload.case_id)
+    # A queued case's fact is created with its repeat flag from the customer's earlier facts.
+    _signals(payload.customer_id, payload.case_id, now, {"last_repeat_failure_at": now})
 
 
 def on_survey_answered(payload: hooks.SurveyAnswered) -> None:
@@ -83,12 +110,15 @@ def on_survey_answered(payload: hooks.SurveyAnswered) -> None:
         or (payload.nps is not None and payload.nps <= LOW_NPS)
         or (payload.would_use_again is not None and payload.would_use_again <= LOW_WOULD_USE_AGAIN)
     )
-    if payload.case_id is not None and Case.objects.filter(pk=payload.case_id).exists():
+    if payload.case_id is not None:
         case_fact_refresh(
             case_id=payload.case_id,
             csat=payload.csat,
             nps=payload.nps,
             would_use_again=payload.would_use_again,
+            fair_outcome=payload.fair_outcome,
+            fair_process=payload.fair_process,
+            fair_treatment=payload.fair_treatment,
         )
     signals: dict[str, object] = {
         "last_survey_at": now,

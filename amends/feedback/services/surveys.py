@@ -261,6 +261,9 @@ def survey_answer(
             nps=survey.nps,
             would_use_again=survey.would_use_again,
             promises_kept=promises_kept or None,
+            fair_outcome=survey.fair_outcome,
+            fair_process=survey.fair_process,
+            fair_treatment=survey.fair_treatment,
         )
     )
     return survey

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Case as Case_
+from django.db.models import Count, IntegerField, Min, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from amends.core.conf import amends_setting
 from amends.customers.choices import CustomerTier
 from amends.customers.models import Customer
 from amends.loyalty.models import ZERO, CaseFact, CustomerRisk, DailyRollup
-from amends.loyalty.services.facts import MEASURES
+from amends.loyalty.services.facts import FAIRNESS, MEASURES
 from amends.loyalty.services.risk import (
     RiskInputs,
     _automatic_status,
@@ -40,6 +41,14 @@ from amends.remedies.choices import COST_STATUSES
 from amends.remedies.models import Remedy
 
 Progress = Callable[[str], None]
+# The weight of a severity as `facts.severity_weight` gives it, in SQL.
+SEVERITY_WEIGHT = Case_(
+    When(severity=1, then=Value(4)),
+    When(severity=2, then=Value(3)),
+    When(severity=3, then=Value(2)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
 CASE_FIELDS = (
     "id",
     "customer_id",
@@ -124,7 +133,32 @@ def facts_backfill(*, batch: int = 5000, progress: Progress | None = None) -> in
         done += len(facts)
         if progress:
             progress(f"facts: {done}")
+    facts_history_rebuild()
     return done
+
+
+@transaction.atomic
+def facts_history_rebuild() -> int:
+    """Set every fact's previous failure of the same customer in the same key (root cause,
+    service, category; and with the team) in one statement, a window over all facts."""
+    table = CaseFact._meta.db_table
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    window = "PARTITION BY customer_id, {dims} ORDER BY opened_at, case_id"
+    dims = "root_cause_id, service_id, category_id"
+    sql = f"""
+        UPDATE {table} SET key_prev_at = p.kp, team_key_prev_at = p.tkp
+        FROM (
+            SELECT case_id,
+                   LAG(opened_at) OVER ({window.format(dims=dims)}) AS kp,
+                   LAG(opened_at) OVER ({window.format(dims="team_id, " + dims)}) AS tkp
+            FROM {table}
+        ) AS p
+        WHERE {table}.case_id = p.case_id
+          AND ({table}.key_prev_at {distinct} p.kp OR {table}.team_key_prev_at {distinct} p.tkp)
+    """  # noqa: S608  # model metadata only
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.rowcount or 0)
 
 
 @transaction.atomic
@@ -142,6 +176,10 @@ def rollups_rebuild() -> int:
             cost=Sum("cost"),
             csat_sum=Sum("csat"),
             csat_n=Count("csat"),
+            severity_points=Sum(SEVERITY_WEIGHT),
+            repeats=Count("pk", filter=Q(repeat=True)),
+            **{f"{name}_sum": Sum(name) for name in FAIRNESS},
+            **{f"{name}_count": Count(name) for name in FAIRNESS},
         )
         .order_by()
     )
@@ -153,6 +191,11 @@ def rollups_rebuild() -> int:
         slot["cost"] += r["cost"] or ZERO
         slot["csat_sum"] += r["csat_sum"] or 0
         slot["csat_count"] += r["csat_n"]
+        slot["severity_points"] += r["severity_points"] or 0
+        slot["repeats"] += r["repeats"]
+        for name in FAIRNESS:
+            slot[f"{name}_sum"] += r[f"{name}_sum"] or 0
+            slot[f"{name}_count"] += r[f"{name}_count"]
     resolved = (
         CaseFact.objects.filter(is_open=False, resolved_at__isnull=False)
         .annotate(day=TruncDate("resolved_at", tzinfo=UTC))

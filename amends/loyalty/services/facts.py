@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from amends.cases.choices import OPEN_STATUSES, StepState
 from amends.cases.models import Case
-from amends.cases.selectors import case_steps
+from amends.cases.selectors import case_get, case_steps
 from amends.commitments.choices import CommitmentStatus
 from amends.commitments.selectors import commitment_list_for_case
 from amends.loyalty.models import ZERO, CaseFact, DailyRollup
@@ -35,7 +35,20 @@ MEASURES = (
     "cost",
     "csat_sum",
     "csat_count",
+    "severity_points",
+    "repeats",
+    "fair_outcome_sum",
+    "fair_outcome_count",
+    "fair_process_sum",
+    "fair_process_count",
+    "fair_treatment_sum",
+    "fair_treatment_count",
 )
+FAIRNESS = ("fair_outcome", "fair_process", "fair_treatment")
+SURVEY_FIELDS = ("csat", "nps", "would_use_again", *FAIRNESS)
+# What places a fact in the rollups and in its customer's failure history: when these change,
+# the customer's "repeat" flags and previous-failure dates are checked again.
+KEY_FIELDS = ("customer_id", "opened_at", "team_id", "category_id", "service_id", "root_cause_id")
 RollupKey = tuple[date, int, int, int, int]
 Contribution = dict[RollupKey, dict[str, Any]]
 
@@ -75,6 +88,11 @@ def _dims(fact: CaseFact) -> _Dims:
     )
 
 
+def severity_weight(severity: int) -> int:
+    """Critical (1) weighs 4, high 3, medium 2, low (4) and anything else 1."""
+    return {1: 4, 2: 3, 3: 2}.get(severity, 1)
+
+
 def fact_contribution(fact: CaseFact | None) -> Contribution:
     """What one fact adds to the rollups: its opening day gets the case's counts, cost, promises
     and survey; its resolution day gets the resolution and whether the SLA was met."""
@@ -90,7 +108,13 @@ def fact_contribution(fact: CaseFact | None) -> Contribution:
         "cost": fact.cost,
         "csat_sum": fact.csat or 0,
         "csat_count": 1 if fact.csat is not None else 0,
+        "severity_points": severity_weight(fact.severity),
+        "repeats": 1 if fact.repeat else 0,
     }
+    for name in FAIRNESS:
+        value = getattr(fact, name)
+        out[opened_key][f"{name}_sum"] = value or 0
+        out[opened_key][f"{name}_count"] = 1 if value is not None else 0
     if not fact.is_open and fact.resolved_at is not None:
         resolved_key = (fact.resolved_at.date(), d.team, d.category, d.service, d.root_cause)
         slot = out.setdefault(resolved_key, {})
@@ -167,29 +191,76 @@ def _copy(fact: CaseFact) -> CaseFact:
     return clone
 
 
+def _history_fix(customer_id: int) -> dict[int, dict[str, Any]]:
+    """Re-derive, over one customer's facts in time order, each one's `repeat` flag (an earlier
+    failure exists; insight may have set it already) and its previous failure in the same key
+    (`key_prev_at`, `team_key_prev_at`); write only the rows that changed and move the repeat
+    counts in the rollups. A customer has few failures, so this is one indexed read.
+    Returns what changed, by case id."""
+    rows = list(
+        CaseFact.objects.filter(customer_id=customer_id)
+        .order_by("opened_at", "case_id")
+        .values("case_id", "repeat", "key_prev_at", "team_key_prev_at", *KEY_FIELDS)
+    )
+    last_in_key: dict[tuple[Any, ...], Any] = {}
+    last_in_team_key: dict[tuple[Any, ...], Any] = {}
+    delta: Contribution = {}
+    changes: dict[int, dict[str, Any]] = {}
+    for index, row in enumerate(rows):
+        key = (row["root_cause_id"], row["service_id"], row["category_id"])
+        team_key = (row["team_id"], *key)
+        wanted = {
+            "repeat": row["repeat"] or index > 0,
+            "key_prev_at": last_in_key.get(key),
+            "team_key_prev_at": last_in_team_key.get(team_key),
+        }
+        last_in_key[key] = row["opened_at"]
+        last_in_team_key[team_key] = row["opened_at"]
+        changed = {name: value for name, value in wanted.items() if row[name] != value}
+        if not changed:
+            continue
+        CaseFact.objects.filter(case_id=row["case_id"]).update(**changed)
+        changes[row["case_id"]] = changed
+        if "repeat" in changed:
+            rollup_key = (
+                row["opened_at"].date(),
+                row["team_id"] or 0,
+                row["category_id"] or 0,
+                row["service_id"] or 0,
+                row["root_cause_id"] or 0,
+            )
+            slot = delta.setdefault(rollup_key, {"repeats": 0})
+            slot["repeats"] += 1 if changed["repeat"] else -1
+    rollup_apply({k: v for k, v in delta.items() if v["repeats"]})
+    return changes
+
+
+def _case(case_id: int) -> Case | None:
+    try:
+        return case_get(case_id=case_id)
+    except Case.DoesNotExist:
+        return None
+
+
 @transaction.atomic
-def case_fact_refresh(*, case_id: int, **survey: int | None) -> CaseFact | None:
+def case_fact_refresh(
+    *, case_id: int, case: Case | None = None, **survey: int | None
+) -> CaseFact | None:
     """Bring one case's fact (and so the rollups) in line with the live rows.
 
-    `survey` may carry csat / nps / would_use_again from a survey answer about the case.
-    Returns None when the case no longer exists.
+    `survey` may carry csat / nps / would_use_again / fair_* from a survey answer about the
+    case. Returns None when the case no longer exists.
     """
-    try:
-        case = Case.objects.get(pk=case_id)
-    except Case.DoesNotExist:
+    case = case or _case(case_id)
+    if case is None:
         return None
     fact = CaseFact.objects.select_for_update().filter(case_id=case_id).first()
     before = _copy(fact) if fact is not None else None
     if fact is None:
         fact = CaseFact(case_id=case_id)
-        fact.repeat = (
-            CaseFact.objects.filter(customer_id=case.customer_id, opened_at__lte=case.created_at)
-            .filter(Q(opened_at__lt=case.created_at) | Q(case_id__lt=case_id))
-            .exists()
-        )
     for name, value in _live_values(case).items():
         setattr(fact, name, value)
-    for name in ("csat", "nps", "would_use_again"):
+    for name in SURVEY_FIELDS:
         if name in survey:
             setattr(fact, name, survey[name])
     if before is not None and all(
@@ -198,12 +269,23 @@ def case_fact_refresh(*, case_id: int, **survey: int | None) -> CaseFact | None:
         return fact
     fact.save()
     rollup_apply(contribution_diff(fact_contribution(before), fact_contribution(fact)))
+    if before is None or any(getattr(before, n) != getattr(fact, n) for n in KEY_FIELDS):
+        for name, value in _history_fix(fact.customer_id).get(case_id, {}).items():
+            setattr(fact, name, value)
+        if before is not None and before.customer_id != fact.customer_id:
+            _history_fix(before.customer_id)
     return fact
 
 
 @transaction.atomic
 def case_fact_mark_repeat(*, case_id: int) -> None:
     """insight said this case repeats an earlier failure of the same customer."""
-    fact = case_fact_refresh(case_id=case_id)
-    if fact is not None and not fact.repeat:
-        CaseFact.objects.filter(pk=fact.pk).update(repeat=True)
+    fact = CaseFact.objects.select_for_update().filter(case_id=case_id).first()
+    if fact is None:
+        fact = case_fact_refresh(case_id=case_id)
+    if fact is None or fact.repeat:
+        return
+    before = _copy(fact)
+    fact.repeat = True
+    fact.save(update_fields=["repeat"])
+    rollup_apply(contribution_diff(fact_contribution(before), fact_contribution(fact)))

@@ -46,16 +46,6 @@ LOW_CSAT = 2  # of 5
 LOW_NPS = 6  # of 10 (a detractor)
 LOW_WOULD_USE_AGAIN = 2  # of 5
 
-REFRESHED_FIELDS = (
-    "score",
-    "breakdown",
-    "computed_at",
-    "value_rank",
-    "status",
-    "status_changed_at",
-    "auto_at_risk",
-)
-
 _refreshing: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "loyalty_risk_refreshing", default=frozenset()
 )
@@ -213,13 +203,26 @@ def _automatic_status(current: str, score: int, *, auto: bool) -> str | None:
     return None
 
 
-@transaction.atomic
+def customer_risk_signals_store(*, customer_id: int, **signals: Any) -> None:
+    """Keep signals (last_upset_at=…) without rescoring: for a customer whose rescore is
+    already queued. One UPDATE, or an INSERT for a customer not scored yet."""
+    if not CustomerRisk.objects.filter(customer_id=customer_id).update(**signals):
+        CustomerRisk.objects.bulk_create(
+            [CustomerRisk(customer_id=customer_id, **signals)], ignore_conflicts=True
+        )
+
+
+@transaction.atomic(savepoint=False)
 def customer_risk_refresh(
     *, customer_id: int, now: datetime | None = None, **signals: Any
 ) -> CustomerRisk | None:
     """Recompute one customer's score, store the factors, and move active <-> at risk.
 
     `signals` updates stored signal fields first (last_upset_at=..., last_csat=..., ...).
+    Two statements when nothing changed (the score row with its customer, one aggregate over
+    the customer's facts by index), three when something did: only the changed columns are
+    written, and `computed_at` says when the score or its factors last changed. No savepoint
+    of its own: inside a caller's transaction it commits or rolls back with it.
     """
     if customer_id in _refreshing.get():
         return None  # our own status move re-entered through customer_changed
@@ -237,15 +240,21 @@ def customer_risk_refresh(
             return None
         risk = _risk_row(customer_id)
     customer = risk.customer
-    for name, value in signals.items():
-        setattr(risk, name, value)
+    changed = [name for name, value in signals.items() if getattr(risk, name) != value]
+    for name in changed:
+        setattr(risk, name, signals[name])
     score, factors = risk_compute(
         risk_inputs_for(customer=customer, risk=risk, now=now), risk_weights()
     )
-    risk.score = score
-    risk.breakdown = [f.__dict__ for f in factors]
-    risk.computed_at = now
-    risk.value_rank = 2 if customer.tier == CustomerTier.VIP else 1
+    breakdown = [f.__dict__ for f in factors]
+    value_rank = 2 if customer.tier == CustomerTier.VIP else 1
+    for name, value in (("score", score), ("breakdown", breakdown), ("value_rank", value_rank)):
+        if getattr(risk, name) != value:
+            setattr(risk, name, value)
+            changed.append(name)
+    if {"score", "breakdown"} & set(changed) or risk.computed_at is None:
+        risk.computed_at = now
+        changed.append("computed_at")
     status = customer.loyalty_status
     move = _automatic_status(status, score, auto=risk.auto_at_risk)
     if move is not None:
@@ -263,6 +272,10 @@ def customer_risk_refresh(
         status = move
         risk.status_changed_at = now
         risk.auto_at_risk = move == LoyaltyStatus.AT_RISK
-    risk.status = status
-    risk.save(update_fields=[*signals, *REFRESHED_FIELDS])
+        changed += ["status_changed_at", "auto_at_risk"]
+    if risk.status != status:
+        risk.status = status
+        changed.append("status")
+    if changed:
+        risk.save(update_fields=sorted(set(changed)))
     return risk

@@ -5,7 +5,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from amends.loyalty.services.backfill import facts_backfill, risks_backfill, rollups_rebuild
+from amends.loyalty.services.backfill import (
+    facts_backfill,
+    facts_history_rebuild,
+    risks_backfill,
+    rollups_rebuild,
+)
 
 
 class Command(BaseCommand):
@@ -20,14 +25,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-facts", action="store_true", help="Only rebuild rollups and scores"
         )
+        parser.add_argument(
+            "--rollups-only",
+            action="store_true",
+            help="Only rebuild the daily rollups and each failure's previous one in its key "
+            "(the operations report's tables) from the facts",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch = max(100, min(50_000, options["batch"]))
         start = time.monotonic()
-        if not options["skip_facts"]:
+        if not (options["skip_facts"] or options["rollups_only"]):
             facts = facts_backfill(batch=batch)
             self.stdout.write(f"{facts} facts in {time.monotonic() - start:.1f} s")
+        else:
+            moved = facts_history_rebuild()
+            self.stdout.write(f"{moved} facts' key history in {time.monotonic() - start:.1f} s")
         rollups = rollups_rebuild()
         self.stdout.write(f"{rollups} rollup rows in {time.monotonic() - start:.1f} s")
+        if options["rollups_only"]:
+            return
         risks = risks_backfill(batch=batch)
         self.stdout.write(f"{risks} risk scores in {time.monotonic() - start:.1f} s")

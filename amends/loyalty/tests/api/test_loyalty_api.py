@@ -13,6 +13,7 @@ from amends.cases.tests.factories import CaseFactory, case_in_status
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CustomerRisk, LoyaltyEvent
 from amends.loyalty.services.risk import customer_risk_refresh
+from amends.loyalty.tests.factories import queued_facts_refresh
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 10, 10, tzinfo=UTC)
@@ -26,6 +27,7 @@ def manager_api(api_client_for):  # type: ignore[no-untyped-def]
 def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW, tick=False):
         CaseFactory()
+        queued_facts_refresh()
         response = manager_api.get(
             "/api/v1/analytics/overview", since="2026-03-09", until="2026-03-15"
         )
@@ -96,6 +98,7 @@ def test_at_risk_endpoint_sorts_by_score_then_value(manager_api, django_assert_n
     for customer, churn in ((low, False), (high, True), (vip, True)):
         CaseFactory(customer=customer)
         CaseFactory(customer=customer)
+        queued_facts_refresh()
         customer_risk_refresh(
             customer_id=customer.pk, last_churn_intent_at=timezone.now() if churn else None
         )
@@ -113,6 +116,7 @@ def test_drill_down_lists_the_cases_behind_a_figure(api_client_for) -> None:  # 
     with time_machine.travel(NOW, tick=False):
         mine = CaseFactory(team=team)
         CaseFactory(team=other)
+        queued_facts_refresh()
         response = api_client_for(supervisor).get(
             "/api/v1/analytics/cases", metric="opened", since="2026-03-01"
         )
@@ -145,6 +149,7 @@ def test_status_endpoint_marks_lost_with_reason_and_audits(manager_api) -> None:
 def test_customer_api_shows_risk_score_and_loyalty_status(manager_api) -> None:  # type: ignore[no-untyped-def]
     customer = CustomerFactory()
     CaseFactory(customer=customer)
+    queued_facts_refresh()
     body = manager_api.get(f"/api/v1/customers/{customer.pk}").json()
     assert body["loyalty_status"] == "active"
     assert body["risk_score"] == 10

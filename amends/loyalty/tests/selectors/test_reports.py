@@ -27,6 +27,7 @@ from amends.loyalty.selectors import (
 from amends.loyalty.services.facts import case_fact_refresh
 from amends.loyalty.services.risk import customer_risk_refresh
 from amends.loyalty.services.status import loyalty_status_change
+from amends.loyalty.tests.factories import queued_facts_refresh
 from amends.taxonomy.models import RootCause
 from amends.taxonomy.tests.factories import CategoryFactory, ServiceFactory
 
@@ -48,9 +49,11 @@ def test_mtbf_report_over_a_hand_made_timeline() -> None:
     for when, service in ((at(1), broadband), (at(3), broadband), (at(7), broadband)):
         with time_machine.travel(when, tick=False):
             CaseFactory(service=service, category=outage)
+            queued_facts_refresh()
     for when, service in ((at(5), mobile), (at(15), broadband)):
         with time_machine.travel(when, tick=False):
             CaseFactory(service=service, category=outage)
+            queued_facts_refresh()
     filters = analytics_filters_clean(since=date(2026, 1, 1), until=date(2026, 1, 10))
     rows = {r["service"]: r for r in mtbf_report(filters=filters)}
     # 10 days = 240 hours. Broadband: 3 failures -> 240 / 3 = 80 h between failures; first to
@@ -246,8 +249,10 @@ def test_analytics_overview_sums_weeks_from_the_rollups() -> None:
     with time_machine.travel(at(5, hour=9), tick=False):  # Monday 5 January
         case_in_status(CaseStatus.RESOLVED, actor=manager)
         CaseFactory()
+        queued_facts_refresh()
     with time_machine.travel(at(14, hour=9), tick=False):  # Wednesday of the next week
         CaseFactory()
+        queued_facts_refresh()
     filters = analytics_filters_clean(since=date(2026, 1, 5), until=date(2026, 1, 18))
     overview = analytics_overview(filters=filters)
     assert [(w.week, w.opened, w.resolved) for w in overview.weeks] == [

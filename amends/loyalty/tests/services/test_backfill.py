@@ -14,6 +14,7 @@ from amends.cases.tests.factories import CaseFactory, case_in_status
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CaseFact, CustomerRisk, DailyRollup
 from amends.loyalty.services.facts import case_fact_refresh
+from amends.loyalty.tests.factories import queued_facts_refresh
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 2, 2, 9, tzinfo=UTC)
@@ -56,6 +57,7 @@ def test_backfill_rebuilds_what_the_hooks_built() -> None:
             CaseFactory(customer=customer if day % 2 else CustomerFactory())
             case = case_in_status(CaseStatus.RESOLVED, actor=manager, customer=customer)
     case_fact_refresh(case_id=case.pk)
+    queued_facts_refresh()
     with time_machine.travel(START + timedelta(days=5), tick=False):
         for risk in CustomerRisk.objects.all():
             from amends.loyalty.services.risk import customer_risk_refresh

@@ -28,7 +28,9 @@ from amends.cases.services.workflow import (
 from amends.cases.tests.factories import CaseFactory, steps_complete
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CaseFact, DailyRollup
+from amends.loyalty.selectors import analytics_filters_clean, operations_report
 from amends.loyalty.services.facts import case_fact_refresh
+from amends.loyalty.tests.factories import queued_facts_refresh
 from amends.taxonomy.models import RootCause
 from amends.taxonomy.tests.factories import CategoryFactory
 
@@ -39,10 +41,15 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def live_rollup() -> dict[tuple[Any, ...], dict[str, Any]]:
     """The rollup computed from scratch from the case tables."""
     out: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
-    for case in Case.objects.all():
+    seen: set[int] = set()
+    for case in Case.objects.order_by("created_at", "pk"):
         dims = (case.team_id or 0, case.category_id or 0, case.service_id or 0)
         dims = (*dims, case.root_cause_id or 0)
-        out[(case.created_at.date(), *dims)]["opened"] += 1
+        opened = out[(case.created_at.date(), *dims)]
+        opened["opened"] += 1
+        opened["severity_points"] += {1: 4, 2: 3, 3: 2}.get(case.severity, 1)
+        opened["repeats"] += int(case.customer_id in seen)
+        seen.add(case.customer_id)
         if case.status in DONE_STATUSES and case.resolved_at is not None:
             slot = out[(case.resolved_at.date(), *dims)]
             slot["resolved"] += 1
@@ -50,12 +57,40 @@ def live_rollup() -> dict[tuple[Any, ...], dict[str, Any]]:
     return {k: {m: v for m, v in d.items() if v} for k, d in out.items()}
 
 
+LIVE_MEASURES = ("opened", "resolved", "resolved_sla_met", "severity_points", "repeats")
+
+
+def live_operations(since: datetime, until: datetime, team_id: int | None) -> dict[Any, Any]:
+    """Failures and distinct customers hurt per root cause × service × category, counted
+    from the cases opened in [since, until) (of one team if given)."""
+    out: dict[Any, Any] = defaultdict(lambda: [0, set()])
+    cases = Case.objects.filter(created_at__gte=since, created_at__lt=until)
+    if team_id is not None:
+        cases = cases.filter(team_id=team_id)
+    for case in cases:
+        slot = out[(case.root_cause_id, case.service_id, case.category_id)]
+        slot[0] += 1
+        slot[1].add(case.customer_id)
+    return {key: (n, len(customers)) for key, (n, customers) in out.items()}
+
+
+def stored_operations(since: datetime, until: datetime, team_id: int | None) -> dict[Any, Any]:
+    filters = analytics_filters_clean(
+        since=since.date(), until=(until - timedelta(days=1)).date(), team_id=team_id
+    )
+    return {
+        (r["root_cause_id"], r["service_id"], r["category_id"]): (
+            r["failures"],
+            r["customers_hurt"],
+        )
+        for r in operations_report(filters=filters)
+    }
+
+
 def stored_rollup() -> dict[tuple[Any, ...], dict[str, Any]]:
     out = {}
     for r in DailyRollup.objects.all():
-        measures = {
-            m: getattr(r, m) for m in ("opened", "resolved", "resolved_sla_met") if getattr(r, m)
-        }
+        measures = {m: getattr(r, m) for m in LIVE_MEASURES if getattr(r, m)}
         assert r.cost == Decimal("0.00")
         if measures:
             out[(r.day, r.team_key, r.category_key, r.service_key, r.root_cause_key)] = measures
@@ -81,7 +116,8 @@ ACTIONS = st.lists(
 @given(actions=ACTIONS)
 def test_rollups_equal_live_aggregates_after_random_events(actions: list[Any]) -> None:
     with transaction.atomic():
-        manager = UserFactory(role=Role.MANAGER, team=TeamFactory(name="Rollup team"))
+        teams = [TeamFactory(name="Rollup team"), TeamFactory(name="Other team")]
+        manager = UserFactory(role=Role.MANAGER, team=teams[0])
         customers = [CustomerFactory() for _ in range(2)]
         categories = [CategoryFactory(), CategoryFactory()]
         cause, _ = RootCause.objects.get_or_create(name="Supplier")
@@ -93,7 +129,12 @@ def test_rollups_equal_live_aggregates_after_random_events(actions: list[Any]) -
                 case = Case.objects.get(pk=cases[pick % len(cases)].pk) if cases else None
                 if action == "open" or case is None:
                     cases.append(
-                        CaseFactory(customer=customers[pick % 2], category=categories[pick % 2])
+                        CaseFactory(
+                            customer=customers[pick % 2],
+                            category=categories[pick % 2],
+                            team=teams[pick % 2],
+                            severity=1 + pick % 4,
+                        )
                     )
                 elif action == "progress" and case.status == CaseStatus.NEW:
                     case_acknowledge(case=case, version=None, actor=manager)
@@ -121,8 +162,22 @@ def test_rollups_equal_live_aggregates_after_random_events(actions: list[Any]) -
                     )
                 elif action == "root_cause":
                     case_update(case=case, version=None, actor=manager, root_cause=cause)
+        queued_facts_refresh()  # what the worker does for newly opened cases
         assert stored_rollup() == live_rollup()
         assert CaseFact.objects.count() == len(cases)
+        # The operations report, from the rollups and the facts' history, over whole days
+        # from the first to any later one, with and without the team filter
+        first = START.replace(hour=0)
+        for days in (1, 2, 3):
+            for team_id in (None, teams[0].pk):
+                until = first + timedelta(days=days)
+                assert stored_operations(first, until, team_id) == live_operations(
+                    first, until, team_id
+                )
+            later = first + timedelta(days=1)
+            assert stored_operations(later, later + timedelta(days=days), None) == (
+                live_operations(later, later + timedelta(days=days), None)
+            )
         transaction.set_rollback(True)
 
 
@@ -132,6 +187,8 @@ def test_case_fact_refresh_records_dimensions_and_first_or_repeat() -> None:
         first = CaseFactory(customer=customer, severity=2)
     with time_machine.travel(START + timedelta(days=1), tick=False):
         second = CaseFactory(customer=customer)
+    assert not CaseFact.objects.exists()  # queued at intake, for the worker
+    queued_facts_refresh()
     a = CaseFact.objects.get(case=first)
     b = CaseFact.objects.get(case=second)
     assert (a.repeat, b.repeat) == (False, True)

@@ -14,6 +14,7 @@ from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CustomerRisk, LoyaltyEvent
 from amends.loyalty.services.risk import RiskInputs, customer_risk_refresh, risk_compute
+from amends.loyalty.tests.factories import queued_facts_refresh
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
@@ -71,6 +72,7 @@ def test_customer_risk_refresh_counts_open_cases_repeats_and_contract() -> None:
         CaseFactory(customer=customer)
     with time_machine.travel(NOW, tick=False):
         CaseFactory(customer=customer)
+        queued_facts_refresh()
         risk = CustomerRisk.objects.get(customer=customer)
     points = {f["factor"]: f["points"] for f in risk.breakdown}
     # two open cases, one earlier failure, oldest open five days, contract ends in 19 days
@@ -88,6 +90,7 @@ def test_customer_risk_refresh_moves_active_to_at_risk_and_back() -> None:
     customer = CustomerFactory()
     with time_machine.travel(NOW, tick=False):
         cases = [CaseFactory(customer=customer) for _ in range(2)]
+        queued_facts_refresh()
         risk = customer_risk_refresh(customer_id=customer.pk, last_churn_intent_at=NOW)
     assert risk is not None
     assert risk.score >= 50

@@ -11,6 +11,7 @@ from django.utils import timezone
 from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.tests.factories import CaseFactory
+from amends.loyalty.tests.factories import queued_facts_refresh
 from amends.taxonomy.tests.factories import CategoryFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +28,7 @@ def test_manager_filters_the_dashboard_and_drills_into_a_chart(
     CaseFactory(team=team, category=billing, title="Charged twice")
     CaseFactory(team=team, category=outage, title="Line down since Monday")
     CaseFactory(team=team, category=outage, title="Line down again")
+    queued_facts_refresh()
 
     login(manager)
     page.goto(f"{live_server.url}/loyalty/")

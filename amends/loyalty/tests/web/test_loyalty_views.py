@@ -16,6 +16,7 @@ from amends.customers.choices import LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import LoyaltyEvent
+from amends.loyalty.tests.factories import queued_facts_refresh
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 10, 10, tzinfo=UTC)
@@ -30,6 +31,7 @@ def client_for(role: str = Role.MANAGER, **kwargs: Any) -> Client:
 def test_dashboard_shows_charts_with_data_tables_and_drill_links() -> None:
     with time_machine.travel(NOW, tick=False):
         CaseFactory(title="Dashboard case")
+        queued_facts_refresh()
         response = client_for().get(reverse("web:loyalty-dashboard"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -43,6 +45,7 @@ def test_dashboard_shows_charts_with_data_tables_and_drill_links() -> None:
 def test_dashboard_csv_has_one_row_per_week() -> None:
     with time_machine.travel(NOW, tick=False):
         CaseFactory()
+        queued_facts_refresh()
         response = client_for().get(
             reverse("web:loyalty-dashboard"),
             {"since": "2026-03-02", "until": "2026-03-15", "format": "csv"},
@@ -95,6 +98,7 @@ def test_drill_down_lists_only_cases_the_supervisor_may_see() -> None:
     with time_machine.travel(NOW, tick=False):
         mine = CaseFactory(team=team, title="Mine to see")
         theirs = CaseFactory(team=other, title="Not mine")
+        queued_facts_refresh()
         response = client_for(Role.SUPERVISOR, team=team).get(
             reverse("web:loyalty-cases"), {"metric": "opened", "since": "2026-03-01"}
         )
@@ -106,6 +110,7 @@ def test_drill_down_lists_only_cases_the_supervisor_may_see() -> None:
 def test_customer_page_shows_risk_factors_and_staff_can_mark_lost() -> None:
     customer = CustomerFactory()
     CaseFactory(customer=customer)
+    queued_facts_refresh()
     client = client_for()
     page = client.get(reverse("web:customer-detail", kwargs={"customer_id": customer.pk}))
     html = page.content.decode()
