@@ -138,9 +138,14 @@ class CaseNewForm(forms.Form):
     )
     category = forms.ModelChoiceField(queryset=category_list(), required=False, empty_label="—")
     service = forms.ModelChoiceField(queryset=service_list(), required=False, empty_label="—")
-    team = forms.ModelChoiceField(queryset=team_list(), required=False, empty_label="—")
+    team = forms.ModelChoiceField(
+        queryset=team_list(),
+        required=False,
+        empty_label="By the routing rules",
+        help_text="Leave it to the routing rules unless you know better.",
+    )
     assign_to_me = forms.BooleanField(
-        required=False, initial=True, label="Assign to me (I will work this case)"
+        required=False, initial=False, label="Assign to me (I will work this case)"
     )
 
     def clean(self) -> dict[str, Any]:

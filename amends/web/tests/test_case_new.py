@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from amends.accounts.tests.factories import TeamFactory
 from amends.cases.choices import CaseStatus
-from amends.cases.models import Case
+from amends.cases.models import Case, RoutingRule
 from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 from amends.taxonomy.tests.factories import CategoryFactory, ServiceFactory
@@ -144,14 +144,37 @@ def test_customer_search_view_is_empty_without_a_query(agent_client: Client) -> 
     assert 'name="customer"' not in response.content.decode()
 
 
-def test_case_new_view_defaults_the_team_to_mine_and_offers_assign_to_me(
+def test_case_new_view_leaves_the_team_to_the_routing_rules_and_offers_assign_to_me(
     agent_client: Client, team: Any
 ) -> None:
     form = agent_client.get(reverse("web:case-new")).context["form"]
-    assert form["team"].value() == team.pk
+    assert form["team"].value() is None
+    assert form["assign_to_me"].value() is False
     body = agent_client.get(reverse("web:case-new")).content.decode()
     assert 'name="assign_to_me"' in body
     assert 'for="id_assign_to_me"' in body
+    assert "By the routing rules" in body
+
+
+def test_case_new_view_routes_by_what_the_case_is_about_not_who_opens_it(
+    agent_client: Client, team: Any
+) -> None:
+    # A billing agent (the `team` fixture) takes a call about a broadband outage.
+    network = TeamFactory(name="Network")
+    outage = CategoryFactory(name="Broadband outage", parent=CategoryFactory(name="Network"))
+    RoutingRule.objects.create(name="Network", category=outage.parent, team=network)
+    data = {
+        **COMPLAINT,
+        "customer_name": "Ada Lee",
+        "category": outage.pk,
+        "description": "No broadband since Monday.",
+    }
+    agent_client.post(reverse("web:case-new"), data)
+    case = Case.objects.get()
+    assert (case.team, case.assignee) == (network, None)
+    # What the customer said is the first message of the conversation.
+    first = case.messages.get()
+    assert (first.direction, first.body) == ("inbound", "No broadband since Monday.")
 
 
 def test_case_new_view_assigns_the_case_to_me_when_asked(

@@ -298,7 +298,8 @@ def case_message_add_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_new_view(request: AuthedRequest) -> HttpResponse:
     profile = staff_profile_of(user=request.user)
-    initial: dict[str, Any] = {"team": profile.team}
+    # No team picked: the routing rules send the case where it belongs.
+    initial: dict[str, Any] = {}
     preselected = None
     if request.method == "GET":
         # "New case" from a customer's page: that customer, already picked.

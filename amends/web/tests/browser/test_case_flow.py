@@ -147,6 +147,7 @@ def test_agent_adds_a_note_and_opens_a_case_by_phone(
     page.get_by_label("What they expected").fill("One charge")
     page.get_by_label("What was delivered").fill("Two charges")
     page.get_by_label("Channel").select_option("phone")
+    page.get_by_label("Assign to me (I will work this case)").check()
     page.get_by_role("button", name="Open case").click()
     expect(page.locator("#case-title")).to_have_text("Charged twice for March")
     case = Case.objects.get(title="Charged twice for March")
