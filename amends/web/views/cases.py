@@ -297,7 +297,6 @@ def case_message_add_view(request: AuthedRequest, ref: str) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_new_view(request: AuthedRequest) -> HttpResponse:
-    profile = staff_profile_of(user=request.user)
     # No team picked: the routing rules send the case where it belongs.
     initial: dict[str, Any] = {}
     preselected = None
