@@ -104,6 +104,12 @@ class WeekOut(Schema):
     cost: Decimal
     csat_avg: float | None
     csat_count: int
+    fair_outcome_avg: float | None
+    fair_outcome_count: int
+    fair_process_avg: float | None
+    fair_process_count: int
+    fair_treatment_avg: float | None
+    fair_treatment_count: int
 
 
 class RootCauseCountOut(Schema):
@@ -306,7 +312,7 @@ def drill_case_list_endpoint(request: AuthedRequest, query: Query[DrillQuery]) -
     response={200: CustomerRiskOut, **ERRORS},
     summary="A customer's risk score and the factors behind it",
 )
-def customer_risk_get_endpoint(request: AuthedRequest, customer_id: int) -> Any:
+def customer_risk_get_endpoint(request: AuthedRequest, customer_id: Id) -> Any:
     staff_profile_of(user=request.user)
     customer = customer_get_for_user(customer_id=customer_id, user=request.user)
     risk = customer_risk_get(customer_id=customer.pk)
@@ -332,7 +338,7 @@ class LoyaltyStatusIn(InSchema):
     summary="Move a customer to active, at risk, lost or won back (with a reason)",
 )
 def loyalty_status_change_endpoint(
-    request: AuthedRequest, customer_id: int, payload: LoyaltyStatusIn
+    request: AuthedRequest, customer_id: Id, payload: LoyaltyStatusIn
 ) -> Any:
     staff_profile_of(user=request.user)
     customer = customer_get_for_user(customer_id=customer_id, user=request.user)
@@ -413,7 +419,7 @@ def campaign_create_endpoint(request: AuthedRequest, payload: CampaignCreateIn) 
     response={200: CampaignOut, **ERRORS},
     summary="A win-back campaign and its results",
 )
-def campaign_get_endpoint(request: AuthedRequest, campaign_id: int) -> Any:
+def campaign_get_endpoint(request: AuthedRequest, campaign_id: Id) -> Any:
     _campaigns_allowed(request)
     return _campaign_out(campaign_get(campaign_id=campaign_id))
 
@@ -423,7 +429,7 @@ def campaign_get_endpoint(request: AuthedRequest, campaign_id: int) -> Any:
     response={200: CampaignOut, **ERRORS},
     summary="Send the campaign's message to its customers",
 )
-def campaign_launch_endpoint(request: AuthedRequest, campaign_id: int) -> Any:
+def campaign_launch_endpoint(request: AuthedRequest, campaign_id: Id) -> Any:
     _campaigns_allowed(request)
     campaign = campaign_get(campaign_id=campaign_id)
     campaign_launch(campaign=campaign, actor=request.user)
@@ -450,7 +456,7 @@ class TargetOut(Schema):
     summary="Record a customer's answer to the offer: responded, or accepted (won back)",
 )
 def campaign_target_action_endpoint(
-    request: AuthedRequest, campaign_id: int, customer_id: int, payload: TargetActionIn
+    request: AuthedRequest, campaign_id: Id, customer_id: Id, payload: TargetActionIn
 ) -> CampaignTarget:
     _campaigns_allowed(request)
     target = campaign_target_get(campaign_id=campaign_id, customer_id=customer_id)

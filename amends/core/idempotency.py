@@ -24,6 +24,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from amends.core.conf import amends_setting
@@ -49,6 +50,20 @@ def _fingerprint(request: HttpRequest, body: bytes) -> str:
     digest.update(f"{request.method} {request.get_full_path()}\n".encode())
     digest.update(body)
     return digest.hexdigest()
+
+
+def _body_of(request: HttpRequest) -> bytes:
+    """The raw body; or, when a multipart body was already parsed from the stream (the request
+    guard reads form fields), its fields and files, which identify it as well."""
+    try:
+        return request.body
+    except RawPostDataException:
+        files = sorted(
+            f"{name}={upload.name}:{upload.size}"
+            for name, uploads in request.FILES.lists()
+            for upload in uploads
+        )
+        return "\n".join([request.POST.urlencode(), *files]).encode()
 
 
 def _replay(request: HttpRequest, *, row: IdempotencyKey) -> HttpResponse:
@@ -84,7 +99,7 @@ class IdempotencyMiddleware:
         if scope is None:
             return self.get_response(request)
         try:
-            body = request.body
+            body = _body_of(request)
         except Exception as exc:  # mapped below or re-raised
             mapped = request_error_for(exc)
             if mapped is None:

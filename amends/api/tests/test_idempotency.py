@@ -136,6 +136,27 @@ def test_without_a_key_nothing_is_stored(api_client_for, agent) -> None:
     assert not IdempotencyKey.objects.exists()
 
 
+def test_a_form_body_is_fingerprinted_by_its_fields(api_client_for, agent) -> None:
+    """The request guard has already read a multipart body as form fields: no 500, and a
+    retry is still told apart from another body."""
+    api = api_client_for(agent)
+    path = "/api/v1/notifications/read-all"
+    bare = [
+        api.client.generic("POST", path, b"", "multipart/form-data", HTTP_IDEMPOTENCY_KEY="mp")
+        for _ in range(2)
+    ]
+    assert bare[0].status_code < 500
+    assert bare[1].status_code == bare[0].status_code
+    assert bare[1]["Idempotent-Replayed"] == "true"
+    first = api.client.post(path, {"note": "a"}, HTTP_IDEMPOTENCY_KEY="form")
+    again = api.client.post(path, {"note": "a"}, HTTP_IDEMPOTENCY_KEY="form")
+    other = api.client.post(path, {"note": "b"}, HTTP_IDEMPOTENCY_KEY="form")
+    assert first.status_code < 500
+    assert again["Idempotent-Replayed"] == "true"
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+
+
 # ---- the floors above remedies and commitments ------------------------------------------------
 
 

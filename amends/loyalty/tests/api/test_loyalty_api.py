@@ -10,6 +10,7 @@ from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.choices import CaseStatus
 from amends.cases.tests.factories import CaseFactory, case_in_status
+from amends.core import hooks
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CustomerRisk, LoyaltyEvent
 from amends.loyalty.services.risk import customer_risk_refresh
@@ -26,8 +27,23 @@ def manager_api(api_client_for):  # type: ignore[no-untyped-def]
 
 def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW, tick=False):
-        CaseFactory()
+        case = CaseFactory()
         queued_facts_refresh()
+        # feedback's survey answer, as its hook carries it (with the three fairness answers)
+        hooks.survey_answered.emit(
+            hooks.SurveyAnswered(
+                survey_id=1,
+                case_id=case.pk,
+                customer_id=case.customer_id,
+                csat=4,
+                nps=None,
+                would_use_again=None,
+                promises_kept=None,
+                fair_outcome=3,
+                fair_process=5,
+                fair_treatment=4,
+            )
+        )
         response = manager_api.get(
             "/api/v1/analytics/overview", since="2026-03-09", until="2026-03-15"
         )
@@ -41,8 +57,14 @@ def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:  # type: 
                 "sla_pct": None,
                 "promises_kept_pct": None,
                 "cost": "0.00",
-                "csat_avg": None,
-                "csat_count": 0,
+                "csat_avg": 4.0,
+                "csat_count": 1,
+                "fair_outcome_avg": 3.0,
+                "fair_outcome_count": 1,
+                "fair_process_avg": 5.0,
+                "fair_process_count": 1,
+                "fair_treatment_avg": 4.0,
+                "fair_treatment_count": 1,
             }
         ]
         csv = manager_api.get(
@@ -50,6 +72,7 @@ def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:  # type: 
         )
     assert csv["Content-Type"].startswith("text/csv")
     assert csv.content.decode().splitlines()[1].startswith("2026-03-09,1,0,")
+    assert csv.content.decode().splitlines()[1].endswith(",3.0,1,5.0,1,4.0,1")
 
 
 @pytest.mark.parametrize(
@@ -193,3 +216,17 @@ def test_campaign_endpoints_are_for_supervisors_and_above(api_client_for) -> Non
     assert CampaignTarget.objects.get(campaign=campaign).accepted_at is None
     supervisor_api = api_client_for(UserFactory(role=Role.SUPERVISOR, team=TeamFactory()))
     assert supervisor_api.get(base).status_code == 200
+
+
+def test_ids_beyond_the_database_range_are_422_not_500(manager_api) -> None:  # type: ignore[no-untyped-def]
+    huge = 8434903853051687143195335530119168
+    for method, path in (
+        ("get", f"/api/v1/loyalty/customers/{huge}/risk"),
+        ("post", f"/api/v1/loyalty/customers/{huge}/status"),
+        ("get", f"/api/v1/loyalty/campaigns/{huge}"),
+        ("post", f"/api/v1/loyalty/campaigns/{huge}/launch"),
+        ("post", f"/api/v1/loyalty/campaigns/1/customers/{huge}"),
+    ):
+        body = {"status": "lost", "reason": "x", "action": "accept"}
+        response = manager_api.get(path) if method == "get" else manager_api.post(path, body)
+        assert response.status_code == 422, (path, response.content)
