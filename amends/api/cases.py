@@ -49,7 +49,9 @@ from amends.taxonomy.models import Category, Service
 
 router = Router(tags=["cases"])
 
-SortLit = Literal["relevance", "due", "-due", "newest", "oldest", "severity", "-severity"]
+SortLit = Literal[
+    "relevance", "due", "-due", "newest", "oldest", "severity", "-severity", "attention"
+]
 
 
 # ---- output -------------------------------------------------------------------------------
@@ -97,6 +99,13 @@ class CaseSummaryOut(Schema):
     category: str | None
     sla: SlaOut
     created_at: datetime
+    attention: float = Field(
+        description="How strongly the customer's words call for attention (the 'attention' "
+        "sort; weighted upset, churn intent, threats and repeat failures)."
+    )
+    upset: bool
+    churn_intent: bool
+    repeat_failure: bool
 
 
 class CaseOut(CaseSummaryOut):
@@ -167,6 +176,10 @@ def _summary(case: Case) -> dict[str, Any]:
         "category": str(case.category) if case.category else None,
         "sla": sla_out(case),
         "created_at": case.created_at,
+        "attention": case.attention,
+        "upset": case.upset,
+        "churn_intent": case.churn_intent,
+        "repeat_failure": case.repeat_failure,
     }
 
 
@@ -301,6 +314,13 @@ class CaseListQuery(InSchema):
     customer_id: Id | None = None
     sla: SlaState | None = None
     open: bool = False
+    upset: bool = Field(default=False, description="Only cases whose customer reads as upset.")
+    churn: bool = Field(
+        default=False, description="Only cases whose customer said they may leave (churn intent)."
+    )
+    repeat: bool = Field(
+        default=False, description="Only repeat failures (the customer failed with us before)."
+    )
     q: str | None = Field(
         default=None,
         max_length=200,
@@ -394,6 +414,9 @@ def case_list_endpoint(request: AuthedRequest, query: Query[CaseListQuery]) -> d
         customer_id=query.customer_id,
         sla_state=query.sla,
         open_only=query.open,
+        upset=query.upset,
+        churn_intent=query.churn,
+        repeat_failure=query.repeat,
     )
     cases = case_list_search(user=request.user, filters=filters, text=query.q, sort=query.sort)
     page = paginate(cases, page=query.page, size=query.size)

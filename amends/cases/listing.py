@@ -18,6 +18,7 @@ from amends.cases.models import Case as CaseModel
 from amends.cases.models import case_pk_from_ref
 from amends.cases.search import search_candidates_sql, search_terms
 from amends.cases.selectors import CaseFilters, case_list
+from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 
 # Sort keys people can choose; each is served by an index on (field, sla_due_at, id) or
@@ -29,6 +30,9 @@ SORTS: dict[str, tuple[str, ...]] = {
     "oldest": ("created_at", "id"),
     "severity": ("severity", "sla_due_at", "id"),
     "-severity": ("-severity", "sla_due_at", "id"),
+    # Most upset first: the attention the floors above read in the customer's words
+    # (configurable weights; see insight), then the nearest due.
+    "attention": ("-attention", "sla_due_at", "id"),
 }
 SORT_LABELS: dict[str, str] = {
     "relevance": "Best match",
@@ -38,6 +42,7 @@ SORT_LABELS: dict[str, str] = {
     "oldest": "Oldest",
     "severity": "Most severe",
     "-severity": "Least severe",
+    "attention": "Most upset first",
 }
 MAX_QUERY_LENGTH = 200
 REF_TEXT = re.compile(r"^\s*AM-0*\d{1,12}\s*$", re.IGNORECASE)
@@ -130,7 +135,12 @@ def case_queue_search(
     text: str | None = None,
     sort: str | None = None,
 ) -> QuerySet[CaseModel]:
-    """A queue (open cases, see `case_queue`) searched and sorted like `case_list_search`."""
+    """A queue (open cases, see `case_queue`) searched and sorted like `case_list_search`.
+    Without a sort (and without search text) the organisation's QUEUE_DEFAULT_SORT applies:
+    "attention" raises upset and at-risk customers above the nearest due."""
+    if not sort and not (text or "").strip():
+        default = amends_setting("QUEUE_DEFAULT_SORT", "")
+        sort = default if default in SORTS else None
     f = filters or CaseFilters()
     f.open_only = True
     if unrouted:

@@ -88,6 +88,10 @@ class CaseFilters:
     customer_id: int | None = None
     sla_state: str | None = None
     open_only: bool = False
+    # How the customer feels (written on the case by insight): each narrows to flagged cases.
+    upset: bool = False
+    churn_intent: bool = False
+    repeat_failure: bool = False
 
 
 def _apply_sla_state(qs: QuerySet[Case], state: str, now: datetime) -> QuerySet[Case]:
@@ -132,6 +136,12 @@ def case_list(*, user: User, filters: CaseFilters | None = None) -> QuerySet[Cas
         qs = qs.filter(assignee_id=f.assignee_id)
     if f.unassigned:
         qs = qs.filter(assignee__isnull=True)
+    if f.upset:
+        qs = qs.filter(upset=True)
+    if f.churn_intent:
+        qs = qs.filter(churn_intent=True)
+    if f.repeat_failure:
+        qs = qs.filter(repeat_failure=True)
     if f.category_id is not None:
         qs = qs.filter(Q(category_id=f.category_id) | Q(category__parent_id=f.category_id))
     if f.severity is not None:

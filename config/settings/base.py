@@ -346,6 +346,9 @@ AMENDS.update(
             "repeat": float(env_str("AMENDS_INSIGHT_WEIGHT_REPEAT", "0.8")),
             "double_deviation": float(env_str("AMENDS_INSIGHT_WEIGHT_DOUBLE_DEVIATION", "1.0")),
         },
+        # The queues' order when nobody picks one: "" (nearest due first) or "attention" (most
+        # upset first by the weights above, then nearest due).
+        "QUEUE_DEFAULT_SORT": env_str("AMENDS_QUEUE_DEFAULT_SORT"),
         # Repeat failures: earlier cases of the same customer within this many days, with the
         # same category or service or a description at least this similar (0-1).
         "REPEAT_WINDOW_DAYS": env_int("AMENDS_REPEAT_WINDOW_DAYS", 180),

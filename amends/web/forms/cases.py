@@ -38,6 +38,9 @@ class QueueFilterForm(forms.Form):
         ],
     )
     unassigned = forms.BooleanField(required=False, label="Unassigned only")
+    upset = forms.BooleanField(required=False, label="Upset")
+    churn = forms.BooleanField(required=False, label="Churn intent")
+    repeat = forms.BooleanField(required=False, label="Repeat failure")
     q = forms.CharField(required=False, max_length=MAX_QUERY_LENGTH, label="Search", strip=True)
     sort = forms.ChoiceField(required=False, choices=[("", "Default"), *SORT_LABELS.items()])
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)

@@ -36,6 +36,10 @@ def _render_queue(
         category_id=data["category"].pk if data["category"] else None,
         sla_state=data["sla_state"] or None,
         unassigned=data["unassigned"],
+        tag=data["tag"] or None,
+        upset=data["upset"],
+        churn_intent=data["churn"],
+        repeat_failure=data["repeat"],
     )
     queue = case_queue_search(
         user=request.user,
