@@ -97,3 +97,17 @@ def _subscriber():  # type: ignore[no-untyped-def]
     from amends.insight.subscribers import on_case_intake_review
 
     return on_case_intake_review
+
+
+def test_the_backfill_copies_insight_rows_onto_cases_scored_before():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    case = case_with_text(UPSET_TEXT)
+    Case.objects.filter(pk=case.pk).update(attention=0, upset=False, churn_intent=False)
+    import_module("amends.insight.migrations.0002_case_attention_backfill").forwards(apps, None)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.upset is True
+    assert stored.churn_intent is True
+    assert stored.attention == pytest.approx(CaseInsight.objects.get(case=case).priority)
