@@ -314,6 +314,7 @@ class CaseListQuery(InSchema):
     customer_id: Id | None = None
     sla: SlaState | None = None
     open: bool = False
+    tag: str | None = Field(default=None, max_length=50, description="Only cases with this tag")
     upset: bool = Field(default=False, description="Only cases whose customer reads as upset.")
     churn: bool = Field(
         default=False, description="Only cases whose customer said they may leave (churn intent)."
@@ -414,6 +415,7 @@ def case_list_endpoint(request: AuthedRequest, query: Query[CaseListQuery]) -> d
         customer_id=query.customer_id,
         sla_state=query.sla,
         open_only=query.open,
+        tag=query.tag,
         upset=query.upset,
         churn_intent=query.churn,
         repeat_failure=query.repeat,

@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
-from amends.api import cases, commitments, customers, feedback, incidents, meta, remedies
+from amends.api import cases, commitments, customers, desk, feedback, incidents, meta, remedies
 from amends.api import channels as channels_api
 from amends.api import insight as insight_api
 from amends.api import loyalty as loyalty_api
@@ -154,6 +154,8 @@ def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/v1/", meta.router)
+# Before the cases and customers routers: /cases/bulk is not a case reference.
+api.add_router("/v1/", desk.router)
 api.add_router("/v1/customers", customers.router)
 api.add_router("/v1/cases", cases.router)
 api.add_router("/v1/", remedies.router)

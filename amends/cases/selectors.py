@@ -88,6 +88,8 @@ class CaseFilters:
     customer_id: int | None = None
     sla_state: str | None = None
     open_only: bool = False
+    # Cases carrying this tag (cases.services.tags).
+    tag: str | None = None
     # How the customer feels (written on the case by insight): each narrows to flagged cases.
     upset: bool = False
     churn_intent: bool = False
@@ -142,6 +144,8 @@ def case_list(*, user: User, filters: CaseFilters | None = None) -> QuerySet[Cas
         qs = qs.filter(churn_intent=True)
     if f.repeat_failure:
         qs = qs.filter(repeat_failure=True)
+    if f.tag:
+        qs = qs.filter(tags__name=f.tag.strip().lower())
     if f.category_id is not None:
         qs = qs.filter(Q(category_id=f.category_id) | Q(category__parent_id=f.category_id))
     if f.severity is not None:

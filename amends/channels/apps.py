@@ -7,9 +7,11 @@ class ChannelsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from amends.channels.services import merging
         from amends.channels.services.replies import reply_email_queue
         from amends.channels.services.webhooks import webhook_subscribe
         from amends.core import hooks
 
         hooks.message_added.subscribe(reply_email_queue)
         webhook_subscribe()
+        merging.subscribe()

@@ -10,8 +10,9 @@ class CommitmentsConfig(AppConfig):
         from amends.cases.event_kinds import event_kinds_register
         from amends.commitments.choices import CaseEventKinds
         from amends.commitments.event_text import COMMITMENT_RENDERERS
-        from amends.commitments.services import reactions, settlement
+        from amends.commitments.services import merging, reactions, settlement
 
         event_kinds_register(CaseEventKinds, renderers=COMMITMENT_RENDERERS)
         reactions.subscribe()
         settlement.subscribe()
+        merging.subscribe()

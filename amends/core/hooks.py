@@ -151,6 +151,15 @@ class CaseStatusChanged:
 
 
 @dataclass(frozen=True)
+class CaseMerged:
+    """A duplicate case was merged into a survivor: what hangs on the duplicate moves over."""
+
+    survivor_id: int
+    duplicate_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
 class CaseChanged:
     """Fields of a case edited (category, severity, owner, …); `fields` names them."""
 
@@ -324,6 +333,14 @@ case_status_changed: Hook[CaseStatusChanged] = Hook(
     CaseStatusChanged,
     When.IN_TRANSACTION,
     "A case moved between statuses (acknowledged, resolved, closed, reopened, …).",
+)
+case_merged: Hook[CaseMerged] = Hook(
+    "case_merged",
+    CaseMerged,
+    When.IN_TRANSACTION,
+    "A duplicate case was merged into another (its messages and events already moved); the"
+    " floors above move what they hold on the duplicate (remedies, promises, escalations, files)"
+    " before it is closed.",
 )
 case_changed: Hook[CaseChanged] = Hook(
     "case_changed",

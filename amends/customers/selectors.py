@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from amends.core.exceptions import PermissionDeniedError
-from amends.customers.models import Customer
+from amends.customers.models import Customer, CustomerEvent
 
 
 def customer_visible_to(*, user: User) -> QuerySet[Customer]:
@@ -42,3 +42,12 @@ def customer_get(*, customer_id: int) -> Customer:
 def customer_get_for_user(*, customer_id: int, user: User) -> Customer:
     """The customer if this user may see them; missing raises `Customer.DoesNotExist`."""
     return customer_visible_to(user=user).get(pk=customer_id)
+
+
+def customer_history(*, customer: Customer, limit: int = 100) -> list[CustomerEvent]:
+    """Changes to the customer's handling (tier, special handling), newest first."""
+    return list(
+        CustomerEvent.objects.filter(customer=customer)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from amends.core import hooks
 from amends.core.bulk import insert_returning_ids
-from amends.core.exceptions import ApplicationError
+from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.core.rows import db_datetime, insert_rows, select_in
 from amends.customers.choices import CustomerTier, LoyaltyStatus
-from amends.customers.models import Customer
+from amends.customers.models import Customer, CustomerEvent
 
 
 def _validated(customer: Customer) -> Customer:
@@ -296,3 +296,59 @@ def customer_keys_get_or_create(
         if raced:
             read(raced)
     return found
+
+
+# Roles that may change how a customer is handled (the role codes of accounts.choices.Role;
+# `accounts` is a sibling floor, so the profile is read through the user's `staff` relation).
+HANDLING_ROLES = frozenset({"supervisor", "manager", "admin"})
+
+
+@transaction.atomic
+def customer_handling_set(
+    *,
+    customer: Customer,
+    actor: User,
+    tier: str,
+    special_handling: bool,
+    special_handling_reason: str = "",
+) -> Customer:
+    """Change a customer's tier and special-handling flag (supervisors and above); each change
+    is kept in the customer's history with who made it."""
+    staff = getattr(actor, "staff", None)
+    if not (actor.is_superuser or (staff is not None and staff.role in HANDLING_ROLES)):
+        raise PermissionDeniedError(
+            "Only a supervisor, a manager or an admin can change a customer's tier or special "
+            "handling."
+        )
+    if tier not in CustomerTier.values:
+        raise ApplicationError(
+            f"Unknown tier {tier!r}.",
+            code="invalid_customer",
+            status=422,
+            detail={"tier": [f"Choose one of {', '.join(CustomerTier.values)}."]},
+        )
+    reason = special_handling_reason.strip() if special_handling else ""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = {
+        "tier": customer.tier,
+        "special_handling": customer.special_handling,
+        "special_handling_reason": customer.special_handling_reason,
+    }
+    customer.tier = tier
+    customer.special_handling = special_handling
+    customer.special_handling_reason = reason
+    after = {
+        "tier": customer.tier,
+        "special_handling": customer.special_handling,
+        "special_handling_reason": customer.special_handling_reason,
+    }
+    diff = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+    if not diff:
+        return customer
+    _validated(customer)
+    customer.save(update_fields=[*diff, "updated_at"])
+    CustomerEvent.objects.create(
+        customer=customer, actor=actor, data=diff, created_at=timezone.now()
+    )
+    _announce(customer, fields=tuple(sorted(diff)), actor=actor)
+    return customer

@@ -10,8 +10,9 @@ class RemediesConfig(AppConfig):
         from amends.cases.event_kinds import event_kinds_register
         from amends.remedies.choices import RemedyEventKind
         from amends.remedies.event_text import REMEDY_RENDERERS
-        from amends.remedies.services import settlement
+        from amends.remedies.services import merging, settlement
 
         event_kinds_register(RemedyEventKind, renderers=REMEDY_RENDERERS)
 
         settlement.subscribe()
+        merging.subscribe()

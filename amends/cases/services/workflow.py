@@ -467,6 +467,12 @@ def case_close(*, case: Case, version: int | None, actor: User) -> Case:
 def case_reopen(*, case: Case, version: int | None, actor: User, reason: str = "") -> Case:
     """Back into recovery with a fresh resolve clock; the outcome is cleared."""
     case = case_lock(case=case, version=version)
+    if case.merged_into_id is not None:
+        raise ApplicationError(
+            "This case was merged into another; work on that one instead.",
+            code="case_merged",
+            status=409,
+        )
     if case.status not in DONE_STATUSES:
         raise ApplicationError(
             "Only a resolved or closed case can be reopened.",

@@ -38,6 +38,7 @@ class QueueFilterForm(forms.Form):
         ],
     )
     unassigned = forms.BooleanField(required=False, label="Unassigned only")
+    tag = forms.CharField(required=False, max_length=50, label="Tag", strip=True)
     upset = forms.BooleanField(required=False, label="Upset")
     churn = forms.BooleanField(required=False, label="Churn intent")
     repeat = forms.BooleanField(required=False, label="Repeat failure")
