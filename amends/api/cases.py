@@ -274,11 +274,6 @@ class ResolveIn(VersionIn):
         description="Resolve although who was at fault is undetermined (refused with 422 "
         "fault_undetermined otherwise).",
     )
-    confirm_undetermined: bool = Field(
-        default=False,
-        description="Resolve although who was at fault is undetermined (refused with 422 "
-        "fault_undetermined otherwise).",
-    )
 
 
 class ReopenIn(VersionIn):

@@ -37,7 +37,6 @@ def _render_queue(
         sla_state=data["sla_state"] or None,
         unassigned=data["unassigned"],
         tag=data["tag"] or None,
-        tag=data["tag"] or None,
         upset=data["upset"],
         churn_intent=data["churn"],
         repeat_failure=data["repeat"],
