@@ -265,6 +265,11 @@ class CaseStep(BaseModel):
     note = models.TextField(blank=True)
     skip_reason = models.TextField(blank=True)
 
+    # Not stored: set by cases.selectors.case_steps for the case page (what may be done now).
+    can_done: bool = False
+    can_skip: bool = False
+    acknowledge_first: bool = False
+
     class Meta:
         ordering = ["case", "position", "id"]
         constraints = [

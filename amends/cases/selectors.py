@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from amends.accounts.choices import Role
 from amends.accounts.selectors import staff_profile_of
-from amends.cases.choices import DONE_STATUSES, CaseStatus, SlaState
+from amends.cases.choices import DONE_STATUSES, CaseStatus, SlaState, StepState
 from amends.cases.models import Case, CaseEvent, CaseStep, Message, case_pk_from_ref
 from amends.core.exceptions import ApplicationError
+from amends.policies.choices import RecoveryStep, StepDue
 
 
 def case_visible_to(*, user: User) -> QuerySet[Case]:
@@ -59,7 +60,47 @@ def case_get(*, case_id: int) -> Case:
 
 
 def case_steps(*, case: Case) -> list[CaseStep]:
-    return list(case.steps.select_related("actor").order_by("position", "id"))
+    """The steps in order, each with `can_done`, `can_skip` and `acknowledge_first` set for
+    the page by `case_step_refusal` (the rule the step services apply)."""
+    steps = list(case.steps.select_related("actor").order_by("position", "id"))
+    for step in steps:
+        refusal = case_step_refusal(case=case, step=step)
+        step.can_done = refusal is None
+        step.can_skip = step.can_done and case_step_refusal(case=case, step=step, skip=True) is None
+        step.acknowledge_first = refusal is not None and refusal.code == "not_acknowledged"
+    return steps
+
+
+def case_step_refusal(*, case: Case, step: CaseStep, skip: bool = False) -> ApplicationError | None:
+    """Why `step` cannot be marked done (or, with `skip`, skipped) now; None when it can.
+    The step services raise this; the case page shows the forms only where it is None."""
+    if skip and step.step == RecoveryStep.ACKNOWLEDGE:
+        return ApplicationError(
+            "The customer must always be acknowledged; this step cannot be skipped.",
+            code="step_not_skippable",
+            status=409,
+        )
+    # After the fix, the steps due before closing (the follow-up) are still to do.
+    after_fix = case.status == CaseStatus.RESOLVED and step.due == StepDue.BEFORE_CLOSE
+    if case.status in DONE_STATUSES and not after_fix:
+        return ApplicationError(
+            "Steps cannot change on a resolved or closed case; reopen it first.",
+            code="case_not_open",
+            status=409,
+        )
+    if case.status == CaseStatus.NEW and step.step != RecoveryStep.ACKNOWLEDGE:
+        return ApplicationError(
+            "Acknowledge the customer before other recovery steps.",
+            code="not_acknowledged",
+            status=409,
+        )
+    if step.state != StepState.PENDING:
+        return ApplicationError(
+            f"The {step.get_step_display().lower()} step is already {step.state}.",
+            code="step_not_pending",
+            status=409,
+        )
+    return None
 
 
 def case_timeline(*, case: Case, limit: int = 500) -> list[CaseEvent]:

@@ -18,7 +18,14 @@ from amends.cases.models import Case
 from amends.cases.selectors import case_visible_to
 from amends.core.exceptions import PermissionDeniedError
 from amends.remedies.authority import Limits, Usage, headroom, limits_for, limits_table_for
-from amends.remedies.choices import COST_STATUSES, COUNTED_STATUSES, CURRENCIES, RemedyStatus
+from amends.remedies.choices import (
+    CANCELLABLE_STATUSES,
+    COST_STATUSES,
+    COUNTED_STATUSES,
+    CURRENCIES,
+    ISSUABLE_STATUSES,
+    RemedyStatus,
+)
 from amends.remedies.models import AuthorityRule, CannotDoItem, ChoiceMenu, Remedy, RemedyKind
 
 # "What I've used" on the My authority page: remedies I proposed over this many days.
@@ -205,13 +212,18 @@ class RemedyReport:
         return None if total == 0 else round(self.within_authority / total, 4)
 
 
+def remedy_report_allowed(*, user: User) -> bool:
+    """Whether this person may read the remedy report (supervisors, managers and admins)."""
+    return staff_profile_of(user=user).role != Role.AGENT
+
+
 def remedy_report(*, user: User, since: datetime, until: datetime) -> RemedyReport:
     """Cost by category, team and month; authority share; median decision time (all in SQL).
 
     Supervisors see their own team's remedies, managers and admins everyone's.
     """
     profile = staff_profile_of(user=user)
-    if profile.role == Role.AGENT:
+    if not remedy_report_allowed(user=user):
         raise PermissionDeniedError("Remedy reports are for supervisors and managers.")
     base = Remedy.objects.filter(created_at__gte=since, created_at__lt=until)
     team_name = None
@@ -281,6 +293,9 @@ class CaseRemedyPanel:
     currency: str
     headroom: Headroom | None
     accepts_remedies: bool
+    # Remedy ids that may be issued / cancelled now (the rule remedy_issue and remedy_cancel apply).
+    can_issue: set[int]
+    can_cancel: set[int]
 
 
 def case_remedy_panel(*, case: Case, user: User) -> CaseRemedyPanel:
@@ -292,13 +307,16 @@ def case_remedy_panel(*, case: Case, user: User) -> CaseRemedyPanel:
         if kinds
         else None
     )
+    remedies = remedy_list_for_case(case=case)
     return CaseRemedyPanel(
         case=case,
-        remedies=remedy_list_for_case(case=case),
+        remedies=remedies,
         menus=menu_list_for_case(case=case, open_only=True),
         kinds=kinds,
         currencies=CURRENCIES,
         currency=currency,
         headroom=room,
         accepts_remedies=case.status not in DONE_STATUSES,
+        can_issue={r.pk for r in remedies if r.status in ISSUABLE_STATUSES},
+        can_cancel={r.pk for r in remedies if r.status in CANCELLABLE_STATUSES},
     )

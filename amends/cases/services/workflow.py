@@ -26,6 +26,7 @@ from amends.cases.choices import (
     StepState,
 )
 from amends.cases.models import Case, CaseStep
+from amends.cases.selectors import case_step_refusal
 from amends.cases.services.events import case_event_record, changes
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_resume
 from amends.core import hooks
@@ -149,27 +150,10 @@ def _step_row(case: Case, step: str) -> CaseStep:
     return row
 
 
-def _step_preconditions(case: Case, row: CaseStep) -> None:
-    # After the fix, the steps due before closing (the follow-up) are still to do.
-    after_fix = case.status == CaseStatus.RESOLVED and row.due == StepDue.BEFORE_CLOSE
-    if case.status in DONE_STATUSES and not after_fix:
-        raise ApplicationError(
-            "Steps cannot change on a resolved or closed case; reopen it first.",
-            code="case_not_open",
-            status=409,
-        )
-    if case.status == CaseStatus.NEW and row.step != RecoveryStep.ACKNOWLEDGE:
-        raise ApplicationError(
-            "Acknowledge the customer before other recovery steps.",
-            code="not_acknowledged",
-            status=409,
-        )
-    if row.state != StepState.PENDING:
-        raise ApplicationError(
-            f"The {row.get_step_display().lower()} step is already {row.state}.",
-            code="step_not_pending",
-            status=409,
-        )
+def _step_preconditions(case: Case, row: CaseStep, *, skip: bool = False) -> None:
+    refusal = case_step_refusal(case=case, step=row, skip=skip)
+    if refusal is not None:
+        raise refusal
 
 
 def _start_recovery(case: Case) -> list[str]:
@@ -220,13 +204,7 @@ def case_step_skip(*, case: Case, step: str, reason: str, version: int | None, a
         )
     case = case_lock(case=case, version=version)
     row = _step_row(case, step)
-    if row.step == RecoveryStep.ACKNOWLEDGE:
-        raise ApplicationError(
-            "The customer must always be acknowledged; this step cannot be skipped.",
-            code="step_not_skippable",
-            status=409,
-        )
-    _step_preconditions(case, row)
+    _step_preconditions(case, row, skip=True)
     before = case.status
     fields = _start_recovery(case)
     row.state = StepState.SKIPPED

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
-from amends.cases.choices import CaseStatus
+from amends.cases.choices import CaseStatus, StepState
 from amends.cases.models import Case
 from amends.cases.selectors import (
     CaseFilters,
@@ -17,6 +17,8 @@ from amends.cases.selectors import (
     case_list,
     case_message_list,
     case_queue,
+    case_step_refusal,
+    case_steps,
     case_timeline,
     case_viewers,
     case_visible_to,
@@ -27,6 +29,7 @@ from amends.cases.tests.factories import CaseFactory, case_in_status
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.core.pagination import paginate
 from amends.customers.tests.factories import CustomerFactory
+from amends.policies.choices import StepDue
 from amends.taxonomy.tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +98,30 @@ def test_case_viewers_is_case_visible_to_read_the_other_way(teams: tuple[Any, An
     assert set(case_viewers(case=routed)) == {people[0], people[1], people[2], people[4], people[5]}
     narrowed = case_viewers(case=routed, people=User.objects.filter(staff__role=Role.AGENT))
     assert set(narrowed) == {people[0], people[2]}
+
+
+def test_case_steps_flags_follow_the_step_services_rule(teams: tuple[Any, Any]) -> None:
+    agent = UserFactory(role=Role.AGENT, team=teams[0])
+    new = CaseFactory(team=teams[0])
+    flags = {s.step: (s.can_done, s.can_skip, s.acknowledge_first) for s in case_steps(case=new)}
+    assert flags["acknowledge"] == (True, False, False)  # done, never skipped
+    assert flags["apologise"] == (False, False, True)  # acknowledge the customer first
+    acked = case_acknowledge(case=new, version=None, actor=agent)
+    flags = {s.step: (s.can_done, s.can_skip, s.acknowledge_first) for s in case_steps(case=acked)}
+    assert flags["acknowledge"] == (False, False, False)  # already done
+    assert flags["apologise"] == (True, True, False)
+    resolved = case_in_status(CaseStatus.RESOLVED, actor=agent, team=teams[0])
+    # A step due before closing stays open to do after the fix; the rest are locked.
+    resolved.steps.filter(step="follow_up").update(
+        state=StepState.PENDING, due=StepDue.BEFORE_CLOSE, required=True
+    )
+    resolved.steps.filter(step="apologise").update(state=StepState.PENDING)
+    steps = {s.step: s for s in case_steps(case=resolved)}
+    assert (steps["follow_up"].can_done, steps["follow_up"].can_skip) == (True, True)
+    assert (steps["apologise"].can_done, steps["apologise"].can_skip) == (False, False)
+    for step in steps.values():
+        refusal = case_step_refusal(case=resolved, step=step)
+        assert step.can_done == (refusal is None)
 
 
 def test_case_get_for_user_finds_by_ref_in_any_spelling(teams: tuple[Any, Any]) -> None:

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from amends.accounts.models import StaffProfile
-from amends.remedies.selectors import approval_pending_count, case_remedy_panel
+from amends.core.exceptions import PermissionDeniedError
+from amends.core.formats import format_money
+from amends.remedies.selectors import (
+    approval_pending_count,
+    case_remedy_panel,
+    remedy_report_allowed,
+)
 
 register = template.Library()
 
@@ -40,6 +47,20 @@ def approvals_pending_for_me(context: dict[str, Any]) -> int:
 
 @register.filter
 def money(amount: Any, currency: str = "") -> str:
-    if amount is None:
+    """`£240.00`, `1,240.00 CHF` (amends.core.formats, one way everywhere)."""
+    if amount is None or amount == "":
         return "—"
-    return f"{amount:,.2f} {currency}".strip()
+    return format_money(Decimal(str(amount)), str(currency or ""))
+
+
+@register.simple_tag(takes_context=True)
+def remedy_report_allowed_for_me(context: dict[str, Any]) -> bool:
+    """Whether the nav shows the remedy report (remedies.selectors.remedy_report_allowed)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    try:
+        return remedy_report_allowed(user=user)
+    except PermissionDeniedError:
+        return False

@@ -13,8 +13,10 @@ from amends.remedies.choices import RemedyStatus
 from amends.remedies.selectors import (
     approval_queue,
     authority_overview,
+    case_remedy_panel,
     remedy_get_for_user,
     remedy_report,
+    remedy_report_allowed,
 )
 from amends.remedies.services.remedies import remedy_approve, remedy_propose
 from amends.remedies.tests.factories import remedy_make
@@ -123,3 +125,36 @@ def test_remedy_report_median_of_an_even_count_is_the_mean_of_the_middle_two(org
             remedy_approve(remedy=r, reason="", actor=org.supervisor)
     report = remedy_report(user=org.manager, since=SINCE, until=UNTIL)
     assert report.median_decision_seconds == 30 * 60
+
+
+def test_case_remedy_panel_flags_what_may_be_issued_or_cancelled(org):
+    extra = {
+        RemedyStatus.PENDING_APPROVAL: {"approver": org.supervisor, "decision_due_at": UNTIL},
+        RemedyStatus.ISSUED: {"issue_reference": "CN-1"},
+    }
+    by_status = {
+        status: remedy_make(case=org.case, status=status, **extra.get(status, {}))
+        for status in (
+            RemedyStatus.GRANTED,
+            RemedyStatus.APPROVED,
+            RemedyStatus.PENDING_APPROVAL,
+            RemedyStatus.ISSUED,
+            RemedyStatus.CANCELLED,
+        )
+    }
+    panel = case_remedy_panel(case=org.case, user=org.agent)
+    ids = {status: r.pk for status, r in by_status.items()}
+    assert panel.can_issue == {ids[RemedyStatus.GRANTED], ids[RemedyStatus.APPROVED]}
+    assert panel.can_cancel == {
+        ids[RemedyStatus.GRANTED],
+        ids[RemedyStatus.APPROVED],
+        ids[RemedyStatus.PENDING_APPROVAL],
+    }
+
+
+def test_remedy_report_allowed_for_supervisors_and_up_only(org):
+    assert not remedy_report_allowed(user=org.agent)
+    assert remedy_report_allowed(user=org.supervisor)
+    assert remedy_report_allowed(user=org.manager)
+    with pytest.raises(PermissionDeniedError):
+        remedy_report(user=org.agent, since=SINCE, until=UNTIL)
