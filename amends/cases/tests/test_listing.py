@@ -187,3 +187,20 @@ def test_case_list_search_looks_at_the_newest_matches_only(manager: Any, monkeyp
     oldest, middle, newest = (CaseFactory(title="Router fault") for _ in range(3))
     assert refs(case_list_search(user=manager, text="router")) == [newest.ref, middle.ref]
     assert oldest.ref not in refs(case_list_search(user=manager, text="router", sort="oldest"))
+
+
+def test_case_list_search_by_a_customers_email_is_that_customers_visible_cases(
+    django_assert_max_num_queries: Any,
+) -> None:
+    team, other_team = TeamFactory(), TeamFactory()
+    agent = UserFactory(role=Role.AGENT, team=team)
+    ravi = CustomerFactory(name="Ravi Shah", email="ravi.shah@example.org")
+    mine = CaseFactory(customer=ravi, team=team, title="Double charge")
+    older = CaseFactory(customer=ravi, team=team, title="Late refund")
+    CaseFactory(customer=ravi, team=other_team, title="Not visible to the agent")
+    CaseFactory(customer=CustomerFactory(email="ada.shah@example.org"), team=team)
+    with django_assert_max_num_queries(3):  # the customer's cases, then the page
+        found = refs(case_list_search(user=agent, text="Ravi.Shah@example.org"))
+    assert found == [older.ref, mine.ref]  # newest first: the same rank for all
+    # An address no customer has is looked up in the index of words, as before.
+    assert refs(case_list_search(user=agent, text="nobody@example.org")) == []
