@@ -69,6 +69,12 @@ OVERVIEW_COLUMNS = (
     "cost",
     "csat_avg",
     "csat_count",
+    "fair_outcome_avg",
+    "fair_outcome_count",
+    "fair_process_avg",
+    "fair_process_count",
+    "fair_treatment_avg",
+    "fair_treatment_count",
 )
 
 
@@ -83,6 +89,12 @@ def overview_rows(overview: Overview) -> list[dict[str, Any]]:
             "cost": w.cost,
             "csat_avg": w.csat_avg,
             "csat_count": w.csat_count,
+            "fair_outcome_avg": w.fair_outcome_avg,
+            "fair_outcome_count": w.fair_outcome_count,
+            "fair_process_avg": w.fair_process_avg,
+            "fair_process_count": w.fair_process_count,
+            "fair_treatment_avg": w.fair_treatment_avg,
+            "fair_treatment_count": w.fair_treatment_count,
         }
         for w in overview.weeks
     ]

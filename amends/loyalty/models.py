@@ -71,20 +71,20 @@ class CaseFact(models.Model):
                 ],
                 name="casefact_team_key_prev_idx",
             ),
-            # loyalty.selectors.drill_case_list / mtbf_report: failures in a period, covering
-            # every column they read so the scan never visits the table
+            # loyalty.selectors.operations_report (the failures after a period whose previous
+            # one in the key is in it), mtbf_report (a day's first and last failure),
+            # drill_case_list: failures in a period by opening time, covering those reads
             models.Index(
                 fields=[
                     "opened_at",
+                    "key_prev_at",
+                    "team_key_prev_at",
+                    "team_id",
                     "root_cause_id",
                     "service_id",
                     "category_id",
-                    "customer_id",
-                    "severity",
-                    "repeat",
-                    "cost",
                 ],
-                name="casefact_ops_cover_idx",
+                name="casefact_opened_cover_idx",
             ),
             # loyalty.services.risk: a customer's open cases and recent failures
             models.Index(fields=["customer_id", "opened_at"], name="casefact_customer_idx"),
@@ -118,6 +118,12 @@ class DailyRollup(models.Model):
     # over the failures opened that day, and how many of them were repeat failures.
     severity_points = models.IntegerField(default=0)
     repeats = models.IntegerField(default=0)
+    # Counted on the day of a failure's previous one in the same root cause, service and
+    # category (key_next; team_key_next: and team), under the later failure's dimensions. Summed
+    # over a period, it is how many failures repeated a customer's failure of the period in its
+    # key: customers hurt = failures - these (less the repeats opened after the period).
+    key_next = models.IntegerField(default=0)
+    team_key_next = models.IntegerField(default=0)
     # Fairness answers of the surveys about the cases opened that day (1-5 each).
     fair_outcome_sum = models.IntegerField(default=0)
     fair_outcome_count = models.IntegerField(default=0)

@@ -7,7 +7,6 @@ forced); agents have no access to the analytics. Every report reads the narrow l
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -159,7 +158,12 @@ def _rollups(filters: AnalyticsFilters) -> QuerySet[DailyRollup]:
 
 
 def _facts(filters: AnalyticsFilters) -> QuerySet[CaseFact]:
-    qs = CaseFact.objects.filter(opened_at__gte=filters.start, opened_at__lt=filters.end)
+    return _dims_filter(
+        CaseFact.objects.filter(opened_at__gte=filters.start, opened_at__lt=filters.end), filters
+    )
+
+
+def _dims_filter(qs: QuerySet[CaseFact], filters: AnalyticsFilters) -> QuerySet[CaseFact]:
     if filters.team_id is not None:
         qs = qs.filter(team_id=filters.team_id)
     if filters.category_id is not None:
@@ -180,6 +184,10 @@ def _names() -> dict[str, dict[int, str]]:
     }
 
 
+def _avg(total: int, count: int) -> float | None:
+    return round(total / count, 2) if count else None
+
+
 def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -198,6 +206,12 @@ class WeekRow:
     cost: Decimal = Decimal("0.00")
     csat_sum: int = 0
     csat_count: int = 0
+    fair_outcome_sum: int = 0
+    fair_outcome_count: int = 0
+    fair_process_sum: int = 0
+    fair_process_count: int = 0
+    fair_treatment_sum: int = 0
+    fair_treatment_count: int = 0
 
     @property
     def sla_pct(self) -> float | None:
@@ -210,6 +224,18 @@ class WeekRow:
     @property
     def csat_avg(self) -> float | None:
         return round(self.csat_sum / self.csat_count, 2) if self.csat_count else None
+
+    @property
+    def fair_outcome_avg(self) -> float | None:
+        return _avg(self.fair_outcome_sum, self.fair_outcome_count)
+
+    @property
+    def fair_process_avg(self) -> float | None:
+        return _avg(self.fair_process_sum, self.fair_process_count)
+
+    @property
+    def fair_treatment_avg(self) -> float | None:
+        return _avg(self.fair_treatment_sum, self.fair_treatment_count)
 
 
 @dataclass
@@ -234,6 +260,12 @@ SUMS = (
     "cost",
     "csat_sum",
     "csat_count",
+    "fair_outcome_sum",
+    "fair_outcome_count",
+    "fair_process_sum",
+    "fair_process_count",
+    "fair_treatment_sum",
+    "fair_treatment_count",
 )
 
 
@@ -290,21 +322,44 @@ def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
 # --- operations report and MTBF ----------------------------------------------------------------
 
 
-def _customers_hurt(filters: AnalyticsFilters) -> Callable[[tuple[Any, ...]], int]:
+def _repeats_in_period(filters: AnalyticsFilters, rows: list[Any]) -> dict[Any, int]:
     """For each root cause × service × category: how many of the period's failures were a
-    customer failing again in the same key within the period (their previous failure there is
-    in the period too). Failures minus these is the exact number of distinct customers hurt;
-    the read touches only those repeats, by index."""
-    prev = "team_key_prev_at" if filters.team_id is not None else "key_prev_at"
-    repeats = {
+    customer failing again in the same key (their previous failure there is in the period
+    too). Failures minus these is the exact number of distinct customers hurt.
+
+    The rollups count each repeat on its previous failure's day (`key_next`), so their sum over
+    the period counts those repeats plus the ones opened after the period; the latter are read
+    from the failures opened after the period (none for a period ending today). For a period
+    long past, reading the period's repeats directly is cheaper, so that is done instead. Both
+    reads are index ranges; both give the same exact figure."""
+    team = filters.team_id is not None
+    prev = "team_key_prev_at" if team else "key_prev_at"
+    days_after = (timezone.now().date() - filters.until).days
+    if days_after > filters.days:
+        direct = _facts(filters).filter(**{f"{prev}__gte": filters.start})
+        return _count_by_key(direct)
+    later = _dims_filter(
+        CaseFact.objects.filter(
+            opened_at__gte=filters.end,
+            **{f"{prev}__gte": filters.start, f"{prev}__lt": filters.end},
+        ),
+        filters,
+    )
+    after = _count_by_key(later)
+    out = {}
+    for r in rows:
+        key = (r["root_cause_key"], r["service_key"], r["category_key"])
+        out[key] = (r["again"] or 0) - after.get(key, 0)
+    return out
+
+
+def _count_by_key(facts: QuerySet[CaseFact]) -> dict[Any, int]:
+    return {
         (r["root_cause_id"] or 0, r["service_id"] or 0, r["category_id"] or 0): r["n"]
-        for r in _facts(filters)
-        .filter(**{f"{prev}__gte": filters.start})
-        .values("root_cause_id", "service_id", "category_id")
+        for r in facts.values("root_cause_id", "service_id", "category_id")
         .annotate(n=Count("pk"))
         .order_by()
     }
-    return lambda key: repeats.get(key, 0)
 
 
 def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[dict[str, Any]]:
@@ -313,8 +368,8 @@ def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[di
     customers hurt × severity weight × (cost + 1).
 
     Failures, cost, severity points and repeats are sums over the daily rollups; customers
-    hurt is exact (see `_customers_hurt`)."""
-    rows = (
+    hurt is exact (see `_repeats_in_period`)."""
+    rows = list(
         _rollups(filters)
         .values("root_cause_key", "service_key", "category_key")
         .annotate(
@@ -322,11 +377,12 @@ def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[di
             cost=Sum("cost"),
             severity_points=Sum("severity_points"),
             repeats=Sum("repeats"),
+            again=Sum("team_key_next" if filters.team_id is not None else "key_next"),
         )
         .filter(failures__gt=0)
         .order_by()
     )
-    again = _customers_hurt(filters)
+    again = _repeats_in_period(filters, rows)
     names = _names()
     incidents = dict(
         IncidentFact.objects.filter(closed_at__gte=filters.start, closed_at__lt=filters.end)
@@ -339,7 +395,7 @@ def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[di
         cause, service, category = r["root_cause_key"], r["service_key"], r["category_key"]
         severity = r["severity_points"] / r["failures"]
         cost = r["cost"] or Decimal("0.00")
-        hurt = r["failures"] - again((cause, service, category))
+        hurt = r["failures"] - again.get((cause, service, category), 0)
         out.append(
             {
                 "root_cause_id": cause or None,

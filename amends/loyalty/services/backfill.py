@@ -207,6 +207,16 @@ def rollups_rebuild() -> int:
         slot = sums[(r["day"], *(r[d] or 0 for d in dims))]
         slot["resolved"] += r["n"]
         slot["resolved_sla_met"] += r["met"]
+    for prev, measure in (("key_prev_at", "key_next"), ("team_key_prev_at", "team_key_next")):
+        following = (
+            CaseFact.objects.filter(**{f"{prev}__isnull": False})
+            .annotate(day=TruncDate(prev, tzinfo=UTC))
+            .values("day", *dims)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for r in following:
+            sums[(r["day"], *(r[d] or 0 for d in dims))][measure] += r["n"]
     DailyRollup.objects.all().delete()
     DailyRollup.objects.bulk_create(
         [

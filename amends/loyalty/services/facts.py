@@ -37,6 +37,8 @@ MEASURES = (
     "csat_count",
     "severity_points",
     "repeats",
+    "key_next",
+    "team_key_next",
     "fair_outcome_sum",
     "fair_outcome_count",
     "fair_process_sum",
@@ -115,6 +117,10 @@ def fact_contribution(fact: CaseFact | None) -> Contribution:
         value = getattr(fact, name)
         out[opened_key][f"{name}_sum"] = value or 0
         out[opened_key][f"{name}_count"] = 1 if value is not None else 0
+    for measure, prev in (("key_next", fact.key_prev_at), ("team_key_next", fact.team_key_prev_at)):
+        if prev is not None:
+            slot = out.setdefault((prev.date(), d.team, d.category, d.service, d.root_cause), {})
+            slot[measure] = slot.get(measure, 0) + 1
     if not fact.is_open and fact.resolved_at is not None:
         resolved_key = (fact.resolved_at.date(), d.team, d.category, d.service, d.root_cause)
         slot = out.setdefault(resolved_key, {})
@@ -191,6 +197,11 @@ def _copy(fact: CaseFact) -> CaseFact:
     return clone
 
 
+def _move(delta: Contribution, key: RollupKey, measure: str, by: int) -> None:
+    slot = delta.setdefault(key, {})
+    slot[measure] = slot.get(measure, 0) + by
+
+
 def _history_fix(customer_id: int) -> dict[int, dict[str, Any]]:
     """Re-derive, over one customer's facts in time order, each one's `repeat` flag (an earlier
     failure exists; insight may have set it already) and its previous failure in the same key
@@ -209,7 +220,7 @@ def _history_fix(customer_id: int) -> dict[int, dict[str, Any]]:
     for index, row in enumerate(rows):
         key = (row["root_cause_id"], row["service_id"], row["category_id"])
         team_key = (row["team_id"], *key)
-        wanted = {
+        wanted: dict[str, Any] = {
             "repeat": row["repeat"] or index > 0,
             "key_prev_at": last_in_key.get(key),
             "team_key_prev_at": last_in_team_key.get(team_key),
@@ -221,17 +232,24 @@ def _history_fix(customer_id: int) -> dict[int, dict[str, Any]]:
             continue
         CaseFact.objects.filter(case_id=row["case_id"]).update(**changed)
         changes[row["case_id"]] = changed
+        dims = (
+            row["team_id"] or 0,
+            row["category_id"] or 0,
+            row["service_id"] or 0,
+            row["root_cause_id"] or 0,
+        )
         if "repeat" in changed:
-            rollup_key = (
-                row["opened_at"].date(),
-                row["team_id"] or 0,
-                row["category_id"] or 0,
-                row["service_id"] or 0,
-                row["root_cause_id"] or 0,
+            _move(
+                delta, (row["opened_at"].date(), *dims), "repeats", 1 if changed["repeat"] else -1
             )
-            slot = delta.setdefault(rollup_key, {"repeats": 0})
-            slot["repeats"] += 1 if changed["repeat"] else -1
-    rollup_apply({k: v for k, v in delta.items() if v["repeats"]})
+        for name, measure in (("key_prev_at", "key_next"), ("team_key_prev_at", "team_key_next")):
+            if name in changed:
+                old, new = row[name], changed[name]
+                if old is not None:
+                    _move(delta, (old.date(), *dims), measure, -1)
+                if new is not None:
+                    _move(delta, (new.date(), *dims), measure, 1)
+    rollup_apply({k: v for k, v in delta.items() if any(value != 0 for value in v.values())})
     return changes
 
 

@@ -177,6 +177,21 @@ def loyalty_dashboard_view(request: AuthedRequest) -> HttpResponse:
             "drill": [week_drill["cost"], week_drill["opened"]],
         },
         {
+            "id": "chart-fairness",
+            "title": "Fairness answers (1-5) per week",
+            "type": "line",
+            "labels": labels,
+            "series": [
+                {"label": "Fair outcome", "data": [w.fair_outcome_avg for w in overview.weeks]},
+                {"label": "Fair process", "data": [w.fair_process_avg for w in overview.weeks]},
+                {
+                    "label": "Fair treatment",
+                    "data": [w.fair_treatment_avg for w in overview.weeks],
+                },
+            ],
+            "drill": [week_drill["opened"], week_drill["opened"], week_drill["opened"]],
+        },
+        {
             "id": "chart-causes",
             "title": "Top root causes (failures)",
             "type": "bar",

@@ -141,6 +141,7 @@ def test_survey_answer_records_once_and_emits_the_hook(org: Org) -> None:
     survey.refresh_from_db()
     assert (survey.status, survey.csat, survey.nps, survey.fair_process) == ("answered", 5, 9, 5)
     assert [p.survey_id for p in seen] == [survey.pk]
+    assert [(p.fair_outcome, p.fair_process, p.fair_treatment) for p in seen] == [(4, 5, 5)]
     assert Compliment.objects.get(survey=survey).staff == org.agent
     assert not FollowUp.objects.exists()
     with pytest.raises(ApplicationError) as err:

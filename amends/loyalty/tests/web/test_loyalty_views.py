@@ -35,7 +35,8 @@ def test_dashboard_shows_charts_with_data_tables_and_drill_links() -> None:
         response = client_for().get(reverse("web:loyalty-dashboard"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("data-chart=") == 4
+    assert html.count("data-chart=") == 5
+    assert "Fairness answers (1-5) per week" in html
     assert "chart-4.6.1.umd.min.js" in html
     assert "<script>" not in html  # data in attributes, code in static files only
     assert 'id="total-opened"' in html
