@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model
+from factory.django import DjangoModelFactory
 
 from amends.core import hooks
 
 P = TypeVar("P")
+M = TypeVar("M", bound=Model)
+
+
+class ModelFactory(DjangoModelFactory[M]):
+    """factory_boy's model factory, typed: `CaseFactory()` is a `Case` to mypy.
+
+    `class CaseFactory(ModelFactory[Case])` with the usual `class Meta: model = Case`.
+    """
+
+    if TYPE_CHECKING:
+        # Calling a factory builds or creates its model (factory_boy's metaclass does it).
+        def __new__(cls, *args: Any, **kwargs: Any) -> M: ...  # type: ignore[misc]
 
 
 @contextmanager

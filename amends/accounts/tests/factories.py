@@ -7,9 +7,10 @@ from django.contrib.auth.models import User
 
 from amends.accounts.choices import Role
 from amends.accounts.models import StaffProfile, Team
+from amends.core.testing import ModelFactory
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(ModelFactory[Team]):
     class Meta:
         model = Team
         django_get_or_create = ("name",)
@@ -17,7 +18,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(ModelFactory[User]):
     """A staff user. `UserFactory(role=Role.SUPERVISOR, team=team)`; password is "pw"."""
 
     class Meta:

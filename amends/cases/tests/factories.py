@@ -15,10 +15,11 @@ from amends.cases.services.workflow import (
     case_resolve,
     case_resume,
 )
+from amends.core.testing import ModelFactory
 from amends.customers.tests.factories import CustomerFactory
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(ModelFactory[Case]):
     """A new case opened through the real intake service (steps and SLA clocks included)."""
 
     class Meta:

@@ -8,9 +8,10 @@ from amends.cases.tests.factories import CaseFactory
 from amends.channels.models import OutboundEmail, PortalLink
 from amends.channels.services.outbound import email_queue
 from amends.channels.services.portal import portal_link_issue
+from amends.core.testing import ModelFactory
 
 
-class OutboundEmailFactory(factory.django.DjangoModelFactory):
+class OutboundEmailFactory(ModelFactory[OutboundEmail]):
     """An email queued through the real outbound service."""
 
     class Meta:
@@ -27,7 +28,7 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
         return email_queue(**kwargs)
 
 
-class PortalLinkFactory(factory.django.DjangoModelFactory):
+class PortalLinkFactory(ModelFactory[PortalLink]):
     class Meta:
         model = PortalLink
 

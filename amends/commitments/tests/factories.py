@@ -11,9 +11,10 @@ from amends.cases.tests.factories import CaseFactory
 from amends.commitments.choices import CommitmentKind, RuleAppliesTo
 from amends.commitments.models import Commitment, EscalationRule
 from amends.commitments.services.commitments import commitment_create
+from amends.core.testing import ModelFactory
 
 
-class CommitmentFactory(factory.django.DjangoModelFactory):
+class CommitmentFactory(ModelFactory[Commitment]):
     """An open promise made through the real service (due tomorrow unless told)."""
 
     class Meta:
@@ -31,7 +32,7 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
         return commitment_create(**kwargs)
 
 
-class EscalationRuleFactory(factory.django.DjangoModelFactory):
+class EscalationRuleFactory(ModelFactory[EscalationRule]):
     class Meta:
         model = EscalationRule
 

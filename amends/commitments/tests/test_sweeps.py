@@ -123,6 +123,7 @@ def test_sla_sweep_escalates_breached_case_once_and_notifies(team_setup) -> None
     with time_machine.travel(NOW, tick=False):
         case = CaseFactory(team=team, assignee=agent, severity=1)
     due = Case.objects.get(pk=case.pk).sla_due_at
+    assert due is not None
     after = due + timedelta(minutes=1)
     with time_machine.travel(after, tick=False):
         assert sla_sweep(now=after) == 1
@@ -144,6 +145,7 @@ def test_sla_sweep_notifies_assignee_once_when_at_risk(team_setup) -> None:
     with time_machine.travel(NOW, tick=False):
         case = CaseFactory(team=team, assignee=agent, severity=1)
     risk = Case.objects.get(pk=case.pk).sla_at_risk_at
+    assert risk is not None
     at = risk + timedelta(seconds=30)
     with time_machine.travel(at, tick=False):
         assert sla_sweep(now=at) == 1

@@ -1,9 +1,10 @@
 import factory
 
+from amends.core.testing import ModelFactory
 from amends.customers.models import Customer
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(ModelFactory[Customer]):
     class Meta:
         model = Customer
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from amends.accounts.choices import Role
+from amends.core.testing import ModelFactory
 from amends.customers.models import Customer
 from amends.incidents.eu261 import EU261_REMEDY_KINDS, eu261_rules
 from amends.incidents.models import Incident, IncidentKind, RecoveryPolicy
@@ -61,7 +62,7 @@ def _clean(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rules_check(rules)
 
 
-class IncidentFactory(factory.django.DjangoModelFactory):
+class IncidentFactory(ModelFactory[Incident]):
     class Meta:
         model = Incident
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from amends.core.testing import ModelFactory
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CustomerRisk
 from amends.loyalty.sweeps import fact_refresh_sweep
 
 
-class CustomerRiskFactory(factory.django.DjangoModelFactory):
+class CustomerRiskFactory(ModelFactory[CustomerRisk]):
     class Meta:
         model = CustomerRisk
 

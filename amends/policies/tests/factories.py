@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import factory
 
+from amends.core.testing import ModelFactory
 from amends.policies.models import Calendar, Holiday, Playbook, PlaybookStep, SlaTarget
 
 
-class CalendarFactory(factory.django.DjangoModelFactory):
+class CalendarFactory(ModelFactory[Calendar]):
     """Weekdays 09:00-17:00 in London unless told otherwise."""
 
     class Meta:
@@ -18,7 +19,7 @@ class CalendarFactory(factory.django.DjangoModelFactory):
     )
 
 
-class HolidayFactory(factory.django.DjangoModelFactory):
+class HolidayFactory(ModelFactory[Holiday]):
     class Meta:
         model = Holiday
 
@@ -26,14 +27,14 @@ class HolidayFactory(factory.django.DjangoModelFactory):
     name = "Holiday"
 
 
-class PlaybookFactory(factory.django.DjangoModelFactory):
+class PlaybookFactory(ModelFactory[Playbook]):
     class Meta:
         model = Playbook
 
     name = factory.Sequence(lambda n: f"Playbook {n}")
 
 
-class PlaybookStepFactory(factory.django.DjangoModelFactory):
+class PlaybookStepFactory(ModelFactory[PlaybookStep]):
     class Meta:
         model = PlaybookStep
 
@@ -43,7 +44,7 @@ class PlaybookStepFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n)
 
 
-class SlaTargetFactory(factory.django.DjangoModelFactory):
+class SlaTargetFactory(ModelFactory[SlaTarget]):
     class Meta:
         model = SlaTarget
 

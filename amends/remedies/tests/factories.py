@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth.models import User
 
 from amends.cases.models import Case
+from amends.core.testing import ModelFactory
 from amends.remedies.models import AuthorityRule, CannotDoItem, Remedy, RemedyKind
 
 SEEDED = importlib.import_module("amends.remedies.migrations.0002_seed_remedy_kinds").KINDS
@@ -28,7 +29,7 @@ def kind(code: str) -> RemedyKind:
     return RemedyKind.objects.get(code=code)
 
 
-class RemedyKindFactory(factory.django.DjangoModelFactory):
+class RemedyKindFactory(ModelFactory[RemedyKind]):
     class Meta:
         model = RemedyKind
         django_get_or_create = ("code",)
@@ -38,7 +39,7 @@ class RemedyKindFactory(factory.django.DjangoModelFactory):
     monetary = True
 
 
-class AuthorityRuleFactory(factory.django.DjangoModelFactory):
+class AuthorityRuleFactory(ModelFactory[AuthorityRule]):
     """A role rule by default: `AuthorityRuleFactory(role="agent", kind=kind("refund"), ...)`."""
 
     class Meta:
@@ -49,7 +50,7 @@ class AuthorityRuleFactory(factory.django.DjangoModelFactory):
     allowed = True
 
 
-class CannotDoItemFactory(factory.django.DjangoModelFactory):
+class CannotDoItemFactory(ModelFactory[CannotDoItem]):
     class Meta:
         model = CannotDoItem
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import factory
 
+from amends.core.testing import ModelFactory
 from amends.taxonomy.models import Category, Service
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(ModelFactory[Category]):
     class Meta:
         model = Category
 
@@ -13,7 +14,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     parent = None
 
 
-class ServiceFactory(factory.django.DjangoModelFactory):
+class ServiceFactory(ModelFactory[Service]):
     class Meta:
         model = Service
 

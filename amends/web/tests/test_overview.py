@@ -41,6 +41,7 @@ def test_supervisor_lands_on_the_team_overview(team: Any, agent: Any) -> None:
         owner=agent,
         actor=agent,
     )
+    assert late.sla_due_at is not None
     with time_machine.travel(late.sla_due_at + timedelta(minutes=1), tick=False):
         response = _client(supervisor).get(reverse("web:queue"))
     assert response.status_code == 200

@@ -47,6 +47,8 @@ def test_queue_view_marks_breached_and_at_risk_rows(
 ) -> None:
     with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
         case = CaseFactory(team=team, assignee=agent)
+    assert case.sla_due_at is not None
+    assert case.sla_at_risk_at is not None
     with time_machine.travel(case.sla_due_at + timedelta(minutes=1), tick=False):
         body = agent_client.get(reverse("web:queue")).content.decode()
     assert 'class="row-breached"' in body
@@ -110,6 +112,7 @@ def test_queue_view_filters_by_severity_and_unassigned(
 def test_queue_view_filters_by_sla_state(agent: Any, agent_client: Client, team: Any) -> None:
     with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
         old = CaseFactory(team=team, assignee=agent)
+    assert old.sla_due_at is not None
     with time_machine.travel(old.sla_due_at + timedelta(minutes=5), tick=False):
         fresh = CaseFactory(team=team, assignee=agent)
         breached = agent_client.get(reverse("web:queue"), {"sla_state": "breached"})

@@ -93,7 +93,7 @@ def test_findings_of_a_review_whose_intake_failed_are_not_used_by_another_case()
     assert Case.objects.get(pk=case.pk).upset is False
 
 
-def _subscriber():  # type: ignore[no-untyped-def]
+def _subscriber():
     from amends.insight.subscribers import on_case_intake_review
 
     return on_case_intake_review

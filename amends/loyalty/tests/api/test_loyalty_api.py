@@ -21,11 +21,11 @@ NOW = datetime(2026, 3, 10, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def manager_api(api_client_for):  # type: ignore[no-untyped-def]
+def manager_api(api_client_for):
     return api_client_for(UserFactory(role=Role.MANAGER))
 
 
-def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:  # type: ignore[no-untyped-def]
+def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:
     with time_machine.travel(NOW, tick=False):
         case = CaseFactory()
         queued_facts_refresh()
@@ -86,20 +86,20 @@ def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:  # type: 
         {"format": "xml"},
     ],
 )
-def test_analytics_endpoints_refuse_bad_filters_with_422(manager_api, params) -> None:  # type: ignore[no-untyped-def]
+def test_analytics_endpoints_refuse_bad_filters_with_422(manager_api, params) -> None:
     for path in ("overview", "operations", "mtbf", "paradox"):
         response = manager_api.get(f"/api/v1/analytics/{path}", **params)
         assert response.status_code == 422, (path, params, response.content)
         assert response.json()["code"] in ("invalid_input", "invalid_period")
 
 
-def test_analytics_endpoints_refuse_agents(api_client_for) -> None:  # type: ignore[no-untyped-def]
+def test_analytics_endpoints_refuse_agents(api_client_for) -> None:
     agent_api = api_client_for(UserFactory(role=Role.AGENT))
     for path in ("overview", "operations", "mtbf", "paradox", "at-risk", "cases"):
         assert agent_api.get(f"/api/v1/analytics/{path}").status_code == 403
 
 
-def test_operations_mtbf_and_paradox_endpoints_answer_json_and_csv(manager_api) -> None:  # type: ignore[no-untyped-def]
+def test_operations_mtbf_and_paradox_endpoints_answer_json_and_csv(manager_api) -> None:
     with time_machine.travel(NOW, tick=False):
         case_in_status(CaseStatus.RESOLVED, actor=UserFactory(role=Role.MANAGER))
         for path, header in (
@@ -116,7 +116,7 @@ def test_operations_mtbf_and_paradox_endpoints_answer_json_and_csv(manager_api) 
     assert paradox["retention_days"] == 30
 
 
-def test_at_risk_endpoint_sorts_by_score_then_value(manager_api, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_at_risk_endpoint_sorts_by_score_then_value(manager_api, django_assert_num_queries) -> None:
     low, high, vip = CustomerFactory(), CustomerFactory(), CustomerFactory(tier="vip")
     for customer, churn in ((low, False), (high, True), (vip, True)):
         CaseFactory(customer=customer)
@@ -133,7 +133,7 @@ def test_at_risk_endpoint_sorts_by_score_then_value(manager_api, django_assert_n
     assert items[0]["factors"][0]["factor"] == "churn_intent"
 
 
-def test_drill_down_lists_the_cases_behind_a_figure(api_client_for) -> None:  # type: ignore[no-untyped-def]
+def test_drill_down_lists_the_cases_behind_a_figure(api_client_for) -> None:
     team, other = TeamFactory(), TeamFactory()
     supervisor = UserFactory(role=Role.SUPERVISOR, team=team)
     with time_machine.travel(NOW, tick=False):
@@ -147,7 +147,7 @@ def test_drill_down_lists_the_cases_behind_a_figure(api_client_for) -> None:  # 
     assert [c["ref"] for c in response.json()["items"]] == [mine.ref]
 
 
-def test_status_endpoint_marks_lost_with_reason_and_audits(manager_api) -> None:  # type: ignore[no-untyped-def]
+def test_status_endpoint_marks_lost_with_reason_and_audits(manager_api) -> None:
     customer = CustomerFactory()
     response = manager_api.post(
         f"/api/v1/loyalty/customers/{customer.pk}/status",
@@ -169,7 +169,7 @@ def test_status_endpoint_marks_lost_with_reason_and_audits(manager_api) -> None:
     )
 
 
-def test_customer_api_shows_risk_score_and_loyalty_status(manager_api) -> None:  # type: ignore[no-untyped-def]
+def test_customer_api_shows_risk_score_and_loyalty_status(manager_api) -> None:
     customer = CustomerFactory()
     CaseFactory(customer=customer)
     queued_facts_refresh()
@@ -178,7 +178,7 @@ def test_customer_api_shows_risk_score_and_loyalty_status(manager_api) -> None: 
     assert body["risk_score"] == 10
 
 
-def test_campaign_endpoints_are_for_supervisors_and_above(api_client_for) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_endpoints_are_for_supervisors_and_above(api_client_for) -> None:
     """Agents are refused every campaign operation (the web pages already refused them)."""
     from decimal import Decimal
 
@@ -218,7 +218,7 @@ def test_campaign_endpoints_are_for_supervisors_and_above(api_client_for) -> Non
     assert supervisor_api.get(base).status_code == 200
 
 
-def test_ids_beyond_the_database_range_are_422_not_500(manager_api) -> None:  # type: ignore[no-untyped-def]
+def test_ids_beyond_the_database_range_are_422_not_500(manager_api) -> None:
     huge = 8434903853051687143195335530119168
     for method, path in (
         ("get", f"/api/v1/loyalty/customers/{huge}/risk"),

@@ -26,13 +26,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def manager():  # type: ignore[no-untyped-def]
+def manager():
     user = UserFactory(role=Role.MANAGER)
     AuthorityRuleFactory(role=Role.MANAGER, kind=kind("refund"), max_per_remedy=Decimal("50"))
     return user
 
 
-def lost(reason: str, manager) -> Customer:  # type: ignore[no-untyped-def]
+def lost(reason: str, manager) -> Customer:
     customer = CustomerFactory(email="lost@example.com")
     loyalty_status_change(
         customer=customer, status=LoyaltyStatus.LOST, reason=reason, actor=manager
@@ -40,7 +40,7 @@ def lost(reason: str, manager) -> Customer:  # type: ignore[no-untyped-def]
     return customer
 
 
-def create(manager, **overrides):  # type: ignore[no-untyped-def]
+def create(manager, **overrides):
     args = {
         "name": "Spring win-back",
         "remedy_kind": "refund",
@@ -55,7 +55,7 @@ def create(manager, **overrides):  # type: ignore[no-untyped-def]
     return campaign_create(**{**args, **overrides})
 
 
-def test_campaign_create_picks_lost_customers_by_reason(manager) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_create_picks_lost_customers_by_reason(manager) -> None:
     a = lost("Price too high", manager)
     lost("Moved house", manager)
     campaign = create(manager)
@@ -63,7 +63,7 @@ def test_campaign_create_picks_lost_customers_by_reason(manager) -> None:  # typ
     assert LoyaltyEvent.objects.filter(kind="campaign_created").exists()
 
 
-def test_campaign_create_refuses_no_customers_over_budget_and_over_authority(manager) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_create_refuses_no_customers_over_budget_and_over_authority(manager) -> None:
     with pytest.raises(ApplicationError) as exc:
         create(manager)
     assert exc.value.code == "campaign_no_customers"
@@ -79,7 +79,7 @@ def test_campaign_create_refuses_no_customers_over_budget_and_over_authority(man
     assert CampaignTarget.objects.count() == 0
 
 
-def test_campaign_create_refuses_bad_input(manager) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_create_refuses_bad_input(manager) -> None:
     lost("Price", manager)
     for overrides, code in (
         ({"remedy_kind": "nope"}, "unknown_kind"),
@@ -94,7 +94,7 @@ def test_campaign_create_refuses_bad_input(manager) -> None:  # type: ignore[no-
     assert Campaign.objects.count() == 0
 
 
-def test_accepting_an_offer_wins_the_customer_back_and_books_the_cost(manager) -> None:  # type: ignore[no-untyped-def]
+def test_accepting_an_offer_wins_the_customer_back_and_books_the_cost(manager) -> None:
     customer = lost("Price", manager)
     campaign = create(manager)
     target = campaign.targets.get()
@@ -120,7 +120,7 @@ def test_accepting_an_offer_wins_the_customer_back_and_books_the_cost(manager) -
     assert exc.value.code == "already_accepted"
 
 
-def test_campaign_launch_queues_one_email_per_customer(manager) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_launch_queues_one_email_per_customer(manager) -> None:
     pytest.importorskip("amends.channels.services.outbound")
     lost("Price", manager)
     campaign = create(manager)
