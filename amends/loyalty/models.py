@@ -175,9 +175,17 @@ class CustomerRisk(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     lost_at = models.DateTimeField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
+    # The customer's first failure (None: never failed), for the paradox report's baseline.
+    first_failure_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
+            # loyalty.selectors.recovery_paradox: the customers who never had a failure
+            models.Index(
+                fields=["customer"],
+                condition=Q(first_failure_at__isnull=True),
+                name="risk_never_failed_idx",
+            ),
             # loyalty.selectors.at_risk_list: highest risk, then most valuable, first
             models.Index(
                 fields=["status", "-score", "-value_rank", "customer"], name="risk_status_score_idx"

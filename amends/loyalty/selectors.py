@@ -39,7 +39,6 @@ from amends.cases.selectors import case_visible_to
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import LoyaltyStatus
-from amends.customers.selectors import customer_search
 from amends.loyalty.models import (
     Campaign,
     CampaignTarget,
@@ -652,22 +651,19 @@ def recovery_paradox(*, filters: AnalyticsFilters, retention_days: int = 90) -> 
             }
         )
     horizon = filters.end + window
-    never = (
-        customer_search()
-        .order_by()
-        .filter(created_at__lt=filters.end)
-        .annotate(has_failure=Exists(CaseFact.objects.filter(customer_id=OuterRef("pk"))))
-        .filter(has_failure=False)
+    # Customers who never had a failure (first_failure_at kept on the score row by the hooks),
+    # created before the period ends: a partial index holds exactly them.
+    never = CustomerRisk.objects.filter(
+        first_failure_at__isnull=True, customer__created_at__lt=filters.end
     )
     baseline = _group(
         never.aggregate(
             **_measures(
                 "",
-                "loyalty_risk__last_csat",
-                "loyalty_risk__last_nps",
-                "loyalty_risk__last_would_use_again",
-                retained=~Q(loyalty_status=LoyaltyStatus.LOST)
-                | Q(loyalty_risk__lost_at__gt=horizon),
+                "last_csat",
+                "last_nps",
+                "last_would_use_again",
+                retained=~Q(customer__loyalty_status=LoyaltyStatus.LOST) | Q(lost_at__gt=horizon),
                 eligible=Q(pk__isnull=False) if horizon <= now else Q(pk__isnull=True),
             )
         ),

@@ -265,6 +265,7 @@ def risks_backfill(
                 oldest_open=Min("opened_at", filter=Q(is_open=True)),
                 recent=Count("pk", filter=Q(opened_at__gte=since)),
                 broken=Sum("promises_broken", filter=Q(opened_at__gte=since)),
+                first=Min("opened_at"),
             )
             .order_by(),
             key="customer_id",
@@ -294,6 +295,7 @@ def risks_backfill(
             risk.computed_at = now
             risk.status = c["loyalty_status"]
             risk.value_rank = 2 if c["tier"] == CustomerTier.VIP else 1
+            risk.first_failure_at = a.get("first")
             rows.append(risk)
             if _automatic_status(c["loyalty_status"], score, auto=risk.auto_at_risk):
                 moves.append(c["id"])
@@ -303,7 +305,14 @@ def risks_backfill(
                 batch_size=1000,
                 update_conflicts=True,
                 unique_fields=["customer"],
-                update_fields=["score", "breakdown", "computed_at", "status", "value_rank"],
+                update_fields=[
+                    "score",
+                    "breakdown",
+                    "computed_at",
+                    "status",
+                    "value_rank",
+                    "first_failure_at",
+                ],
             )
         done += len(rows)
         if progress:

@@ -144,18 +144,26 @@ def _recent(at: datetime | None, *, now: datetime, days: int) -> bool:
     return at is not None and now - timedelta(days=days) <= at <= now + timedelta(minutes=5)
 
 
-def risk_inputs_for(*, customer: Customer, risk: CustomerRisk, now: datetime) -> RiskInputs:
-    """Gather a customer's inputs: one aggregate over their facts plus the stored signals."""
-    repeat_days = int(amends_setting("LOYALTY_REPEAT_WINDOW_DAYS", 180))
-    signal_days = int(amends_setting("LOYALTY_SIGNAL_WINDOW_DAYS", 60))
-    contract_days = int(amends_setting("LOYALTY_CONTRACT_DAYS", 60))
-    since = now - timedelta(days=repeat_days)
-    agg: dict[str, Any] = CaseFact.objects.filter(customer_id=customer.pk).aggregate(
+def facts_aggregate(*, customer_id: int, now: datetime) -> dict[str, Any]:
+    """One indexed aggregate over a customer's failures: what the score needs, and their first."""
+    since = now - timedelta(days=int(amends_setting("LOYALTY_REPEAT_WINDOW_DAYS", 180)))
+    return CaseFact.objects.filter(customer_id=customer_id).aggregate(
         open_cases=Count("pk", filter=Q(is_open=True)),
         oldest_open=Min("opened_at", filter=Q(is_open=True)),
         recent=Count("pk", filter=Q(opened_at__gte=since)),
         broken=Sum("promises_broken", filter=Q(opened_at__gte=since)),
+        first=Min("opened_at"),
     )
+
+
+def risk_inputs_for(
+    *, customer: Customer, risk: CustomerRisk, now: datetime, agg: dict[str, Any] | None = None
+) -> RiskInputs:
+    """Gather a customer's inputs: one aggregate over their facts plus the stored signals."""
+    signal_days = int(amends_setting("LOYALTY_SIGNAL_WINDOW_DAYS", 60))
+    contract_days = int(amends_setting("LOYALTY_CONTRACT_DAYS", 60))
+    if agg is None:
+        agg = facts_aggregate(customer_id=customer.pk, now=now)
     oldest: datetime | None = agg["oldest_open"]
     contract_end: date | None = customer.contract_end_date
     today = now.date()
@@ -243,12 +251,18 @@ def customer_risk_refresh(
     changed = [name for name, value in signals.items() if getattr(risk, name) != value]
     for name in changed:
         setattr(risk, name, signals[name])
+    agg = facts_aggregate(customer_id=customer_id, now=now)
     score, factors = risk_compute(
-        risk_inputs_for(customer=customer, risk=risk, now=now), risk_weights()
+        risk_inputs_for(customer=customer, risk=risk, now=now, agg=agg), risk_weights()
     )
     breakdown = [f.__dict__ for f in factors]
     value_rank = 2 if customer.tier == CustomerTier.VIP else 1
-    for name, value in (("score", score), ("breakdown", breakdown), ("value_rank", value_rank)):
+    for name, value in (
+        ("score", score),
+        ("breakdown", breakdown),
+        ("value_rank", value_rank),
+        ("first_failure_at", agg["first"]),
+    ):
         if getattr(risk, name) != value:
             setattr(risk, name, value)
             changed.append(name)
