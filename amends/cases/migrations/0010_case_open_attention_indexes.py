@@ -7,7 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_staff_time_zone'),
         ('cases', '0009_case_open_sort_indexes'),
         ('customers', '0002_customer_event'),
         ('policies', '0003_playbookstep_due'),
