@@ -29,7 +29,13 @@ from amends.remedies.selectors import menu_list_for_case
 from amends.remedies.services.matrix import authority_rule_set
 from amends.remedies.services.menus import menu_choose
 
-FIRST = ["Ana", "Bruno", "Carla", "Diogo", "Elena", "Filipe", "Greta", "Hugo", "Inês", "Jonas"]
+# One first name each (passengers of a Lisbon-Paris flight, some connecting to Berlin).
+FIRST = [
+    "Inês", "Joaquim", "Gonçalo", "Rui", "Leonor", "Matilde", "Tiago", "Beatriz", "Duarte",
+    "Afonso", "Clémence", "Théo", "Margaux", "Baptiste", "Solène", "Gaspard", "Anaïs",
+    "Quentin", "Maëlle", "Bastien", "Jürgen", "Lotte", "Henrik", "Wiebke", "Friedrich",
+    "Aurélie", "Rodrigo", "Salomé", "Mathis", "Capucine",
+]  # fmt: skip
 LAST = ["Silva", "Moreau", "Costa", "Dubois", "Ferreira", "Laurent", "Santos", "Weber"]
 # (share of the passengers, distance of their journey in km, intra-EU): Lisbon-Paris itself,
 # connections on to Berlin, and to Montreal (outside the EU, long haul).
@@ -63,12 +69,12 @@ def _rows(rng: random.Random) -> list[AffectedRow]:
             inputs["overnight"] = True  # missed the last connection: a hotel is owed
         if index % 9 == 5:
             inputs["reroute_delay_minutes"] = 110  # re-routed, arrived within 2 hours: halved
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        name = f"{FIRST[index % len(FIRST)]} {rng.choice(LAST)}"
         rows.append(
             AffectedRow(
                 external_ref=f"TP-PNR-{4100 + index}",
                 name=name,
-                email=f"{name.lower().replace(' ', '.').replace('ê', 'e')}.{index}@example.com",
+                email=f"passenger.{4100 + index}@example.com",
                 inputs=inputs,
                 line=index,
             )

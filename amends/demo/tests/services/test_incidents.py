@@ -29,7 +29,8 @@ def test_seed_demo_has_a_flight_delay_under_eu261_with_a_round_sent_and_choices_
     assert incident.kind.code == "flight_delay"
     assert incident.policy is not None
     assert incident.policy.name == "EU 261/2004"
-    impacts = list(Impact.objects.filter(incident=incident))
+    impacts = list(Impact.objects.filter(incident=incident).select_related("customer"))
+    assert len({i.customer.name.split()[0] for i in impacts}) == 30  # varied names
     assert len(impacts) == made["affected"] == 30
     assert {i.inputs["distance_km"] for i in impacts} == {1450, 2320, 6640}
     amounts = {
