@@ -7,7 +7,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from amends.accounts.selectors import staff_get_by_username
-from amends.api.schemas import ERRORS, InSchema, PageOut
+from amends.api.schemas import ERRORS, InSchema, PageOut, page_out, username_of
 from amends.cases.selectors import case_get_for_user
 from amends.commitments.models import (
     Commitment,
@@ -37,7 +37,6 @@ from amends.commitments.services.notifications import (
     notification_mark_all_read,
     notification_mark_read,
 )
-from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 
 router = Router(tags=["commitments"])
@@ -159,10 +158,9 @@ def commitment_list_endpoint(
     size: int | None = None,
 ) -> dict[str, object]:
     owner_user = staff_get_by_username(username=owner, field="owner") if owner else None
-    result = paginate(
+    return page_out(
         commitment_list(user=request.user, state=state, owner=owner_user), page=page, size=size
     )
-    return result.__dict__
 
 
 @router.get("/commitments/{commitment_id}", response={200: CommitmentOut, **ERRORS})
@@ -239,15 +237,15 @@ class EscalationOut(Schema):
 
     @staticmethod
     def resolve_raised_by(obj: Escalation) -> str | None:
-        return obj.raised_by.username if obj.raised_by else None
+        return username_of(obj.raised_by)
 
     @staticmethod
     def resolve_assignee(obj: Escalation) -> str | None:
-        return obj.assignee.username if obj.assignee else None
+        return username_of(obj.assignee)
 
     @staticmethod
     def resolve_decided_by(obj: Escalation) -> str | None:
-        return obj.decided_by.username if obj.decided_by else None
+        return username_of(obj.decided_by)
 
 
 @router.post(
@@ -283,7 +281,7 @@ def escalation_list_endpoint(
     size: int | None = None,
 ) -> dict[str, object]:
     qs = escalation_list(user=request.user, mine=mine, status=status or None)
-    return paginate(qs, page=page, size=size).__dict__
+    return page_out(qs, page=page, size=size)
 
 
 @router.post("/escalations/{escalation_id}/decide", response={200: EscalationOut, **ERRORS})
@@ -320,7 +318,7 @@ def notification_list_endpoint(
     request: AuthedRequest, unread: bool = False, page: int = 1, size: int | None = None
 ) -> dict[str, object]:
     qs = notification_list(user=request.user, unread_only=unread).select_related("case")
-    result = paginate(qs, page=page, size=size).__dict__
+    result = page_out(qs, page=page, size=size)
     result["unread"] = notification_unread_count(user=request.user)
     return result
 

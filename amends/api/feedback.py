@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.contrib.auth.models import User
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from amends.accounts.selectors import staff_get_by_username
-from amends.api.schemas import ERRORS, Id, InSchema, PageOut
+from amends.api.schemas import ERRORS, Id, InSchema, PageOut, page_out, username_of
 from amends.cases.selectors import case_get_for_user
-from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.feedback.models import Compliment, FollowUp, SecondLook, StaffReview, Survey
 from amends.feedback.selectors import (
@@ -39,10 +37,6 @@ from amends.feedback.services.second_looks import second_look_answer, second_loo
 from amends.feedback.services.surveys import survey_exclude_case
 
 router = Router(tags=["feedback"])
-
-
-def _name(user: User | None) -> str | None:
-    return user.username if user is not None else None
 
 
 # ---- surveys -------------------------------------------------------------------------------
@@ -78,7 +72,7 @@ class SurveyOut(Schema):
 
     @staticmethod
     def resolve_staff(obj: Survey) -> str | None:
-        return _name(obj.staff)
+        return username_of(obj.staff)
 
 
 @router.get("/surveys", response={200: PageOut[SurveyOut], **ERRORS}, summary="List surveys")
@@ -91,7 +85,7 @@ def survey_list_endpoint(
 ) -> dict[str, object]:
     """Surveys you may see (yours; your team's as a supervisor; all as a manager)."""
     qs = survey_list(user=request.user, status=status, answered=answered)
-    return paginate(qs, page=page, size=size).__dict__
+    return page_out(qs, page=page, size=size)
 
 
 @router.get("/surveys/{survey_id}", response={200: SurveyOut, **ERRORS})
@@ -181,7 +175,7 @@ class StaffReviewOut(Schema):
 
     @staticmethod
     def resolve_decided_by(obj: StaffReview) -> str | None:
-        return _name(obj.decided_by)
+        return username_of(obj.decided_by)
 
 
 class StaffReviewDetailOut(StaffReviewOut):
@@ -198,9 +192,7 @@ def staff_review_list_endpoint(
 ) -> dict[str, object]:
     """Reviews you may see: about you, or about people you manage (admins: all)."""
     staff_user = staff_get_by_username(username=staff, field="staff") if staff else None
-    return paginate(
-        staff_review_list(user=request.user, staff=staff_user), page=page, size=size
-    ).__dict__
+    return page_out(staff_review_list(user=request.user, staff=staff_user), page=page, size=size)
 
 
 @router.post(
@@ -290,7 +282,7 @@ def kpi_endpoint(request: AuthedRequest, query: Query[KpiQuery]) -> dict[str, ob
     return {
         "scope": scope.label,
         "team_id": scope.team.pk if scope.team else None,
-        "person": _name(scope.person),
+        "person": username_of(scope.person),
         "start": start,
         "end": end,
         "figures": [
@@ -378,7 +370,7 @@ def follow_up_list_endpoint(
 ) -> dict[str, object]:
     """My open detractor follow-ups, soonest due first."""
     qs = follow_up_queue(user=request.user).select_related("assignee")
-    return paginate(qs, page=page, size=size).__dict__
+    return page_out(qs, page=page, size=size)
 
 
 @router.post("/follow-ups/{follow_up_id}/complete", response={200: FollowUpOut, **ERRORS})
@@ -424,7 +416,7 @@ class SecondLookOut(Schema):
 
     @staticmethod
     def resolve_reviewer(obj: SecondLook) -> str | None:
-        return _name(obj.reviewer)
+        return username_of(obj.reviewer)
 
 
 @router.post("/cases/{ref}/second-looks", response={201: SecondLookOut, **ERRORS})

@@ -3,9 +3,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
+from django.contrib.auth.models import User
+from django.db.models import Model, QuerySet
 from ninja import Schema
 from pydantic import Field, ValidationInfo, field_validator
 
+from amends.core.pagination import paginate
 from amends.core.validation import (
     date_check,
     datetime_check,
@@ -15,6 +18,7 @@ from amends.core.validation import (
 )
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 # A row id as a client may send it: positive and within a 64-bit integer, so an absurd number
 # is invalid input (422) rather than an overflow inside the database driver (500).
@@ -95,6 +99,22 @@ class PageOut(Schema, Generic[T]):
     page: int
     size: int
     has_next: bool
+
+
+def username_of(user: User | None) -> str | None:
+    """How the API names a person in its outputs: the username, or null."""
+    return user.username if user is not None else None
+
+
+def page_out(queryset: QuerySet[M], *, page: int = 1, size: int | None = None) -> dict[str, object]:
+    """One page of `queryset` as a `PageOut` body (core.pagination: one extra row, no COUNT)."""
+    result = paginate(queryset, page=page, size=size)
+    return {
+        "items": result.items,
+        "page": result.page,
+        "size": result.size,
+        "has_next": result.has_next,
+    }
 
 
 class CustomerIn(InSchema):
