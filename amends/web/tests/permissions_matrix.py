@@ -256,6 +256,19 @@ MATRIX: dict[str, str] = {
     "web:notification-list": STAFF,
     "web:notification-bell": STAFF,
     "web:notification-read-all": STAFF,
+    # ---- API: desk work ----------------------------------------------------------------------
+    # Bulk actions answer 200 with a result per row; each row goes through the normal service,
+    # so a row on a case the caller may not see fails as not found (amends/api/tests).
+    "POST /api/v1/cases/bulk": STAFF,
+    "POST /api/v1/approvals/bulk": STAFF,  # rows not routed to the caller fail
+    "GET /api/v1/cases/{ref}/tags": CASE,
+    "POST /api/v1/cases/{ref}/tags": CASE,
+    "GET /api/v1/tags": STAFF,
+    "POST /api/v1/cases/{ref}/merge": CASE,
+    "GET /api/v1/canned-replies": STAFF,
+    "GET /api/v1/cases/{ref}/canned-replies": CASE,
+    "PUT /api/v1/customers/{customer_id}/handling": SUPERVISOR,
+    "GET /api/v1/customers/{customer_id}/history": STAFF,  # customers are shared
     # ---- API: channels ----------------------------------------------------------------------
     "GET /api/v1/cases/{ref}/emails": CASE,
     "POST /api/v1/cases/{ref}/emails/{email_id}/retry": CASE,

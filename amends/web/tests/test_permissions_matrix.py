@@ -228,7 +228,8 @@ def _world_channels(
     endpoint = webhook_endpoint_create(
         name="CRM", url="https://crm.example.com/hook", events=["case.opened"], actor=admin
     )
-    CaseFactory(team=case.team)  # one delivery for the endpoint
+    # A second case of the team: one delivery for the endpoint, and a case to merge into.
+    params["into"] = CaseFactory(team=case.team).ref
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     params.update(
         email_id=outbound.pk,
