@@ -6,6 +6,8 @@ timeline event (the reading itself is shown on the case by its owner)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from amends.cases.models import Case
 
 
@@ -30,3 +32,25 @@ def case_attention_set(
         )
     )
     return changed > 0
+
+
+def cases_attention_set_many(
+    *, readings: Iterable[tuple[int, float, bool, bool, bool]], batch_size: int = 1000
+) -> int:
+    """The same for many cases at once (an import batch): (case_id, attention, upset,
+    churn_intent, repeat_failure) each; one UPDATE per `batch_size` cases. Returns how many."""
+    rows = [
+        Case(
+            pk=case_id,
+            attention=attention,
+            upset=upset,
+            churn_intent=churn_intent,
+            repeat_failure=repeat_failure,
+        )
+        for case_id, attention, upset, churn_intent, repeat_failure in readings
+    ]
+    if not rows:
+        return 0
+    return Case.objects.bulk_update(
+        rows, ["attention", "upset", "churn_intent", "repeat_failure"], batch_size=batch_size
+    )

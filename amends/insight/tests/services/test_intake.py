@@ -111,3 +111,22 @@ def test_the_backfill_copies_insight_rows_onto_cases_scored_before():
     assert stored.upset is True
     assert stored.churn_intent is True
     assert stored.attention == pytest.approx(CaseInsight.objects.get(case=case).priority)
+
+
+def test_many_cases_get_their_reading_in_one_statement(django_assert_num_queries):
+    from amends.cases.services.attention import cases_attention_set_many
+
+    cases = [case_with_text(CALM_TEXT) for _ in range(3)]
+    readings = [(c.pk, 1.5 + i, True, i == 1, i == 2) for i, c in enumerate(cases)]
+    with django_assert_num_queries(1):
+        assert cases_attention_set_many(readings=readings) == 3
+    stored = {c.pk: c for c in Case.objects.filter(pk__in=[c.pk for c in cases])}
+    for case_id, attention, upset, churn, repeat in readings:
+        row = stored[case_id]
+        assert (row.attention, row.upset, row.churn_intent, row.repeat_failure) == (
+            attention,
+            upset,
+            churn,
+            repeat,
+        )
+    assert cases_attention_set_many(readings=[]) == 0
