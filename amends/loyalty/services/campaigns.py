@@ -13,7 +13,7 @@ from django.utils import timezone
 from amends.accounts.selectors import staff_profile_of
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import LoyaltyStatus
-from amends.customers.models import Customer
+from amends.customers.selectors import customer_get
 from amends.loyalty.choices import CampaignStatus, LoyaltyEventKind
 from amends.loyalty.models import ZERO, Campaign, CampaignTarget
 from amends.loyalty.selectors import lost_customer_list
@@ -219,7 +219,7 @@ def campaign_target_accept(*, target: CampaignTarget, actor: User) -> CampaignTa
     if spent + amount > campaign.budget:
         raise ApplicationError("The campaign's budget is spent.", code="over_budget", status=409)
     now = timezone.now()
-    customer = Customer.objects.get(pk=target.customer_id)
+    customer = customer_get(customer_id=target.customer_id)
     if customer.loyalty_status == LoyaltyStatus.LOST:
         loyalty_status_change(
             customer=customer,
