@@ -50,12 +50,21 @@ class ApiClient:
 
 @pytest.fixture(autouse=True)
 def _policy_cache_fresh() -> Iterator[None]:
-    """Each test's rolled-back rows must not linger in the per-process policy cache."""
+    """Each test starts with fresh per-process policy and organisation caches."""
+    from amends.core.organisation import (
+        organisation_cache_clear,
+        organisation_cache_prime,
+        organisation_defaults,
+    )
     from amends.policies.selectors import policy_cache_clear
 
     policy_cache_clear()
+    # No test database holds organisation settings until a test saves them (which clears
+    # this): start each test with what a read would find, as a warm process has it.
+    organisation_cache_prime(organisation_defaults())
     yield
     policy_cache_clear()
+    organisation_cache_clear()
 
 
 @pytest.fixture(autouse=True)

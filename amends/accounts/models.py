@@ -5,6 +5,7 @@ from django.db import models
 
 from amends.accounts.choices import ROLE_RANK, Role
 from amends.core.models import BaseModel
+from amends.core.validation import time_zone_validate
 
 
 class Team(BaseModel):
@@ -30,6 +31,13 @@ class StaffProfile(BaseModel):
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    # Pages show times in this zone; blank means the organisation's (amends.core.organisation).
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[time_zone_validate],
+        help_text="Blank: the organisation's time zone.",
+    )
 
     class Meta:
         indexes = [

@@ -115,3 +115,21 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at", "updated_at"])
     return token
+
+
+@transaction.atomic
+def staff_time_zone_set(*, user: User, time_zone: str) -> StaffProfile:
+    """A staff member's own time zone for the pages they read; blank: the organisation's."""
+    profile = StaffProfile.objects.select_for_update().get(user=user)
+    profile.time_zone = time_zone.strip()
+    try:
+        profile.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "That is not a time zone.",
+            code="invalid_input",
+            status=422,
+            detail={"time_zone": ["Pick a time zone from the list."]},
+        ) from exc
+    profile.save(update_fields=["time_zone", "updated_at"])
+    return profile

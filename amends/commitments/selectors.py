@@ -142,14 +142,23 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Noti
     return qs.order_by("-created_at", "-id")
 
 
+def notification_get_for_user(*, notification_id: int, user: User) -> Notification:
+    """One of the user's own notifications (anyone else's raises Notification.DoesNotExist)."""
+    return Notification.objects.select_related("case").get(pk=notification_id, recipient=user)
+
+
 def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 @dataclass
 class BrokenCount:
-    name: str
+    name: str  # the team's name, or the person's username (the API's key)
     broken: int
+    label: str = ""  # what people read: the person's full name
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
 
 @dataclass
@@ -205,7 +214,7 @@ def promise_measures(*, user: User, limit: int = 20) -> PromiseMeasures:
         .order_by("-n", "owner__staff__team__name")[:limit]
     )
     per_person = (
-        broken.values("owner__username")
+        broken.values("owner__username", "owner__first_name", "owner__last_name")
         .annotate(n=Count("pk"))
         .order_by("-n", "owner__username")[:limit]
     )
@@ -223,7 +232,12 @@ def promise_measures(*, user: User, limit: int = 20) -> PromiseMeasures:
             for row in per_team
         ],
         broken_per_person=[
-            BrokenCount(name=row["owner__username"], broken=row["n"]) for row in per_person
+            BrokenCount(
+                name=row["owner__username"],
+                broken=row["n"],
+                label=f"{row['owner__first_name']} {row['owner__last_name']}".strip(),
+            )
+            for row in per_person
         ],
         decision_by_level=levels,
     )

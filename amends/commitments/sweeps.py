@@ -41,6 +41,7 @@ from amends.commitments.services.notifications import (
 )
 from amends.commitments.services.routing import Routing
 from amends.core.conf import amends_setting
+from amends.core.organisation import organisation_moment
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def sla_sweep(*, now: datetime) -> int:
                     recipient_id=assignee_id,
                     kind=NotificationKind.SLA_AT_RISK,
                     message=f"{case_ref(pk)} is at risk of missing its SLA, due "
-                    f"{due:%Y-%m-%d %H:%M} UTC.",
+                    f"{organisation_moment(due)}.",
                     dedupe_key=f"sla_at_risk:{pk}:{at_risk_at:%Y%m%dT%H%M%S}",
                     case_id=pk,
                 )

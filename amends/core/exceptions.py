@@ -32,8 +32,8 @@ class ApplicationError(Exception):
 class StaleVersionError(ApplicationError):
     def __init__(self, *, expected: int, actual: int) -> None:
         super().__init__(
-            f"This record changed since you loaded it (you had version {expected}, "
-            f"it is now {actual}). Reload and try again.",
+            "Someone else changed this while you were editing; reload to see their change, "
+            "then try again.",
             code="stale_version",
             status=409,
             detail={"your_version": expected, "current_version": actual},

@@ -1,5 +1,8 @@
 from django.db import models
 
+from amends.core.money import CURRENCIES
+from amends.core.validation import time_zone_validate
+
 
 class BaseModel(models.Model):
     """Common timestamps for every Amends row."""
@@ -37,3 +40,32 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"Idempotency key {self.key}"
+
+
+class Organisation(models.Model):
+    """The organisation's own settings: its time zone and currency. One row (pk 1), edited in
+    the admin; until someone saves it, the defaults come from the environment
+    (`TIME_ZONE`, `AMENDS_CURRENCY`). Read through `amends.core.organisation.organisation()`."""
+
+    name = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        validators=[time_zone_validate],
+        help_text="Pages show times in this zone unless a staff member picks their own, "
+        "e.g. Europe/London.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        choices=[(c, c) for c in CURRENCIES],
+        help_text="Remedy forms offer this currency first; reports total in it.",
+    )
+
+    class Meta:
+        verbose_name = "organisation settings"
+        verbose_name_plural = "organisation settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="organisation_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or "Organisation settings"

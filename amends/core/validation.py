@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -175,3 +177,19 @@ class AmountField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         text = super().to_python(value)
         return None if text in ("", None) else _form_error(amount_parse, text)
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    """Every IANA time zone name this machine knows (`Europe/London`)."""
+    return frozenset(available_timezones())
+
+
+def time_zone_validate(value: str) -> None:
+    """Refuse a name that is not an IANA time zone (`Europe/London`, `UTC`)."""
+    if value not in time_zone_names():
+        raise ValidationError(
+            "%(value)s is not a time zone; use a name like Europe/London.",
+            code="invalid_time_zone",
+            params={"value": value},
+        )

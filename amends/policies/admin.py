@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 
+from amends.policies.forms import CalendarAdminForm
 from amends.policies.models import Calendar, Holiday, Playbook, PlaybookStep, SlaTarget
 
 
@@ -12,6 +13,7 @@ class HolidayInline(admin.TabularInline[Holiday, Calendar]):
 
 @admin.register(Calendar)
 class CalendarAdmin(admin.ModelAdmin[Calendar]):
+    form = CalendarAdminForm
     list_display = ["name", "timezone", "is_default"]
     inlines = [HolidayInline]
 

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from amends.core.money import CURRENCIES as ALL_CURRENCIES
+
 
 class RemedyStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
@@ -52,11 +54,5 @@ class RemedyEventKind(models.TextChoices):
     CHOSEN = "remedy_chosen", _("Remedy chosen")
 
 
-# ISO 4217 codes Amends accepts. A fixed list on purpose: a typo ("UDS") must be refused,
-# not stored; add a code here when an organisation pays in it.
-CURRENCIES: tuple[str, ...] = (
-    "AED", "ARS", "AUD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP", "EUR",
-    "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KES", "KRW", "MAD", "MXN", "MYR",
-    "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "SAR", "SEK", "SGD", "THB",
-    "TRY", "TWD", "UAH", "USD", "VND", "ZAR",
-)  # fmt: skip
+# ISO 4217 codes Amends accepts: one list for the whole organisation (amends.core.money).
+CURRENCIES = ALL_CURRENCIES

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
@@ -17,12 +16,13 @@ from amends.cases.choices import DONE_STATUSES
 from amends.cases.models import Case
 from amends.cases.selectors import case_visible_to
 from amends.core.exceptions import PermissionDeniedError
+from amends.core.money import currency_choices
+from amends.core.organisation import organisation
 from amends.remedies.authority import Limits, Usage, headroom, limits_for, limits_table_for
 from amends.remedies.choices import (
     CANCELLABLE_STATUSES,
     COST_STATUSES,
     COUNTED_STATUSES,
-    CURRENCIES,
     ISSUABLE_STATUSES,
     RemedyStatus,
 )
@@ -280,7 +280,8 @@ def remedy_report(*, user: User, since: datetime, until: datetime) -> RemedyRepo
 
 
 def default_currency() -> str:
-    return str(getattr(settings, "AMENDS", {}).get("DEFAULT_CURRENCY", "USD"))
+    """The organisation's currency: remedy forms offer it first."""
+    return organisation().currency
 
 
 @dataclass
@@ -289,7 +290,7 @@ class CaseRemedyPanel:
     remedies: list[Remedy]
     menus: list[ChoiceMenu]
     kinds: list[RemedyKind]
-    currencies: tuple[str, ...]
+    currencies: list[str]  # the organisation's first
     currency: str
     headroom: Headroom | None
     accepts_remedies: bool
@@ -313,7 +314,7 @@ def case_remedy_panel(*, case: Case, user: User) -> CaseRemedyPanel:
         remedies=remedies,
         menus=menu_list_for_case(case=case, open_only=True),
         kinds=kinds,
-        currencies=CURRENCIES,
+        currencies=[code for code, _ in currency_choices(currency)],
         currency=currency,
         headroom=room,
         accepts_remedies=case.status not in DONE_STATUSES,

@@ -13,3 +13,4 @@ urlpatterns = [
     path("", include("amends.web.urls_channels")),
     path("", include("amends.web.urls_insight")),
 ]
+    path("", include("amends.web.urls_account")),

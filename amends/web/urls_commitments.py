@@ -36,6 +36,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", views.notification_list_view, name="notification-list"),
     path("notifications/bell/", views.notification_bell_view, name="notification-bell"),
     path(
+        "notifications/<int:notification_id>/read/",
+        views.notification_read_view,
+        name="notification-read",
+    ),
+    path(
         "notifications/read-all/",
         views.notification_read_all_view,
         name="notification-read-all",

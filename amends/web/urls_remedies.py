@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("remedies/<int:remedy_id>/issue/", remedies.remedy_issue_view, name="remedy-issue"),
     path("remedies/<int:remedy_id>/cancel/", remedies.remedy_cancel_view, name="remedy-cancel"),
     path("approvals/", remedies.approval_list_view, name="approval-list"),
+    path("approvals/badge/", remedies.approval_badge_view, name="approval-badge"),
     path(
         "approvals/<int:remedy_id>/approve/",
         remedies.approval_approve_view,

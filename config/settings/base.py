@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times in the reader's zone (their own, else the organisation's), looked up lazily.
+    "amends.accounts.middleware.TimeZoneMiddleware",
     "amends.core.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -233,6 +235,9 @@ AMENDS: dict[str, Any] = {
     "MAX_PAGE_SIZE": 200,
     # Business hours an approver has to decide on a remedy above the proposer's authority.
     "APPROVAL_DECISION_HOURS": float(env_str("AMENDS_APPROVAL_DECISION_HOURS", "4")),
+    # The organisation's currency until its settings are saved in the admin (and TIME_ZONE
+    # its time zone): amends.core.organisation.
+    "DEFAULT_CURRENCY": env_str("AMENDS_CURRENCY", "USD").upper(),
 }
 
 # Promises, escalations and notifications (the commitments app).

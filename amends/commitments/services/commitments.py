@@ -41,6 +41,7 @@ from amends.commitments.services.notifications import (
 from amends.commitments.services.routing import Routing
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.organisation import organisation_moment
 
 
 def _invalid(message: str, field: str, code: str = "invalid_commitment") -> ApplicationError:
@@ -348,7 +349,7 @@ def commitments_break(*, ids: list[int], now: datetime, routing: Routing) -> int
     for c in rows:
         message = (
             f"{c.case.ref}: the promise '{c.description[:120]}' ({kinds[c.kind]}) "
-            f"due {c.due_at:%Y-%m-%d %H:%M} UTC was not kept and is now broken."
+            f"due {organisation_moment(c.due_at)} was not kept and is now broken."
         )
         supervisor = _supervisor_of(c.owner_id, routing, teams)
         for recipient in [c.owner_id] + (
@@ -411,7 +412,7 @@ def commitments_remind(*, ids: list[int], now: datetime, lead_until: datetime) -
                 kind=NotificationKind.COMMITMENT_REMINDER,
                 message=(
                     f"{c.case.ref}: your promise '{c.description[:120]}' is due "
-                    f"{c.due_at:%Y-%m-%d %H:%M} UTC."
+                    f"{organisation_moment(c.due_at)}."
                 ),
                 dedupe_key=f"commitment:{c.pk}:remind:{c.due_at.isoformat()}",
                 case_id=c.case_id,

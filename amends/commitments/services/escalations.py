@@ -33,6 +33,7 @@ from amends.commitments.services.notifications import (
 from amends.commitments.services.routing import Routing
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.organisation import organisation_moment
 from amends.core.rows import db_datetime, insert_rows
 
 
@@ -61,7 +62,7 @@ def _assigned_notification(escalation: Escalation, ref: str) -> NotificationSpec
         message=(
             f"{ref}: {escalation.get_reason_display()} escalated to you "
             f"({escalation.get_level_display().lower()}), decide by "
-            f"{escalation.decision_due_at:%Y-%m-%d %H:%M} UTC."
+            f"{organisation_moment(escalation.decision_due_at)}."
         ),
         dedupe_key=f"escalation:{escalation.pk}:{escalation.level}",
         case_id=escalation.case_id,
@@ -82,7 +83,7 @@ def _assigned_message(*, ref: str, reason: str, level: str, due: datetime) -> st
 
 
 def _message(ref: str, reason: str, level: str, due: datetime) -> str:
-    return f"{ref}: {reason} escalated to you ({level}), decide by {due:%Y-%m-%d %H:%M} UTC."
+    return f"{ref}: {reason} escalated to you ({level}), decide by {organisation_moment(due)}."
 
 
 def escalations_open_automatic(

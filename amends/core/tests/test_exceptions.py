@@ -10,12 +10,12 @@ def test_application_error_as_dict() -> None:
     assert ApplicationError("No.").status == 400
 
 
-def test_stale_version_error_names_both_versions() -> None:
+def test_stale_version_error_keeps_versions_in_the_detail_and_speaks_plainly() -> None:
     error = StaleVersionError(expected=2, actual=5)
     assert (error.code, error.status) == ("stale_version", 409)
     assert error.detail == {"your_version": 2, "current_version": 5}
-    assert "version 2" in error.message
-    assert "now 5" in error.message
+    assert error.message.startswith("Someone else changed this while you were editing")
+    assert "version" not in error.message
 
 
 def test_permission_denied_error_is_403() -> None:

@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from amends.accounts.choices import Role
@@ -54,6 +55,7 @@ from amends.cases.services.workflow import (
     case_step_done,
     case_step_skip,
 )
+from amends.core.organisation import organisation_save
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.services import customer_get_or_create_by_ref
@@ -66,6 +68,7 @@ from amends.policies.selectors import SlaPolicy, playbook_for_category, sla_poli
 from amends.taxonomy.models import Category, Service
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  # a published demo password, not a secret
+DEMO_ORGANISATION = "Amends Demo Ltd"
 CFPB_ENV = "AMENDS_DEMO_CFPB_CSV"
 
 # (username, role, team, first name, last name)
@@ -306,7 +309,10 @@ DOMAINS: dict[str, tuple[str, str, dict[str, list[Sample]]]] = {
 FIRST_NAMES = [
     "Ada", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hamza", "Isla", "Jack", "Kiran",
     "Lucy", "Mo", "Nadia", "Oscar", "Poppy", "Quinn", "Rosa", "Sanjay", "Tara", "Umar",
-    "Vera", "Will", "Xena", "Yusuf", "Zoe",
+    "Vera", "Will", "Xena", "Yusuf", "Zoe", "Aisha", "Callum", "Daniel", "Eilidh", "Fatima",
+    "George", "Harriet", "Imran", "Jasmine", "Kofi", "Leah", "Marcus", "Niamh", "Olu", "Priya",
+    "Rhys", "Siobhan", "Tom", "Ursula", "Victor", "Wendy", "Aaron", "Bethan", "Conor",
+    "Deborah", "Emeka", "Freya", "Gareth", "Hannah", "Ian", "Joanna", "Liam", "Megan", "Noah",
 ]  # fmt: skip
 LAST_NAMES = [
     "Lee", "Ahmed", "Brown", "Campbell", "Davies", "Evans", "Fraser", "Green", "Hussain",
@@ -455,8 +461,12 @@ def _staff() -> dict[str, User]:
 
 def _customers(rng: random.Random, count: int, today: date) -> list[Customer]:
     customers = []
+    # Every first name once before any repeats (no five Poppys), surnames spread across them.
+    firsts = list(FIRST_NAMES)
+    rng.shuffle(firsts)
     for index in range(count):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        first = firsts[index % len(firsts)]
+        last = LAST_NAMES[(index * 7 + index // len(firsts)) % len(LAST_NAMES)]
         special = rng.random() < 0.08
         roll = rng.random()
         loyalty = (
@@ -858,6 +868,8 @@ def demo_build(
     rng = random.Random(seed)  # noqa: S311  # demo data, not security
     now = timezone.now()
     with transaction.atomic():
+        # A British organisation: pages in London time, remedies in pounds.
+        organisation_save(name=DEMO_ORGANISATION, time_zone="Europe/London", currency="GBP")
         calendar = _calendar()
         for name in SERVICES:
             _service(name)
@@ -906,9 +918,24 @@ def demo_build(
             result.cases += 1
             if progress and (index + 1) % 100 == 0:
                 progress(f"{index + 1} cases")
+        _customers_since(rng, customers, now)
         result.recovery = demo_recovery_build(rng=rng, now=now, users=users)
         result.incident = demo_incident_build(rng=rng, now=now, users=users)
     return result
+
+
+def _customers_since(rng: random.Random, customers: list[Customer], now: datetime) -> None:
+    """A customer was a customer before their first complaint: months or years before it."""
+    first_case = dict(
+        Case.objects.filter(customer__in=customers)
+        .values("customer_id")
+        .annotate(first=Min("created_at"))
+        .values_list("customer_id", "first")
+    )
+    for customer in customers:
+        start = first_case.get(customer.pk, now)
+        customer.created_at = start - timedelta(days=rng.randint(60, 6 * 365))
+    Customer.objects.bulk_update(customers, ["created_at"], batch_size=500)
 
 
 def _demo_case(

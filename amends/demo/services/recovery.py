@@ -20,6 +20,7 @@ from amends.commitments.choices import RuleAppliesTo
 from amends.commitments.models import Commitment, EscalationRule
 from amends.commitments.services.commitments import commitment_create
 from amends.core.conf import amends_setting
+from amends.core.organisation import organisation
 from amends.remedies.models import CannotDoItem
 from amends.remedies.services.matrix import authority_rule_set
 from amends.remedies.services.remedies import remedy_issue, remedy_propose
@@ -68,13 +69,42 @@ CANNOT_DO = {
     ],
     Role.SUPERVISOR: ["Waive an early-termination fee above one month's charge"],
 }
-PROMISES = [
-    ("callback", "Call you back tomorrow morning with the engineer's findings"),
-    ("refund", "Refund the duplicate payment to your card"),
-    ("rebate", "A one-month rebate on your next bill"),
-    ("fix", "Have the line fixed by the end of the week"),
-    ("information", "Send you the written explanation of the charges"),
-    ("visit", "An engineer visit between 8 and 12"),
+# Promises that fit the team's kind of complaint (no engineer visit on a double charge).
+PROMISES: dict[str, list[tuple[str, str]]] = {
+    "Billing care": [
+        ("refund", "Refund the duplicate payment to your card"),
+        ("rebate", "A one-month rebate on your next bill"),
+        ("information", "Send you the written explanation of the charges"),
+        ("callback", "Call you back once the billing team has checked your account"),
+    ],
+    "Network care": [
+        ("callback", "Call you back tomorrow morning with the engineer's findings"),
+        ("fix", "Have the line fixed by the end of the week"),
+        ("visit", "An engineer visit between 8 and 12"),
+        ("credit", "Credit your account for the days without service"),
+    ],
+    "Travel recovery": [
+        ("refund", "Refund the unused part of your ticket"),
+        ("information", "Send you the delay report for your journey"),
+        ("callback", "Call you back about your rebooked journey"),
+        ("credit", "A travel voucher for the missed connection"),
+    ],
+    "Banking care": [
+        ("refund", "Refund the fee taken in error"),
+        ("information", "Send you the letter explaining the charge"),
+        ("callback", "Call you back once the payments team has traced the transfer"),
+        ("fix", "Correct the standing order before its next date"),
+    ],
+}
+# Why a remedy is proposed: what staff write when it needs an approver.
+REMEDY_REASONS = [
+    "Second outage this month; the customer lost a working day",
+    "Charged twice and spent an hour on hold to report it",
+    "Engineer missed two appointments",
+    "Long-standing customer, very unhappy with how the first contact went",
+    "Our mistake cost the customer a missed payment fee elsewhere",
+    "Recovery for the failure described in the case",
+    "The promised callback never came; the customer had to chase us",
 ]
 
 
@@ -128,7 +158,7 @@ def _working_cases(limit: int) -> list[Case]:
         Case.objects.filter(
             status__in=[CaseStatus.ACKNOWLEDGED, CaseStatus.IN_RECOVERY], assignee__isnull=False
         )
-        .select_related("assignee", "customer")
+        .select_related("assignee", "customer", "team")
         .order_by("id")[:limit]
     )
 
@@ -150,8 +180,8 @@ def _remedies(rng: random.Random, cases: list[Case]) -> int:
             case=case,
             kind=kind,
             amount=amount,
-            currency="GBP",
-            reason="Recovery for the failure described in the case",
+            currency=organisation().currency,
+            reason=rng.choice(REMEDY_REASONS),
             description=f"{kind.replace('_', ' ').capitalize()} for the disruption",
             actor=assignee,
         )
@@ -166,7 +196,8 @@ def _promises(rng: random.Random, cases: list[Case], now: datetime) -> tuple[int
     for index, case in enumerate(cases):
         assignee = case.assignee
         assert assignee is not None  # noqa: S101  # filtered above
-        kind, text = PROMISES[index % len(PROMISES)]
+        fitting = PROMISES.get(case.team.name if case.team else "", PROMISES["Billing care"])
+        kind, text = fitting[index % len(fitting)]
         # Due in the next hours or days; a few within the reminder lead time.
         due = now + (
             timedelta(minutes=rng.randint(20, 50))

@@ -20,11 +20,23 @@ def admin_client_() -> Client:
     return client
 
 
-def _calendar_form(hours: str, **extra: Any) -> dict[str, Any]:
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hours(**days: tuple[str, ...]) -> dict[str, str]:
+    """The working-hours editor's inputs: per day a start and an end, then a second pair."""
+    fields = {f"hours_{index}": "" for index in range(len(DAYS) * 4)}
+    for day, times in days.items():
+        for offset, value in enumerate(times):
+            fields[f"hours_{DAYS.index(day) * 4 + offset}"] = value
+    return fields
+
+
+def _calendar_form(hours: dict[str, str], **extra: Any) -> dict[str, Any]:
     return {
         "name": "Office",
         "timezone": "Europe/London",
-        "hours": hours,
+        **hours,
         "holidays-TOTAL_FORMS": "1",
         "holidays-INITIAL_FORMS": "0",
         "holidays-MIN_NUM_FORMS": "0",
@@ -36,34 +48,36 @@ def _calendar_form(hours: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_admin_calendar_add_saves_hours_and_holidays(admin_client_: Client) -> None:
+    page = admin_client_.get("/admin/policies/calendar/add/").content.decode()
+    assert 'aria-label="Monday start"' in page  # per weekday, not raw JSON
     response = admin_client_.post(
-        "/admin/policies/calendar/add/", _calendar_form('{"mon": [["09:00", "17:00"]]}')
+        "/admin/policies/calendar/add/",
+        _calendar_form(_hours(mon=("09:00", "17:00"), sat=("10:00", "13:00", "14:00", "16:00"))),
     )
 
     assert response.status_code == 302
     calendar = Calendar.objects.get(name="Office")
-    assert calendar.hours == {"mon": [["09:00", "17:00"]]}
+    assert calendar.hours == {
+        "mon": [["09:00", "17:00"]],
+        "sat": [["10:00", "13:00"], ["14:00", "16:00"]],
+    }
     assert [str(d) for d in calendar.holidays.values_list("date", flat=True)] == ["2026-12-25"]
 
 
 @pytest.mark.parametrize(
     ("hours", "message"),
     [
-        ("{not json", "Enter a valid JSON"),
-        ("[]", "This field is required"),
-        ('"mon"', "Working hours must map weekdays"),
-        ("5", "Working hours must map weekdays"),
-        ('{"mon": 5}', "Invalid working hours"),
-        ('{"mon": [5]}', "Invalid working hours"),
-        ('{"mon": [{"a": 1, "b": 2}]}', "Invalid working hours"),
-        ('{"mon": [["17:00", "09:00"]]}', "Invalid working hours"),
-        ('{"funday": [["09:00", "17:00"]]}', "Invalid working hours"),
-        ('{"mon": [["9am", "5pm"]]}', "Invalid working hours"),
-        ("{}", "This field is required"),
+        (_hours(mon=("09:00", "")), "Monday: give both a start and an end time"),
+        (_hours(fri=("", "17:00")), "Friday: give both a start and an end time"),
+        (_hours(mon=("17:00", "09:00")), "Invalid working hours"),
+        (_hours(mon=("9am", "5pm")), "Invalid working hours"),
+        (_hours(mon=("25:00", "26:00")), "Invalid working hours"),
+        (_hours(mon=("09:00", "13:00", "12:00", "17:00")), "Invalid working hours"),
+        (_hours(), "A calendar needs working hours on at least one day"),
     ],
 )
 def test_admin_calendar_add_rejects_bad_hours_with_form_error(
-    admin_client_: Client, hours: str, message: str
+    admin_client_: Client, hours: dict[str, str], message: str
 ) -> None:
     response = admin_client_.post("/admin/policies/calendar/add/", _calendar_form(hours))
 
@@ -75,7 +89,7 @@ def test_admin_calendar_add_rejects_bad_hours_with_form_error(
 def test_admin_calendar_add_rejects_unknown_time_zone(admin_client_: Client) -> None:
     response = admin_client_.post(
         "/admin/policies/calendar/add/",
-        _calendar_form('{"mon": [["09:00", "17:00"]]}', timezone="Mars/Olympus"),
+        _calendar_form(_hours(mon=("09:00", "17:00")), timezone="Mars/Olympus"),
     )
 
     assert response.status_code == 200

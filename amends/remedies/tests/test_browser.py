@@ -24,7 +24,7 @@ def test_remedy_above_limit_is_approved_from_the_approvals_page(org, page, login
     page.select_option("#remedy-kind", "voucher")
     panel.locator("#remedy-headroom").get_by_text("not within your authority").wait_for()
     page.select_option("#remedy-kind", "refund")
-    panel.locator("#remedy-headroom").get_by_text("50.00 USD").wait_for()
+    panel.locator("#remedy-headroom").get_by_text("$50.00").wait_for()
     page.fill("#remedy-amount", "120.00")
     page.fill("#remedy-reason", "No broadband for a week")
     page.get_by_role("button", name="Propose remedy").click()

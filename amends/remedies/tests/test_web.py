@@ -150,7 +150,20 @@ def test_nav_shows_pending_approvals_count(org):
         case=org.case, kind="refund", amount="60.00", currency="USD", reason="r", actor=org.agent
     )
     html = client_for(org.supervisor).get(reverse("web:authority-mine")).content.decode()
-    assert "1 waiting for you" in html
+    assert '>1<span class="visually-hidden"> waiting for you</span>' in html
+
+
+def test_approving_refreshes_the_nav_count_at_once(org):
+    remedy = remedy_propose(
+        case=org.case, kind="refund", amount="60.00", currency="USD", reason="r", actor=org.agent
+    )
+    client = client_for(org.supervisor)
+    badge = reverse("web:approval-badge")
+    assert "navCountsChanged from:body" in client.get(badge).content.decode()
+    assert "> waiting for you" in client.get(badge).content.decode()
+    response = htmx(client, reverse("web:approval-approve", args=[remedy.pk]), {"reason": "ok"})
+    assert response["HX-Trigger"] == "navCountsChanged"
+    assert "waiting for you" not in client.get(badge).content.decode()
 
 
 def test_authority_mine_view_lists_limits_usage_and_cannot_do(org):
@@ -162,7 +175,7 @@ def test_authority_mine_view_lists_limits_usage_and_cannot_do(org):
     assert "Waive an early-termination fee" in html
     assert "50.00" in html
     assert "150.00 per 30 days" in html
-    assert "30.00 USD (1)" in html
+    assert "$30.00 (1)" in html
 
 
 def test_remedy_issue_and_cancel_views_update_the_panel(org):
@@ -213,7 +226,7 @@ def test_remedy_report_view_for_supervisor_and_forbidden_for_agent(org):
     )
     html = client_for(org.supervisor).get(reverse("web:remedy-report")).content.decode()
     assert "Billing" in html
-    assert "10.00 USD" in html
+    assert "$10.00" in html
     response = client_for(org.agent).get(reverse("web:remedy-report"))
     assert response.status_code in (302, 403)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -13,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from amends.cases import event_kinds
 from amends.cases.choices import CaseStatus, MessageDirection, Outcome, StepState
-from amends.core.formats import format_day, format_moment, format_money
+from amends.core.formats import format_day, format_moment
 from amends.policies.choices import RecoveryStep
 
 register = template.Library()
@@ -108,24 +107,18 @@ def when(value: Any) -> str:
     return format_moment(value)
 
 
+@register.simple_tag
+def now_local() -> str:
+    """The current moment, as `when` writes it."""
+    return format_moment(timezone.now())
+
+
 @register.filter
 def day(value: Any) -> str:
     """A date alone: `1 Dec 2026` (a moment's day in the reader's time zone)."""
     if not isinstance(value, date):
         return ""
     return format_day(value)
-
-
-@register.filter
-def money(amount: Any, currency: str = "") -> str:
-    """`£240.00`; `{{ remedy.amount|money:remedy.currency }}`."""
-    if amount is None or amount == "":
-        return ""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        return str(amount)
-    return format_money(value, str(currency or ""))
 
 
 @register.filter

@@ -241,6 +241,7 @@ MATRIX: dict[str, str] = {
     "web:approval-approve": SUPERVISOR,
     "web:approval-reject": SUPERVISOR,
     "web:authority-mine": STAFF,
+    "web:approval-badge": STAFF,
     "web:remedy-report": STAFF,
     # ---- web: promises, escalations, notifications ---------------------------------------------
     "web:promises-due": STAFF,
@@ -256,6 +257,10 @@ MATRIX: dict[str, str] = {
     "web:notification-list": STAFF,
     "web:notification-bell": STAFF,
     "web:notification-read-all": STAFF,
+    # Each their own notification (another's is a 404): web/tests/test_time_money_polish.py.
+    "web:notification-read": NOTED,
+    "web:preferences": STAFF,
+    "web:favicon": PUBLIC,
     # ---- API: desk work ----------------------------------------------------------------------
     # Bulk actions answer 200 with a result per row; each row goes through the normal service,
     # so a row on a case the caller may not see fails as not found (amends/api/tests).

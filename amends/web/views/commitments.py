@@ -17,11 +17,13 @@ from amends.accounts.selectors import staff_list, staff_profile_of
 from amends.cases.models import Case
 from amends.cases.selectors import case_get_for_user
 from amends.commitments.choices import CommitmentKind, CommitmentState, EscalationLevel
+from amends.commitments.models import Notification
 from amends.commitments.selectors import (
     commitment_get_for_user,
     commitment_list,
     escalation_get_for_user,
     escalation_list,
+    notification_get_for_user,
     notification_list,
     notification_unread_count,
     promise_measures,
@@ -37,7 +39,10 @@ from amends.commitments.services.escalations import (
     escalation_decide,
     escalation_raise,
 )
-from amends.commitments.services.notifications import notification_mark_all_read
+from amends.commitments.services.notifications import (
+    notification_mark_all_read,
+    notification_mark_read,
+)
 from amends.commitments.templatetags.commitment_tags import case_panel_context
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
@@ -251,9 +256,35 @@ def escalation_list_view(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def notification_list_view(request: AuthedRequest) -> HttpResponse:
-    qs = notification_list(user=request.user).select_related("case")
+    unread_only = request.GET.get("unread") == "1"
+    qs = notification_list(user=request.user, unread_only=unread_only).select_related("case")
     page = paginate(qs, page=_page_number(request))
-    return render(request, "web/commitments/notifications.html", {"page": page})
+    return render(
+        request,
+        "web/commitments/notifications.html",
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "unread": notification_unread_count(user=request.user),
+            "pager_query": "unread=1&" if unread_only else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read_view(request: AuthedRequest, notification_id: int) -> HttpResponse:
+    """Mark one notification read; the bell recounts (HX-Trigger navCountsChanged)."""
+    try:
+        notification = notification_get_for_user(notification_id=notification_id, user=request.user)
+    except Notification.DoesNotExist as exc:
+        raise Http404 from exc
+    notification = notification_mark_read(notification=notification, actor=request.user)
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("web:notification-list"))
+    response = render(request, "web/commitments/_notification.html", {"n": notification})
+    response["HX-Trigger"] = "navCountsChanged"
+    return response
 
 
 @login_required

@@ -23,6 +23,7 @@ from amends.core.types import AuthedRequest
 from amends.core.validation import WindowDateField
 from amends.remedies.models import Remedy
 from amends.remedies.selectors import (
+    approval_pending_count,
     approval_queue,
     authority_headroom,
     authority_overview,
@@ -203,10 +204,28 @@ def approval_list_view(request: AuthedRequest) -> HttpResponse:
     return render(request, "web/remedies/approvals.html", {"page": page, "now": timezone.now()})
 
 
+# Sent with every response that changes what the nav counts (approvals waiting, unread
+# notifications): the badges listen for it and reload themselves.
+NAV_COUNTS_CHANGED = "navCountsChanged"
+
+
 def _decided(request: AuthedRequest, remedy: Remedy) -> HttpResponse:
     if request.htmx:
-        return render(request, "web/remedies/_approval_decided.html", {"remedy": remedy})
+        response = render(request, "web/remedies/_approval_decided.html", {"remedy": remedy})
+        response["HX-Trigger"] = NAV_COUNTS_CHANGED
+        return response
     return redirect("web:approval-list")
+
+
+@staff_required
+@require_GET
+def approval_badge_view(request: AuthedRequest) -> HttpResponse:
+    """The Approvals count in the nav, reloaded after an approval is decided."""
+    return render(
+        request,
+        "web/remedies/_approvals_badge.html",
+        {"pending_approvals": approval_pending_count(user=request.user)},
+    )
 
 
 @staff_required
@@ -240,8 +259,27 @@ def approval_reject_view(request: AuthedRequest, remedy_id: int) -> HttpResponse
 @require_GET
 def authority_mine_view(request: AuthedRequest) -> HttpResponse:
     return render(
-        request, "web/remedies/authority.html", {"overview": authority_overview(user=request.user)}
+        request,
+        "web/remedies/authority.html",
+        {
+            "overview": authority_overview(user=request.user),
+            # Limits are amounts in the organisation's currency.
+            "currency": default_currency(),
+        },
     )
+
+
+def currency_rows(rows: list[dict[str, Any]], key: str, first: str) -> list[dict[str, Any]]:
+    """One row per group with its totals per currency, the organisation's first: a team that
+    paid in pounds and in dollars reads "£1,200.00 + $40.00", not as two rows far apart."""
+    merged: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        group = merged.setdefault(row[key], {key: row[key], "count": 0, "totals": []})
+        group["count"] += row["count"]
+        group["totals"].append({"currency": row["currency"], "total": row["total"]})
+    for group in merged.values():
+        group["totals"].sort(key=lambda t: (t["currency"] != first, t["currency"]))
+    return sorted(merged.values(), key=lambda g: (g[key] is None, str(g[key] or "")))
 
 
 @staff_required
@@ -257,8 +295,12 @@ def remedy_report_view(request: AuthedRequest) -> HttpResponse:
     since = datetime.combine(since_day, time.min, tzinfo=UTC)
     until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=UTC)
     report = remedy_report(user=request.user, since=since, until=until)
+    currency = default_currency()
     context: dict[str, Any] = {
         "report": report,
+        "by_category": currency_rows(report.by_category, "category", currency),
+        "by_team": currency_rows(report.by_team, "team", currency),
+        "by_month": currency_rows(report.by_month, "month", currency),
         "form": form,
         "since_day": since_day,
         "until_day": until_day,

@@ -199,3 +199,33 @@ def test_seed_demo_configures_authority_remedies_and_promises() -> None:
         assert promise.case.double_deviation
         assert Escalation.objects.filter(case=promise.case, reason="broken_promise").exists()
     assert EscalationRule.objects.filter(applies_to="special_handling", active=True).exists()
+
+
+def test_demo_data_is_believable_and_british() -> None:
+    from collections import Counter
+
+    from django.db.models import Min
+
+    from amends.commitments.models import Commitment
+    from amends.core.organisation import organisation
+    from amends.remedies.models import Remedy
+
+    demo_build(cases=60, seed=7)
+    # A British organisation: London time, pounds.
+    assert (organisation().time_zone, organisation().currency) == ("Europe/London", "GBP")
+    assert set(Remedy.objects.values_list("currency", flat=True)) == {"GBP"}
+    # Varied names: no first name more than twice among the customers.
+    firsts = Counter(name.split()[0] for name in Customer.objects.values_list("name", flat=True))
+    assert max(firsts.values()) <= 2
+    # A customer was a customer before their first complaint.
+    for customer in Customer.objects.annotate(first=Min("cases__created_at")):
+        if customer.first is not None:
+            assert customer.created_at < customer.first
+    # Promises fit the team's complaints: no engineer visit on a billing or banking case.
+    unfit = Commitment.objects.filter(
+        kind="visit", case__team__name__in=["Billing care", "Banking care", "Travel recovery"]
+    )
+    assert not unfit.exists()
+    # Approvals are asked for different reasons.
+    reasons = set(Remedy.objects.filter(status="pending_approval").values_list("reason", flat=True))
+    assert len(reasons) > 1

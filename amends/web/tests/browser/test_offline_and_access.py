@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.tests.factories import CaseFactory
+from amends.commitments.models import Notification
+from amends.commitments.services.notifications import NotificationSpec, notifications_create
 from amends.customers.tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,6 +79,19 @@ def test_staff_pages_load_nothing_from_outside_and_pass_axe(watched: Any, live_s
     case = CaseFactory(team=team, assignee=agent, customer=customer, title="Line dead")
     for severity in (1, 2, 4):  # every severity badge is on the queue (contrast)
         CaseFactory(team=team, assignee=agent, severity=severity, title=f"Severity {severity}")
+    notifications_create(  # one unread and one read notification (their chips' contrast)
+        specs=[
+            NotificationSpec(
+                recipient_id=agent.pk,
+                kind="escalation_assigned",
+                message=f"Escalation {n}",
+                dedupe_key=f"n{n}",
+                case_id=case.pk,
+            )
+            for n in range(2)
+        ]
+    )
+    Notification.objects.filter(message="Escalation 0").update(read_at=timezone.now())
     _login(page, live_server.url, "ann")
     pages = [
         "/",
@@ -85,6 +101,12 @@ def test_staff_pages_load_nothing_from_outside_and_pass_axe(watched: Any, live_s
         "/cases/new/",
         "/customers/",
         f"/customers/{customer.pk}/",
+        "/notifications/",
+        "/approvals/",
+        "/authority/",
+        "/promises/",
+        "/escalations/",
+        "/me/",
     ]
     problems: dict[str, list[str]] = {}
     for path in pages:
@@ -104,3 +126,33 @@ def test_staff_pages_load_nothing_from_outside_and_pass_axe(watched: Any, live_s
         problems["/ (manager overview)"] = found
     assert problems == {}
     assert _outside(requests, live_server.url) == []
+
+
+def test_phone_nav_shows_every_section_and_case_panels_fold(browser: Any, live_server: Any) -> None:
+    from playwright.sync_api import expect
+
+    team = TeamFactory(name="Broadband")
+    agent = UserFactory(username="ann", role=Role.AGENT, team=team)
+    case = CaseFactory(team=team, assignee=agent, title="Line dead")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        _login(page, live_server.url, "ann")
+        toggle = page.locator(".nav-toggle")
+        expect(toggle).to_be_visible()
+        expect(page.locator("#main-nav")).to_be_hidden()
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        links = page.locator("#main-nav a")
+        for index in range(links.count()):  # every section on screen, none off to the side
+            box = links.nth(index).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 390
+        page.goto(f"{live_server.url}/cases/{case.ref}/")
+        timeline = page.locator("#case-timeline details.fold")
+        expect(timeline).not_to_have_attribute("open", "")
+        page.locator("#case-timeline-title").click()
+        expect(timeline).to_have_attribute("open", "")
+    finally:
+        context.close()
