@@ -4,6 +4,7 @@ app_name = "web"
 
 # Each area owns its URL module; names stay in the "web:" namespace.
 urlpatterns = [
+    path("", include("amends.web.urls_desk")),
     path("", include("amends.web.urls_cases")),
     path("", include("amends.web.urls_remedies")),
     path("", include("amends.web.urls_commitments")),

@@ -70,6 +70,7 @@ VIEW_MODULE_APP = {"portal": "channels", "report": "channels"}
 # sent as an uploaded file.
 WEB_FORM: dict[str, dict[str, str | bytes]] = {
     "web:approval-reject": {"reason": "Too much"},
+    "web:customer-handling": {"tier": "vip"},
     "web:escalation-decide": {"decision": "Go ahead"},
     "web:feedback-survey-exclude": {"case_ref": "{ref}", "reason": "Asked for no survey"},
     "web:feedback-follow-up-done": {"outcome": "put_right", "note": "Called back"},
@@ -107,6 +108,7 @@ WEB_FORM: dict[str, dict[str, str | bytes]] = {
     "web:portal-choose": {"menu": "{menu_id}", "remedy": "{menu_remedy_id}"},
 }
 API_BODY: dict[str, dict[str, object]] = {
+    "PUT /api/v1/customers/{customer_id}/handling": {"tier": "vip", "special_handling": False},
     "POST /api/v1/staff-reviews": {"case": "{ref}", "staff": "alice", "complaint": "Rude"},
     "POST /api/v1/compliments": {"staff": "alice", "text": "Thank you"},
     "POST /api/v1/cases/{ref}/second-looks": {"subject": "draft_reply", "draft": "Sorry."},
@@ -261,6 +263,14 @@ MATRIX: dict[str, str] = {
     "web:notification-read": NOTED,
     "web:preferences": STAFF,
     "web:favicon": PUBLIC,
+    # ---- web: desk work ----------------------------------------------------------------------
+    "web:case-bulk": STAFF,  # a result per row; rows on cases the caller cannot see fail
+    "web:approval-bulk": STAFF,  # rows not routed to the caller fail
+    "web:case-tags": CASE,
+    "web:case-merge": CASE,
+    "web:case-presence": CASE,
+    "web:case-canned-fill": CASE,
+    "web:customer-handling": SUPERVISOR,
     # ---- API: desk work ----------------------------------------------------------------------
     # Bulk actions answer 200 with a result per row; each row goes through the normal service,
     # so a row on a case the caller may not see fails as not found (amends/api/tests).

@@ -21,8 +21,10 @@ from amends.web.tests.conftest import htmx, queries_of_other_apps
 pytestmark = pytest.mark.django_db
 
 # session, user, staff profile, its team (header), case, steps, timeline, the names of the
-# people the timeline mentions, messages; plus the remedies/commitments nav and panels.
-CASE_PAGE_QUERIES = 9
+# people the timeline mentions, messages; who has it open (an update, then an insert on a
+# first view), its tags, the others who had it open lately, the canned replies offered; plus
+# the remedies/commitments nav and panels.
+CASE_PAGE_QUERIES = 14
 
 
 def _post(client: Client, name: str, case: Case, data: dict[str, Any], **kwargs: Any) -> Any:

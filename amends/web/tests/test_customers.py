@@ -70,8 +70,8 @@ def test_customer_detail_view_is_404_for_a_missing_customer(agent_client: Client
 
 
 # session, user, staff profile, its team (header), the customer, one page of their cases,
-# the customer's loyalty risk score, their repeat failures
-CUSTOMER_PAGE_QUERIES = 8
+# the customer's loyalty risk score, their repeat failures, their handling's change history
+CUSTOMER_PAGE_QUERIES = 9
 
 
 def test_customer_detail_view_query_count_does_not_grow_with_history(

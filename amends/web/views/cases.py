@@ -25,6 +25,7 @@ from amends.cases.selectors import (
 )
 from amends.cases.services.intake import NewCustomer, case_intake
 from amends.cases.services.messages import case_message_add
+from amends.cases.services.presence import case_viewed
 from amends.cases.services.workflow import (
     case_acknowledge,
     case_assign,
@@ -130,6 +131,7 @@ def _account_form(case: Case) -> CaseAccountForm:
 @require_GET
 def case_detail_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case = case_get_for_user(ref=ref, user=request.user)
+    case_viewed(case=case, user=request.user)  # for the "also open by" notice
     context = _panels_context(request, case)
     context.update(
         conversation=case_message_list(case=case),
