@@ -39,6 +39,7 @@ from amends.cases.selectors import case_visible_to
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import LoyaltyStatus
+from amends.customers.selectors import customer_search
 from amends.loyalty.models import (
     Campaign,
     CampaignTarget,
@@ -446,9 +447,14 @@ def mtbf_report(*, filters: AnalyticsFilters, by: str = "service_category") -> l
     lasts: dict[tuple[int, ...], datetime] = {}
     for day in sorted({r["first_day"] for r in rows} | {r["last_day"] for r in rows}):
         start, end = _day_bounds(day)
+        # one range on opened_at (two would let SQLite use the period's and scan all of it)
         edge = (
-            _facts(filters)
-            .filter(opened_at__gte=start, opened_at__lt=end)
+            _dims_filter(
+                CaseFact.objects.filter(
+                    opened_at__gte=max(start, filters.start), opened_at__lt=min(end, filters.end)
+                ),
+                filters,
+            )
             .values(*(f"{d}_id" for d in dims))
             .annotate(first=Min("opened_at"), last=Max("opened_at"))
             .order_by()
@@ -653,8 +659,14 @@ def recovery_paradox(*, filters: AnalyticsFilters, retention_days: int = 90) -> 
     horizon = filters.end + window
     # Customers who never had a failure (first_failure_at kept on the score row by the hooks),
     # created before the period ends: a partial index holds exactly them.
-    never = CustomerRisk.objects.filter(
-        first_failure_at__isnull=True, customer__created_at__lt=filters.end
+    # (Driven by that index, each row probing its customer: a join would let SQLite walk every
+    # customer created before the end instead.)
+    never = CustomerRisk.objects.filter(first_failure_at__isnull=True).filter(
+        Exists(
+            customer_search()
+            .order_by()
+            .filter(pk=OuterRef("customer_id"), created_at__lt=filters.end)
+        )
     )
     baseline = _group(
         never.aggregate(
@@ -663,7 +675,7 @@ def recovery_paradox(*, filters: AnalyticsFilters, retention_days: int = 90) -> 
                 "last_csat",
                 "last_nps",
                 "last_would_use_again",
-                retained=~Q(customer__loyalty_status=LoyaltyStatus.LOST) | Q(lost_at__gt=horizon),
+                retained=~Q(status=LoyaltyStatus.LOST) | Q(lost_at__gt=horizon),
                 eligible=Q(pk__isnull=False) if horizon <= now else Q(pk__isnull=True),
             )
         ),
