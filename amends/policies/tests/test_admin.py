@@ -110,8 +110,10 @@ def test_admin_playbook_add_saves_steps_and_sla_targets_inline(admin_client_: Cl
         "steps-0-step": "acknowledge",
         "steps-0-required": "on",
         "steps-0-position": "0",
-        "steps-1-step": "apologise",
+        "steps-0-due": "resolve",
+        "steps-1-step": "follow_up",
         "steps-1-position": "1",
+        "steps-1-due": "close",
         "sla_targets-TOTAL_FORMS": "1",
         "sla_targets-INITIAL_FORMS": "0",
         "sla_targets-MIN_NUM_FORMS": "0",
@@ -125,9 +127,9 @@ def test_admin_playbook_add_saves_steps_and_sla_targets_inline(admin_client_: Cl
 
     assert response.status_code == 302, response.content.decode()[:2000]
     playbook = Playbook.objects.get(name="Billing disputes")
-    assert [(s.step, s.required) for s in playbook.steps.order_by("position")] == [
-        ("acknowledge", True),
-        ("apologise", False),
+    assert [(s.step, s.required, s.due) for s in playbook.steps.order_by("position")] == [
+        ("acknowledge", True, "resolve"),
+        ("follow_up", False, "close"),
     ]
     target = playbook.sla_targets.get()
     assert (target.severity, target.acknowledge_minutes, target.resolve_minutes) == (2, 60, 480)
