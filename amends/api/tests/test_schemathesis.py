@@ -33,6 +33,7 @@ FUZZED_TAGS = [
     "incidents",
     "feedback",
     "loyalty",
+    "desk",
 ]
 raw_schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 schema = raw_schema.include(tag=FUZZED_TAGS)
