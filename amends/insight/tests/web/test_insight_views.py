@@ -88,7 +88,7 @@ def test_score_correct_view(org):
     score.refresh_from_db()
     assert score.corrected_labels == ["disappointment"]
     assert score.corrected_upset is True
-    assert "Corrected by ann" in response.content.decode()
+    assert f"Corrected by {org.agent.get_full_name()}" in response.content.decode()
 
 
 def test_score_correct_view_refuses_unknown_label(org):
