@@ -260,3 +260,11 @@ def test_remedy_report_rows_group_currencies_under_one_row_the_organisations_fir
     assert [row["team"] for row in merged] == ["Billing", "Network"]
     assert merged[0]["count"] == 4
     assert [t["currency"] for t in merged[0]["totals"]] == ["USD", "AUD", "GBP"]
+
+
+def test_stored_texts_name_the_organisation_time_and_its_zone() -> None:
+    from amends.core.organisation import organisation_moment
+
+    organisation_save(time_zone="Europe/London", currency="GBP")
+    assert organisation_moment(datetime(2026, 7, 1, 8, 0, tzinfo=UTC)) == "1 Jul 2026, 09:00 BST"
+    assert organisation_moment(datetime(2026, 1, 5, 8, 0, tzinfo=UTC)) == "5 Jan 2026, 08:00 GMT"
