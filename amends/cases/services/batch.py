@@ -28,9 +28,10 @@ from amends.cases.choices import (
     Outcome,
     StepState,
 )
-from amends.cases.models import Case, CaseEvent, CaseStep, case_ref
+from amends.cases.models import Case, CaseEvent, CaseStep, RoutingRule, case_ref
 from amends.cases.services.bulk import IMPORTED_STEP_REASON
 from amends.cases.services.intake import FALLBACK_STEPS
+from amends.cases.services.routing import Route, route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute
 from amends.cases.services.workflow import SLA_FIELDS
 from amends.core import hooks
@@ -41,7 +42,12 @@ from amends.customers.choices import CustomerTier
 from amends.customers.models import Customer
 from amends.customers.services import CustomerKey
 from amends.policies.models import Playbook, PlaybookStep
-from amends.policies.selectors import SlaPolicy, playbook_for_category, sla_policy_for
+from amends.policies.selectors import (
+    SlaPolicy,
+    playbook_for_category,
+    playbook_get,
+    sla_policy_for,
+)
 from amends.taxonomy.models import Category
 
 
@@ -237,6 +243,8 @@ _CASE_COLUMNS = [
     "version",
     "created_at",
     "updated_at",
+    "team_id",
+    "assignee_id",
 ]
 
 
@@ -249,8 +257,36 @@ class _Memo:
         self.policies: dict[tuple[int | None, int], SlaPolicy] = {}
         self.clocks: dict[tuple[int, datetime], tuple[datetime, datetime, datetime, datetime]] = {}
         self.db: dict[datetime | None, Any] = {None: None}
+        self.rules: list[RoutingRule] | None = None
+        self.routes: dict[tuple[int | None, int | None, str, str], Route | None] = {}
+
+    def route(self, spec: NewCase) -> Route | None:
+        """The routing rule's decision for this case (rules read once per call)."""
+        if self.rules is None:
+            self.rules = routing_rules_load()
+        category = spec.category
+        key = (
+            category.pk if category is not None else None,
+            spec.service_id,
+            spec.channel,
+            spec.customer.tier,
+        )
+        if key not in self.routes:
+            self.routes[key] = route_match(
+                self.rules,
+                category=category,
+                service_id=spec.service_id,
+                channel=spec.channel,
+                customer_tier=spec.customer.tier,
+            )
+        return self.routes[key]
 
     def playbook(self, spec: NewCase) -> Playbook | None:
+        route = self.route(spec)
+        if route is not None and route.playbook_id is not None:
+            routed = playbook_get(playbook_id=route.playbook_id)
+            if routed is not None:
+                return routed
         category = spec.category
         vip = spec.customer.tier == CustomerTier.VIP
         key = (category.pk if category is not None else None, vip, spec.customer.special_handling)
@@ -385,7 +421,7 @@ def _insert_steps(case_ids: list[int], now: Any, *, fallback: bool) -> None:
 
 def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) -> list[int]:
     """Open every case of `specs` set-based, all or none, and return their ids in order: the
-    cases, their playbooks' steps and their `created` events in a few statements for the whole
+    cases (routed by the routing rules, read once per call), their playbooks' steps and their `created` events in a few statements for the whole
     batch (no model instance per case). What `case_create` does for one case (playbook, SLA
     clocks from the case's own start, steps, first event), for imports; history given as facts
     (a case closed before it was imported keeps its outcome and dates, its steps skipped).
@@ -407,6 +443,7 @@ def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) ->
                 problem, code="invalid_case", status=422, detail={"index": index}
             )
         created = spec.created_at or now
+        route = memo.route(spec)
         playbook = memo.playbook(spec)
         clocks = memo.sla(playbook, spec.severity, created)
         status = spec.status
@@ -456,6 +493,8 @@ def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) ->
                 1,
                 memo.dt(created),
                 now_db,
+                route.team.pk if route is not None else None,
+                route.assignee.pk if route is not None and route.assignee is not None else None,
             )
         )
         playbooks.append(playbook)
@@ -477,6 +516,10 @@ def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) ->
             }
             if spec.status in _DONE:
                 data["outcome"] = spec.outcome
+            route = memo.route(spec)
+            if route is not None:
+                data["routing_rule"] = route.rule_name
+                data["team"] = route.team.name
             events.append((pk, CaseEventKind.CREATED, actor_id, db_json(data), now_db))
         insert_rows(
             model=CaseEvent,

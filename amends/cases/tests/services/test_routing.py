@@ -10,10 +10,12 @@ from amends.accounts.models import Team
 from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.choices import CaseEventKind, Channel, MessageDirection
 from amends.cases.models import Case, RoutingRule
+from amends.cases.services.batch import NewCase, cases_open_many
 from amends.cases.services.bulk import CaseSpec, case_create_bulk
 from amends.cases.services.intake import case_create, case_intake
 from amends.cases.services.routing import route_match, routing_rules_load
 from amends.customers.choices import CustomerTier
+from amends.customers.services import CustomerKey
 from amends.customers.tests.factories import CustomerFactory
 from amends.policies.models import Playbook
 from amends.taxonomy.tests.factories import CategoryFactory, ServiceFactory
@@ -234,3 +236,37 @@ def test_case_create_adds_no_message_without_the_customers_own_account(
         actor=None,
     )
     assert not case.messages.exists()
+
+
+def test_cases_open_many_routes_every_case_like_case_create(world: dict[str, Any]) -> None:
+    rows = [(category, service, tier, team) for category, service, _, tier, _, team in TABLE]
+    customers = {tier: CustomerFactory(tier=tier) for tier in CustomerTier.values}
+    specs = [
+        NewCase(
+            customer=CustomerKey(customers[tier].pk, tier, False),
+            title=f"Imported {index}",
+            category=world["categories"][category] if category else None,
+            service_id=world["services"][service].pk if service else None,
+        )
+        for index, (category, service, tier, _) in enumerate(rows)
+    ]
+    ids = cases_open_many(specs=specs)
+    teams = dict(Team.objects.values_list("pk", "name"))
+    stored = Case.objects.filter(pk__in=ids).order_by("pk")
+    got = [teams[pk] for pk in stored.values_list("team_id", flat=True)]
+    # Imports come in on the import channel: the "social billing" row is plain billing here.
+    assert got == [
+        "Network",
+        "Network",
+        "Billing",
+        "Billing",
+        "VIP desk",
+        "Network",
+        "Front",
+        "Front",
+    ]
+    first = stored.first()
+    assert first is not None
+    assert first.playbook == world["playbook"]  # the rule's playbook
+    created = first.events.get(kind=CaseEventKind.CREATED)
+    assert (created.data["routing_rule"], created.data["team"]) == ("Network", "Network")
