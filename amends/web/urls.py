@@ -13,5 +13,5 @@ urlpatterns = [
     path("", include("amends.web.urls_loyalty")),
     path("", include("amends.web.urls_channels")),
     path("", include("amends.web.urls_insight")),
-]
     path("", include("amends.web.urls_account")),
+]
