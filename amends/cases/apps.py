@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 def _search_triggers(using: str = "default", **kwargs: Any) -> None:
@@ -13,10 +13,25 @@ def _search_triggers(using: str = "default", **kwargs: Any) -> None:
     search_triggers_install(connections[using])
 
 
+def _search_triggers_drop(using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+    """Before migrations run on SQLite, drop the search triggers; post_migrate puts them back and
+    rebuilds the index. A trigger on one table that names another (the customer trigger names
+    cases_case) makes SQLite refuse to rebuild the named table, so an upgrade would stop."""
+    from django.db import connections
+
+    from amends.cases.search import search_triggers_drop
+
+    if plan:
+        search_triggers_drop(connections[using])
+
+
 class CasesConfig(AppConfig):
     name = "amends.cases"
     label = "cases"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        pre_migrate.connect(
+            _search_triggers_drop, sender=self, dispatch_uid="cases_search_triggers_drop"
+        )
         post_migrate.connect(_search_triggers, sender=self, dispatch_uid="cases_search_triggers")

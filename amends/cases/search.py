@@ -250,6 +250,15 @@ def search_index_rebuild(connection: BaseDatabaseWrapper) -> None:
         )
 
 
+def search_triggers_drop(connection: BaseDatabaseWrapper) -> None:
+    """Drop the SQLite search triggers (schema upkeep before migrations; see cases.apps)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for trigger in ("ai", "au", "ad", "customer_au"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS cases_casesearch_{trigger}")
+
+
 def search_triggers_install(connection: BaseDatabaseWrapper) -> bool:
     """Install the triggers if missing; True when they were missing and the index rebuilt."""
     if connection.vendor not in ("postgresql", "sqlite"):
