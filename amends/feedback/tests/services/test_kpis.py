@@ -66,7 +66,14 @@ def _step(when: datetime, fn: object, **kwargs: object) -> Case:
 
 
 def _resolve(case: Case, when: datetime, actor: object) -> Case:
-    return _step(when, case_resolve, case=case, outcome=Outcome.UPHELD, actor=actor)
+    return _step(
+        when,
+        case_resolve,
+        case=case,
+        outcome=Outcome.UPHELD,
+        actor=actor,
+        confirm_undetermined=True,
+    )
 
 
 def _answer(case: Case, when: datetime, **answers: object) -> None:

@@ -114,7 +114,9 @@ def test_agent_works_a_case_from_queue_to_resolved(page: Any, login: Any, live_s
     for kind in ("created", "acknowledged", "step_done", "step_skipped", "resolved"):
         expect(timeline.locator(f'li[data-kind="{kind}"]').first).to_be_visible()
     expect(timeline.locator('li[data-kind="resolved"]')).to_contain_text("Ann Agent")
-    expect(timeline.locator('li[data-kind="resolved"]')).to_contain_text("In recovery")
+    expect(timeline.locator('li[data-kind="resolved"]')).to_contain_text(
+        "resolved the case on time, with the complaint upheld"
+    )
     expect(page.locator("#case-actions").get_by_role("button", name="Close")).to_be_visible()
     _shot(page, "case-resolved")
 
