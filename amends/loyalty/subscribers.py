@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from amends.core import hooks
-from amends.loyalty.models import FactRefresh, IncidentFact
+from amends.loyalty.models import CaseFact, FactRefresh, IncidentFact
 from amends.loyalty.services.facts import case_fact_mark_repeat, case_fact_refresh
 from amends.loyalty.services.risk import (
     LOW_CSAT,
@@ -28,7 +28,15 @@ def fact_refresh_queue(*, case_ids: list[int] | tuple[int, ...], now: datetime) 
 
 
 def _queued(case_id: int) -> bool:
-    return FactRefresh.objects.filter(case_id=case_id).exists()
+    """True when the case waits in the refresh queue. A case with no fact yet is being opened
+    (insight reads a new case before loyalty's own `case_opened` reaction has queued it): it is
+    queued here, so its intake does not pay for a full refresh."""
+    if FactRefresh.objects.filter(case_id=case_id).exists():
+        return True
+    if CaseFact.objects.filter(case_id=case_id).exists():
+        return False
+    fact_refresh_queue(case_ids=(case_id,), now=timezone.now())
+    return True
 
 
 def _case_changed(case_id: int) -> None:
