@@ -29,7 +29,6 @@ from amends.cases.choices import (
     StepState,
 )
 from amends.cases.models import Case, CaseEvent, CaseStep, RoutingRule, case_ref
-from amends.cases.services.bulk import IMPORTED_STEP_REASON
 from amends.cases.services.intake import FALLBACK_STEPS
 from amends.cases.services.routing import Route, route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute
@@ -151,6 +150,8 @@ def cases_raise_severity(
 
 
 # ---- set-based intake (imports) ---------------------------------------------------------------
+
+IMPORTED_STEP_REASON = "Handled before the case was imported."
 
 
 @dataclass(slots=True)

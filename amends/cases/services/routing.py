@@ -4,8 +4,8 @@ Rules are admin-configured (cases.admin) and ordered by position. The first acti
 conditions (category, service, channel, customer tier) all match wins; an empty condition
 matches anything, a top-level category matches its subcategories, and the default rule applies
 when nothing else matches. Every intake applies them: `case_create` (API, web form, email, the
-public report form, incidents) and `case_create_bulk` (imports, one read of the rules per
-batch).
+public report form, incidents) and `cases_open_many` in cases.services.batch (imports, one read
+of the rules per batch).
 """
 
 from __future__ import annotations

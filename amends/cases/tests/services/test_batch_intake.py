@@ -10,8 +10,12 @@ import time_machine
 
 from amends.cases.choices import CaseEventKind, CaseStatus, Outcome, StepState
 from amends.cases.models import Case, CaseEvent, CaseStep
-from amends.cases.services.batch import NewCase, cases_open_many, new_case_check
-from amends.cases.services.bulk import IMPORTED_STEP_REASON
+from amends.cases.services.batch import (
+    IMPORTED_STEP_REASON,
+    NewCase,
+    cases_open_many,
+    new_case_check,
+)
 from amends.cases.services.intake import FALLBACK_STEPS, case_create
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError

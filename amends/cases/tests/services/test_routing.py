@@ -11,7 +11,6 @@ from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.choices import CaseEventKind, Channel, MessageDirection
 from amends.cases.models import Case, RoutingRule
 from amends.cases.services.batch import NewCase, cases_open_many
-from amends.cases.services.bulk import CaseSpec, case_create_bulk
 from amends.cases.services.intake import case_create, case_intake
 from amends.cases.services.routing import route_match, routing_rules_load
 from amends.customers.choices import CustomerTier
@@ -179,32 +178,6 @@ def test_case_create_without_rules_leaves_the_case_unrouted() -> None:
     case = case_create(customer=CustomerFactory(), title="Down", actor=None)
     assert case.team is None
     assert "routing_rule" not in case.events.get(kind=CaseEventKind.CREATED).data
-
-
-def test_case_create_bulk_routes_every_case_with_one_read_of_the_rules(
-    world: dict[str, Any], django_assert_max_num_queries: Any
-) -> None:
-    rows = [(category, service, tier, team) for category, service, _, tier, _, team in TABLE]
-    customers = {tier: CustomerFactory(tier=tier) for tier in CustomerTier.values}
-    specs = [
-        CaseSpec(
-            customer=customers[tier],
-            title=f"Imported {index}",
-            category=world["categories"][category] if category else None,
-            service_id=world["services"][service].pk if service else None,
-        )
-        for index, (category, service, tier, _) in enumerate(rows)
-    ]
-    with django_assert_max_num_queries(12):
-        cases = case_create_bulk(specs=specs, actor=None)
-    teams = dict(Team.objects.values_list("pk", "name"))
-    stored = Case.objects.filter(pk__in=[c.pk for c in cases]).order_by("pk")
-    got = [teams[pk] for pk in stored.values_list("team_id", flat=True)]
-    # Imports come in on the import channel: the "social billing" row is plain billing here.
-    expected = ["Network", "Network", "Billing", "Billing", "VIP desk", "Network", "Front", "Front"]
-    assert got == expected
-    created = stored.first().events.get(kind=CaseEventKind.CREATED)  # type: ignore[union-attr]
-    assert created.data["routing_rule"] == "Network"
 
 
 def test_case_intake_keeps_the_customers_account_as_the_first_message() -> None:
