@@ -44,7 +44,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-PG_NAME = "amends_loyalty_bench"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "amends_loyalty_bench")
 
 
 def fresh(db: str) -> None:
@@ -52,7 +52,10 @@ def fresh(db: str) -> None:
         import tempfile
 
         os.environ.pop("DATABASE_URL", None)
-        os.environ["AMENDS_DATA_DIR"] = tempfile.mkdtemp(prefix="bench_loyalty_")
+        os.environ["AMENDS_DATA_DIR"] = os.environ.get("BENCH_SQLITE_DIR") or tempfile.mkdtemp(
+            prefix="bench_loyalty_"
+        )
+        print(f"SQLite database in {os.environ['AMENDS_DATA_DIR']}", flush=True)
         return
     import psycopg
 
@@ -305,6 +308,9 @@ def main() -> None:
     parser.add_argument("--fresh", choices=["sqlite", "postgres"], help="Build a new database")
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=300_000)
+    parser.add_argument(
+        "--load-only", action="store_true", help="Load and backfill, then stop (measure later)"
+    )
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
 
@@ -312,7 +318,9 @@ def main() -> None:
     if loaded:
         print(f"loaded {args.cases:,} cases for {args.customers:,} customers: {loaded}")
     info = {**loaded, **prepare(args.surveys, args.rebuild)}
-    print(json.dumps(info))
+    print(json.dumps(info), flush=True)
+    if args.load_only:
+        return
     load_before = os.getloadavg()
     manager = StaffProfile.objects.filter(role=Role.MANAGER).select_related("user").first()
     assert manager is not None, "load the data with bench/load_cases.py first"
