@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from amends.cases.event_kinds import display_names
 from amends.cases.models import Case
 from amends.cases.selectors import case_get_for_user
 from amends.core.pagination import paginate
@@ -120,4 +121,6 @@ def coaching_view(request: AuthedRequest) -> HttpResponse:
     days = form.cleaned_data["days"] or 30
     until = timezone.now()
     rows = apology_pass_rate(user=request.user, since=until - timedelta(days=days), until=until)
-    return render(request, "web/insight/coaching.html", {"rows": rows, "days": days})
+    names = display_names(row.username for row in rows)
+    people = [(names.get(row.username, row.username), row) for row in rows]
+    return render(request, "web/insight/coaching.html", {"people": people, "days": days})

@@ -131,8 +131,20 @@ def test_coaching_view(org):
         reverse("web:insight-apology-check", args=[case.ref]), {"body": GOOD}, **HTMX
     )
     body = client_for(org.manager).get(reverse("web:insight-coaching")).content.decode()
-    assert "ann" in body
+    assert f"<td>{org.agent.get_full_name()}</td>" in body
+    assert "<td>ann</td>" not in body
     assert "100 %" in body
+
+
+def test_coaching_view_falls_back_to_the_username_without_a_name(org):
+    org.agent.first_name = org.agent.last_name = ""
+    org.agent.save(update_fields=["first_name", "last_name"])
+    case = CaseFactory(team=org.team, description=UPSET_TEXT)
+    client_for(org.agent).post(
+        reverse("web:insight-apology-check", args=[case.ref]), {"body": GOOD}, **HTMX
+    )
+    body = client_for(org.manager).get(reverse("web:insight-coaching")).content.decode()
+    assert "<td>ann</td>" in body
 
 
 def test_customer_page_lists_repeat_failures(org):
