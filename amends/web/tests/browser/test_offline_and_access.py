@@ -154,5 +154,11 @@ def test_phone_nav_shows_every_section_and_case_panels_fold(browser: Any, live_s
         expect(timeline).not_to_have_attribute("open", "")
         page.locator("#case-timeline-title").click()
         expect(timeline).to_have_attribute("open", "")
+        account = page.locator("#case-account details.fold")
+        expect(account).not_to_have_attribute("open", "")
+        expect(page.locator("#case-account .compare")).to_be_hidden()
+        page.locator("#case-account-title").click()
+        expect(account).to_have_attribute("open", "")
+        expect(page.locator("#case-account .compare")).to_be_visible()
     finally:
         context.close()
