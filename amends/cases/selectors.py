@@ -10,7 +10,7 @@ from django.utils import timezone
 from amends.accounts.choices import Role
 from amends.accounts.selectors import staff_profile_of
 from amends.cases.choices import DONE_STATUSES, CaseStatus, SlaState, StepState
-from amends.cases.models import Case, CaseEvent, CaseStep, Message, case_pk_from_ref
+from amends.cases.models import Case, CaseEvent, CaseStep, Message, Tag, case_pk_from_ref
 from amends.core.exceptions import ApplicationError
 from amends.policies.choices import RecoveryStep, StepDue
 
@@ -228,3 +228,8 @@ def case_queue(
 
 def customer_case_list(*, user: User, customer_id: int) -> QuerySet[Case]:
     return case_list(user=user, filters=CaseFilters(customer_id=customer_id))
+
+
+def tag_names(*, limit: int = 500) -> list[str]:
+    """The tags in use, by name, for the queue filter's suggestions (tags are shared by all)."""
+    return list(Tag.objects.order_by("name").values_list("name", flat=True)[:limit])

@@ -9,6 +9,7 @@ from django import forms
 from amends.accounts.selectors import staff_list, team_list
 from amends.cases.choices import OPEN_STATUSES, Channel, Fault, MessageDirection, Outcome, SlaState
 from amends.cases.listing import MAX_QUERY_LENGTH, SORT_LABELS
+from amends.cases.selectors import tag_names
 from amends.customers.selectors import customer_search
 from amends.policies.choices import Severity
 from amends.taxonomy.selectors import category_list, service_list
@@ -38,13 +39,23 @@ class QueueFilterForm(forms.Form):
         ],
     )
     unassigned = forms.BooleanField(required=False, label="Unassigned only")
-    tag = forms.CharField(required=False, max_length=50, label="Tag", strip=True)
+    tag = forms.CharField(
+        required=False,
+        max_length=50,
+        label="Tag",
+        strip=True,
+        widget=forms.TextInput(attrs={"list": "queue-tags", "autocomplete": "off"}),
+    )
     upset = forms.BooleanField(required=False, label="Upset")
     churn = forms.BooleanField(required=False, label="Churn intent")
     repeat = forms.BooleanField(required=False, label="Repeat failure")
     q = forms.CharField(required=False, max_length=MAX_QUERY_LENGTH, label="Search", strip=True)
     sort = forms.ChoiceField(required=False, choices=[("", "Default"), *SORT_LABELS.items()])
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def tag_options(self) -> list[str]:
+        """The tags offered in the filter bar (read only when the whole page is drawn)."""
+        return tag_names()
 
 
 class StepDoneForm(VersionForm):

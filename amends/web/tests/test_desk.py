@@ -13,6 +13,7 @@ from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
 from amends.cases.choices import CaseEventKind, CaseStatus
 from amends.cases.models import CannedReply, Case
+from amends.cases.services.tags import case_tags_change
 from amends.cases.tests.factories import CaseFactory
 from amends.customers.models import CustomerEvent
 from amends.customers.tests.factories import CustomerFactory
@@ -79,6 +80,19 @@ def test_case_tags_view_adds_and_removes_tags(agent_client: Client, case: Case) 
     queue = agent_client.get(reverse("web:my-queue"), {"tag": "refund-pending"}).content.decode()
     assert case.ref in queue
     assert other.ref not in queue
+
+
+def test_queue_filter_bar_offers_the_tags_in_use_and_keeps_the_chosen_one(
+    agent_client: Client, agent: Any, case: Case
+) -> None:
+    case_tags_change(case=case, actor=agent, add=["refund-pending", "press"])
+    body = agent_client.get(reverse("web:my-queue"), {"tag": "press"}).content.decode()
+    assert 'list="queue-tags"' in body
+    assert '<datalist id="queue-tags"><option value="press"><option value="refund-pending">' in body
+    assert 'name="tag" value="press"' in body  # the filter stays in the bookmarked view
+    results = agent_client.get(reverse("web:my-queue"), {"tag": "press"}, **htmx()).content
+    assert b"queue-tags" not in results  # htmx swaps only the results
+    assert case.ref.encode() in results
 
 
 def test_case_merge_view_closes_the_duplicate_and_goes_to_the_survivor(

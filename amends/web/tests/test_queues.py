@@ -17,9 +17,9 @@ from amends.web.tests.conftest import htmx, queries_of_other_apps
 
 pytestmark = pytest.mark.django_db
 
-# session, user, staff profile, its team (header), categories (filter), one page of cases,
-# the (capped) total; plus whatever the other apps' nav links need.
-QUEUE_QUERIES = 7
+# session, user, staff profile, its team (header), categories and tags (filter), one page of
+# cases, the (capped) total; plus whatever the other apps' nav links need.
+QUEUE_QUERIES = 8
 
 
 def test_queue_view_lists_my_open_cases_only(agent: Any, agent_client: Client, team: Any) -> None:
