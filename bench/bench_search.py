@@ -403,6 +403,35 @@ def load(count: int, seed: int) -> dict[str, Any]:
 
 
 CPU_P50: list[float] = []
+SERVER_MS: list[float | None] = []
+
+
+def _server_ms(fn: Any, runs: int = 5) -> float | None:
+    """PostgreSQL only: the server's execution time for one call of `fn`, in ms (median over
+    `runs`): every statement `fn` sends, run again under EXPLAIN (ANALYZE) and the planning
+    and execution times summed. The client's CPU figure does not include this work."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    statements: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        fn()
+    totals = []
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            total = 0.0
+            for sql, params in statements:
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+                plan = cursor.fetchone()[0][0]
+                total += plan["Planning Time"] + plan["Execution Time"]
+            totals.append(total)
+    return statistics.median(totals)
 
 
 def _time(fn: Any, repeat: int) -> tuple[float, float]:
@@ -420,6 +449,7 @@ def _time(fn: Any, repeat: int) -> tuple[float, float]:
         samples.append((time.perf_counter() - t0) * 1000)
     samples.sort()
     CPU_P50.append(statistics.median(cpu))
+    SERVER_MS.append(_server_ms(fn))
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
@@ -491,9 +521,13 @@ def main() -> None:
     rows = measure(users, args.repeat)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"\nload average before {' '.join(load_before)}, after {' '.join(load_after)}")
-    print(f"{'who':8} {'measurement':36} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'rows':>8}")
-    for (who, label, p50, p95, found), cpu in zip(rows, CPU_P50, strict=True):
-        print(f"{who:8} {label:36} {p50:8.1f} {p95:8.1f} {cpu:8.1f} {found:8,}")
+    print(
+        f"{'who':8} {'measurement':36} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} "
+        f"{'server ms':>9} {'rows':>8}"
+    )
+    for (who, label, p50, p95, found), cpu, server in zip(rows, CPU_P50, SERVER_MS, strict=True):
+        shown = "" if server is None else f"{server:.1f}"
+        print(f"{who:8} {label:36} {p50:8.1f} {p95:8.1f} {cpu:8.1f} {shown:>9} {found:8,}")
 
 
 if __name__ == "__main__":

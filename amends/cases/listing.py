@@ -17,7 +17,12 @@ from django.db.models.expressions import RawSQL
 
 from amends.cases.models import Case as CaseModel
 from amends.cases.models import case_pk_from_ref
-from amends.cases.search import SEARCH_WINDOW, search_candidates_sql, search_terms
+from amends.cases.search import (
+    SEARCH_WINDOW,
+    search_candidates_sql,
+    search_strong_sql,
+    search_terms,
+)
 from amends.cases.selectors import CaseFilters, case_list
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
@@ -144,7 +149,7 @@ def _search_ids(
         candidates = [row[0] for row in cursor.fetchall()]
         strong: list[int] = []
         if with_strong and candidates:
-            cursor.execute(*search_candidates_sql(vendor, text, strong_only=True))
+            cursor.execute(*search_strong_sql(vendor, text, candidates))
             strong = [row[0] for row in cursor.fetchall()]
     return candidates, strong
 

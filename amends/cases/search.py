@@ -66,30 +66,44 @@ class SearchDocumentField(models.Field[Any, Any]):
         return "tsvector" if connection.vendor == "postgresql" else "text"
 
 
-def search_candidates_sql(
-    vendor: str, text: str, *, strong_only: bool = False
-) -> tuple[str, list[str]]:
-    """SQL for the ids of the newest SEARCH_WINDOW cases matching every word of `text`
-    (`strong_only`: in the reference, title or customer, not just the description).
+def search_candidates_sql(vendor: str, text: str) -> tuple[str, list[str]]:
+    """SQL for the ids of the newest SEARCH_WINDOW cases matching every word of `text`.
 
     Scanning the index newest-first and stopping at the window is what keeps a common word
     fast at a million cases; ranking every match (bm25, ts_rank) was not (see
     docs/performance.md)."""
     terms = search_terms(text)
     if vendor == "postgresql":
-        query = _tsquery(text, terms, "AB" if strong_only else "")
         return (
             f"SELECT rowid FROM {TABLE} WHERE document @@ to_tsquery('simple', %s) "
             f"ORDER BY rowid DESC LIMIT {SEARCH_WINDOW}",
-            [query],
+            [_tsquery(text, terms, "")],
         )
-    query = _fts5_query(text, terms)
-    if strong_only:
-        query = "{ref title customer} : (" + query + ")"
     return (
         f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s "
         f"ORDER BY rowid DESC LIMIT {SEARCH_WINDOW}",
-        [query],
+        [_fts5_query(text, terms)],
+    )
+
+
+def search_strong_sql(vendor: str, text: str, candidates: list[int]) -> tuple[str, list[Any]]:
+    """SQL for those of `candidates` (the ids `search_candidates_sql` found) that match every
+    word of `text` in the reference, title or customer, not just the description.
+
+    The candidates are the newest matches, so every match at or above the smallest of them is
+    a candidate: the strong matches are looked for from there up only (SQLite), or among the
+    candidates themselves (PostgreSQL, a primary-key probe each), instead of through the whole
+    index a second time."""
+    terms = search_terms(text)
+    if vendor == "postgresql":
+        return (
+            f"SELECT rowid FROM {TABLE} WHERE rowid = ANY(%s::bigint[]) "
+            "AND document @@ to_tsquery('simple', %s)",
+            [candidates, _tsquery(text, terms, "AB")],
+        )
+    return (
+        f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid >= %s",
+        ["{ref title customer} : (" + _fts5_query(text, terms) + ")", min(candidates)],
     )
 
 

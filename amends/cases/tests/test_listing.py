@@ -189,6 +189,17 @@ def test_case_list_search_looks_at_the_newest_matches_only(manager: Any, monkeyp
     assert oldest.ref not in refs(case_list_search(user=manager, text="router", sort="oldest"))
 
 
+def test_case_list_search_ranks_within_the_newest_matches(manager: Any, monkeypatch: Any) -> None:
+    import amends.cases.search
+
+    monkeypatch.setattr(amends.cases.search, "SEARCH_WINDOW", 2)
+    CaseFactory(title="Router fault")  # a title match, but older than the window
+    in_title = CaseFactory(title="Router fault")  # the oldest case in the window
+    in_text = CaseFactory(title="Billing question", description="The router is dead")
+    assert refs(case_list_search(user=manager, text="router")) == [in_title.ref, in_text.ref]
+    assert refs(case_list_search(user=manager, text="rout")) == [in_title.ref, in_text.ref]
+
+
 def test_case_list_search_by_a_customers_email_is_that_customers_visible_cases(
     django_assert_max_num_queries: Any,
 ) -> None:
