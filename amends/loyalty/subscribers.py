@@ -27,7 +27,7 @@ def fact_refresh_queue(*, case_ids: list[int] | tuple[int, ...], now: datetime) 
     )
 
 
-def _queued(case_id: int) -> bool:
+def _refresh_pending(case_id: int) -> bool:
     """True when the case waits in the refresh queue. A case with no fact yet is being opened
     (insight reads a new case before loyalty's own `case_opened` reaction has queued it): it is
     queued here, so its intake does not pay for a full refresh."""
@@ -86,7 +86,7 @@ def on_customer_changed(payload: hooks.CustomerChanged) -> None:
 def _signals(customer_id: int, case_id: int, now: datetime, signals: dict[str, Any]) -> None:
     """Keep a signal; rescore now, unless the case waits in the refresh queue (a new case being
     scored at intake), whose refresh will rescore the customer anyway."""
-    if _queued(case_id):
+    if _refresh_pending(case_id):
         customer_risk_signals_store(customer_id=customer_id, **signals)
     else:
         customer_risk_refresh(customer_id=customer_id, now=now, **signals)
@@ -105,7 +105,7 @@ def on_message_scored(payload: hooks.MessageScored) -> None:
 
 def on_repeat_failure_detected(payload: hooks.RepeatFailureDetected) -> None:
     now = timezone.now()
-    if not _queued(payload.case_id):
+    if not _refresh_pending(payload.case_id):
         case_fact_mark_repeat(case_id=payload.case_id)
     # A queued case's fact is created with its repeat flag from the customer's earlier facts.
     _signals(payload.customer_id, payload.case_id, now, {"last_repeat_failure_at": now})
