@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
@@ -257,7 +258,7 @@ NEW_APP_POSTS = [
 @pytest.mark.parametrize("name", NEW_APP_POSTS)
 def test_creating_posts_of_the_newer_apps_are_idempotent(api_client_for, name) -> None:
     team = TeamFactory(name="Care")
-    org = {
+    org: dict[str, User | Case] = {
         "agent": UserFactory(username="alice", role=Role.AGENT, team=team),
         "supervisor": UserFactory(username="sam", role=Role.SUPERVISOR, team=team),
         "manager": UserFactory(username="maria", role=Role.MANAGER, team=None),

@@ -77,11 +77,18 @@ def _query(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
             return list(conn.execute(sql).fetchall())
     import sqlite3
 
-    conn = sqlite3.connect(Path(env["AMENDS_DATA_DIR"]) / "amends.sqlite3", timeout=30)
+    lite = sqlite3.connect(Path(env["AMENDS_DATA_DIR"]) / "amends.sqlite3", timeout=30)
     try:
-        return list(conn.execute(sql).fetchall())
+        return list(lite.execute(sql).fetchall())
     finally:
-        conn.close()
+        lite.close()
+
+
+def _count(env: dict[str, str], sql: str) -> int:
+    """The single number a `SELECT COUNT(*) ...` returns."""
+    value = _query(env, sql)[0][0]
+    assert isinstance(value, int), value
+    return value
 
 
 def _sweep(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -141,9 +148,9 @@ def test_sweep_command_killed_mid_run_loses_and_duplicates_nothing(proc_env) -> 
     deadline = time.monotonic() + 120
     broken = 0
     while time.monotonic() < deadline:
-        broken = _query(
+        broken = _count(
             proc_env, "SELECT COUNT(*) FROM commitments_commitment WHERE status = 'broken'"
-        )[0][0]
+        )
         if broken:  # mid-run: some batches committed
             break
         time.sleep(0.02)

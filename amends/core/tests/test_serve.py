@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
+
+from config.env import BASE_DIR
 
 
 def test_serve_execs_gunicorn_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,7 +97,7 @@ def served(tmp_path: Path) -> Iterator[int]:
     command = [amends] if amends else [sys.executable, "manage.py"]
     process = subprocess.Popen(  # noqa: S603  # our own command line
         [*command, "serve", "--no-collectstatic", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
-        cwd=settings.BASE_DIR,
+        cwd=BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -32,6 +32,7 @@ def _snapshot() -> dict[str, tuple[int, str]]:
 def test_backup_and_restore_round_trip_every_table(tmp_path: Path) -> None:
     world = _world()
     agent = world.users["agent"]
+    assert agent is not None
     # Rows in the guard-rail tables too: an idempotency key and a failed login.
     client = Client()
     client.force_login(agent)

@@ -36,7 +36,9 @@ def _client(user: Any) -> Client:
 
 
 def _emailed_case() -> Case:
-    return Case.objects.get(pk=mail_ingest(raw=eml("attachment.eml")).case_id)
+    case_id = mail_ingest(raw=eml("attachment.eml")).case_id
+    assert case_id is not None
+    return Case.objects.get(pk=case_id)
 
 
 def test_case_page_shows_channel_thread_and_delivery_state() -> None:

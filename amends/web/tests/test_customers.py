@@ -31,7 +31,7 @@ def test_customer_list_view_searches_and_paginates(
     assert len(response.context["page"].items) == 25
     assert "Okafor" not in response.content.decode()
     assert 'rel="next"' in response.content.decode()
-    second = agent_client.get(reverse("web:customer-list"), {"q": "pat", "page": 2})
+    second = agent_client.get(reverse("web:customer-list"), {"q": "pat", "page": "2"})
     assert len(second.context["page"].items) == 2
 
 

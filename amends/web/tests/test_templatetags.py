@@ -70,4 +70,6 @@ def test_event_changes_renders_nested_values_readably() -> None:
     values = {row.field: row.value for row in rows}
     assert values["Breaches"] == "Limit: per_remedy, Max: 50.00, Would be: 80.00"
     assert values["Options"] == "Kind: refund, Amount: 20.00; Kind: voucher"
-    assert all("{" not in value and "[" not in value for value in values.values())
+    assert all(
+        value is not None and "{" not in value and "[" not in value for value in values.values()
+    )

@@ -18,6 +18,13 @@ from amends.channels.tests.conftest import eml
 pytestmark = pytest.mark.django_db
 
 
+def _emailed_case() -> Case:
+    """A case opened by an email with a PNG attachment."""
+    case_id = mail_ingest(raw=eml("attachment.eml")).case_id
+    assert case_id is not None
+    return Case.objects.get(pk=case_id)
+
+
 @pytest.fixture
 def manager() -> Any:
     return UserFactory(role=Role.MANAGER)
@@ -26,7 +33,7 @@ def manager() -> Any:
 def test_case_email_list_endpoint_shows_the_thread_and_delivery_state(
     api_client_for: Any, manager: Any
 ) -> None:
-    case = Case.objects.get(pk=mail_ingest(raw=eml("attachment.eml")).case_id)
+    case = _emailed_case()
     r = api_client_for(manager).get(f"/api/v1/cases/{case.ref}/emails")
     assert r.status_code == 200, r.content
     thread = r.json()
@@ -38,7 +45,7 @@ def test_case_email_list_endpoint_shows_the_thread_and_delivery_state(
 def test_outbound_retry_endpoint_requeues_and_refuses_a_sent_one(
     api_client_for: Any, manager: Any
 ) -> None:
-    case = Case.objects.get(pk=mail_ingest(raw=eml("attachment.eml")).case_id)
+    case = _emailed_case()
     email = OutboundEmail.objects.get(case=case)
     api = api_client_for(manager)
     assert api.post(f"/api/v1/cases/{case.ref}/emails/{email.pk}/retry").status_code == 409
@@ -50,7 +57,7 @@ def test_outbound_retry_endpoint_requeues_and_refuses_a_sent_one(
 def test_attachment_endpoints_list_and_download(
     api_client_for: Any, manager: Any, tmp_path: Path
 ) -> None:
-    case = Case.objects.get(pk=mail_ingest(raw=eml("attachment.eml")).case_id)
+    case = _emailed_case()
     api = api_client_for(manager)
     files = api.get(f"/api/v1/cases/{case.ref}/attachments").json()
     assert [f["filename"] for f in files] == ["screen.png"]
@@ -62,7 +69,7 @@ def test_attachment_endpoints_list_and_download(
 def test_attachment_endpoint_hidden_from_staff_who_cannot_see_the_case(
     api_client_for: Any,
 ) -> None:
-    case = Case.objects.get(pk=mail_ingest(raw=eml("attachment.eml")).case_id)
+    case = _emailed_case()
     Case.objects.filter(pk=case.pk).update(team=TeamFactory(name="Billing"))
     outsider = UserFactory(role=Role.AGENT, team=TeamFactory(name="Network"))
     r = api_client_for(outsider).get(f"/api/v1/cases/{case.ref}/attachments")

@@ -13,7 +13,7 @@ from amends.cases.models import Case
 from amends.cases.tests.factories import case_in_status
 from amends.channels.choices import InboundOutcome
 from amends.channels.models import AddressFlag, Attachment, InboundEmail, OutboundEmail
-from amends.channels.services.inbound import MailQuarantinedError, mail_ingest
+from amends.channels.services.inbound import IngestResult, MailQuarantinedError, mail_ingest
 from amends.channels.services.outbound import outbound_send_due
 from amends.channels.tests.conftest import eml
 from amends.core import hooks
@@ -24,17 +24,27 @@ from amends.customers.tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 
+def _case_of(result: IngestResult) -> Case:
+    assert result.case_id is not None, result.line
+    return Case.objects.get(pk=result.case_id)
+
+
+def _inbound_of(result: IngestResult) -> InboundEmail:
+    assert result.inbound_id is not None, result.line
+    return InboundEmail.objects.get(pk=result.inbound_id)
+
+
 def _open_case() -> tuple[Case, str]:
     """Ann's case opened by email, and the Message-ID of our confirmation."""
     result = mail_ingest(raw=eml("multipart_alternative.eml"))
-    case = Case.objects.get(pk=result.case_id)
+    case = _case_of(result)
     confirmation = OutboundEmail.objects.get(case=case)
     return case, confirmation.message_id
 
 
 def test_mail_ingest_new_message_opens_an_email_case_for_a_new_customer() -> None:
     result = mail_ingest(raw=eml("multipart_alternative.eml"))
-    case = Case.objects.get(pk=result.case_id)
+    case = _case_of(result)
     assert result.outcome == InboundOutcome.OPENED
     assert result.line == case.ref
     assert case.channel == Channel.EMAIL
@@ -57,7 +67,7 @@ def test_mail_ingest_confirms_with_the_reference_and_portal_link() -> None:
 def test_mail_ingest_finds_the_customer_by_address() -> None:
     customer = CustomerFactory(email="ann@example.com")
     result = mail_ingest(raw=eml("multipart_alternative.eml"))
-    assert Case.objects.get(pk=result.case_id).customer == customer
+    assert _case_of(result).customer == customer
     assert Customer.objects.count() == 1
 
 
@@ -72,23 +82,23 @@ def test_mail_ingest_same_message_id_twice_is_stored_once() -> None:
 
 def test_mail_ingest_html_only_is_sanitised_and_converted_to_text() -> None:
     result = mail_ingest(raw=eml("html_only.eml"))
-    case = Case.objects.get(pk=result.case_id)
+    case = _case_of(result)
     assert (
         case.description
         == "You charged me twice for November & I want my money back.\nSecond line."
     )
-    inbound = InboundEmail.objects.get(pk=result.inbound_id)
+    inbound = _inbound_of(result)
     assert "<script" not in inbound.html
     assert "onerror" not in inbound.html
     assert "alert" not in case.description
 
 
 def test_mail_ingest_reads_iso_8859_1_and_rfc2047() -> None:
-    latin = Case.objects.get(pk=mail_ingest(raw=eml("iso_8859_1.eml")).case_id)
+    latin = _case_of(mail_ingest(raw=eml("iso_8859_1.eml")))
     assert latin.title == "Straßenbahn verspätet"
     assert "40 Minuten verspätet. Ich möchte eine Erstattung." in latin.description
     assert latin.customer.name == "Jürgen Müller"
-    french = Case.objects.get(pk=mail_ingest(raw=eml("rfc2047.eml")).case_id)
+    french = _case_of(mail_ingest(raw=eml("rfc2047.eml")))
     assert french.title == "Commande non livrée — ☹"
     assert french.customer.name == "Éloïse Lévy"
     assert french.description == "Ma commande n'est jamais arrivée."
@@ -102,7 +112,7 @@ def test_mail_ingest_outlook_reply_threads_with_only_the_new_text() -> None:
     message = case.messages.get()
     assert message.direction == MessageDirection.INBOUND
     assert message.body == "The engineer still has not come. Please call me on 07700 900123."
-    inbound = InboundEmail.objects.get(pk=result.inbound_id)
+    inbound = _inbound_of(result)
     assert "An engineer will visit tomorrow" in inbound.text  # the original is kept
 
 
@@ -174,6 +184,7 @@ def test_mail_ingest_precedence_list_alone_is_not_automatic() -> None:
 
 def test_mail_ingest_stores_attachments_outside_the_web_root(tmp_path: Path) -> None:
     result = mail_ingest(raw=eml("attachment.eml"))
+    assert result.case_id is not None
     attachment = Attachment.objects.get(case_id=result.case_id)
     assert attachment.filename == "screen.png"
     assert attachment.content_type == "image/png"
@@ -186,7 +197,7 @@ def test_mail_ingest_attachment_over_the_limit_is_left_out_with_a_note(settings:
     result = mail_ingest(raw=eml("attachment.eml"))
     assert result.case_id is not None
     assert not Attachment.objects.exists()
-    assert "over the 10-byte limit" in InboundEmail.objects.get(pk=result.inbound_id).notes
+    assert "over the 10-byte limit" in _inbound_of(result).notes
 
 
 def test_mail_ingest_malformed_mime_still_lands() -> None:
@@ -225,7 +236,7 @@ def test_mail_ingest_reply_to_a_closed_case_opens_a_linked_case() -> None:
     result = mail_ingest(raw=eml("outlook_reply.eml", REF=closed.ref, IN_REPLY_TO=confirmation_id))
     assert result.outcome == InboundOutcome.FOLLOW_UP
     assert result.case_id not in (closed.pk, case.pk)
-    assert InboundEmail.objects.get(pk=result.inbound_id).previous_case == closed
+    assert _inbound_of(result).previous_case == closed
     closed.refresh_from_db()
     assert closed.status == CaseStatus.CLOSED
 

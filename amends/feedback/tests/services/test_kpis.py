@@ -17,6 +17,7 @@ team:  acknowledge (1.5 + 2 + 0.5) / 3 = 1.33 h; resolve (4 + 9 + 2) / 3 = 5.0 h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -60,9 +61,9 @@ def _open(org: Org, when: datetime, assignee: object) -> Case:
         return CaseFactory(team=org.team, assignee=assignee)
 
 
-def _step(when: datetime, fn: object, **kwargs: object) -> Case:
+def _step(when: datetime, fn: Callable[..., Case], **kwargs: object) -> Case:
     with time_machine.travel(when, tick=False):
-        return fn(version=None, **kwargs)  # type: ignore[operator, no-any-return]
+        return fn(version=None, **kwargs)
 
 
 def _resolve(case: Case, when: datetime, actor: object) -> Case:

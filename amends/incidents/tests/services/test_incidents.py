@@ -118,6 +118,7 @@ def test_incident_close_promises_prevention_and_groups_by_root_cause(ops: Ops) -
             actor=ops.analyst,
         )
     assert closed.status == IncidentStatus.CLOSED
+    assert closed.prevention_commitment_id is not None
     commitment = Commitment.objects.get(pk=closed.prevention_commitment_id)
     assert commitment.owner == ops.owner
     assert commitment.due_at == due

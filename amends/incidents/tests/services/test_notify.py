@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from amends.cases.models import Case
 from amends.channels.models import OutboundEmail
-from amends.channels.services.outbound import outbound_send_due
+from amends.channels.services.outbound import email_queue_bulk, outbound_send_due
 from amends.core.exceptions import ApplicationError
 from amends.incidents.choices import IncidentStatus, RoundKind, RoundStatus
 from amends.incidents.models import Impact, Incident, NotificationRound
@@ -88,7 +88,7 @@ def test_round_killed_half_way_resumes_and_mails_each_customer_exactly_once(
     notice = round_start(incident=ops.incident, kind=RoundKind.INITIAL, actor=ops.analyst)
     assert round_process(notice=notice, limit=15) == 15
     # The worker dies in the middle of the next batch, after its emails went into the outbox.
-    real = notify.email_queue_bulk
+    real = email_queue_bulk
 
     def dying(**kwargs: Any) -> Any:
         real(**kwargs)

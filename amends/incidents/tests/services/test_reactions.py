@@ -43,6 +43,7 @@ def _notified(ops: Ops, count: int = 2) -> list[Impact]:
 
 def test_a_choice_in_the_menu_moves_chose_and_cost(ops: Ops) -> None:
     impact, _ = _notified(ops)
+    assert impact.menu_id is not None
     menu = ChoiceMenu.objects.get(pk=impact.menu_id)
     voucher = menu.options.get(kind__code="voucher")
     chosen = menu_choose(menu=menu, remedy_id=voucher.pk, actor=None)
@@ -125,6 +126,7 @@ def test_choices_sync_catches_a_choice_whose_hook_was_missed(ops: Ops) -> None:
     from amends.incidents.services.reactions import impacts_choices_sync
 
     impact, _ = _notified(ops)
+    assert impact.menu_id is not None
     menu = ChoiceMenu.objects.get(pk=impact.menu_id)
     hooks.remedy_changed.unsubscribe(on_remedy_changed)
     try:

@@ -26,7 +26,7 @@ def snapshot() -> tuple[
     list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]
 ]:
     facts = sorted(CaseFact.objects.values_list(*FACT_FIELDS))
-    rollups = sorted(
+    rollups: list[tuple[object, ...]] = sorted(
         (
             r.day,
             r.team_key,
