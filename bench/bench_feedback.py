@@ -36,6 +36,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,24 +101,28 @@ def _day(column: str) -> str:
     return f"date({column})"
 
 
-def _copy(template: object, overrides: dict[str, tuple[str, list[object]]], source: str) -> None:
+def _copy(template: Model, overrides: dict[str, tuple[str, list[Any]]], source: str) -> None:
     """INSERT every column of `template`'s row, `overrides` as SQL, for each row of `source`."""
     from django.db import connection, transaction
 
     model = type(template)
-    columns, values, params = [], [], []
-    for field in model._meta.concrete_fields:  # type: ignore[attr-defined]
-        if field.primary_key and field.column not in overrides:
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []  # database parameters, of whatever type each column stores
+    for field in model._meta.concrete_fields:
+        column = field.column
+        assert column is not None  # a concrete field always has one
+        if field.primary_key and column not in overrides:
             continue
-        columns.append(field.column)
-        if field.column in overrides:
-            sql, extra = overrides[field.column]
+        columns.append(column)
+        if column in overrides:
+            sql, extra = overrides[column]
             values.append(sql)
             params.extend(extra)
         else:
             values.append("%s")
             params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
-    table = model._meta.db_table  # type: ignore[attr-defined]
+    table = model._meta.db_table
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM ({source}) AS s"  # noqa: S608  # model metadata
     # Parameters are "%s"; every other "%" (modulo, strftime) is literal.
     sql = sql.replace("%", "%%").replace("%%s", "%s")

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +158,7 @@ def main() -> None:  # one straight script
         title="AB123 Lisbon-Paris delayed",
         kind="flight_delay",
         magnitude=200,
-        started_at=timezone.now() - timezone.timedelta(hours=5),
+        started_at=timezone.now() - timedelta(hours=5),
         severity=2,
         public_description="Flight AB123 arrived 3 hours 20 minutes late.",
         actor=analyst,
@@ -245,7 +246,9 @@ def main() -> None:  # one straight script
     )
     client = Client()
     client.force_login(analyst)
-    page, partial, page_cpu = [], [], []
+    page: list[float] = []
+    partial: list[float] = []
+    page_cpu: list[float] = []
     try:
         for i in range(args.requests):
             url = (
