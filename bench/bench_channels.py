@@ -7,9 +7,12 @@
    own `manage.py import_cfpb` process on a fresh database; we print rows/s of wall time and
    of the child's CPU time (the machine is shared), its peak resident memory and the load.
    Then the dev file is imported a second time (all skipped).
-2. Mail ingest: M generated messages (new complaints and replies to them) piped one by one
-   through `mail_ingest` in one process (messages/s), and the same messages as a Maildir
-   through one `amends mail ingest PATH` process.
+2. Mail ingest: M generated messages (new complaints, half of them a second complaint of the
+   same sender) through `mail_ingest` one by one in one process (messages/s of wall and of CPU
+   time, SQL statements a message), the same messages as a Maildir through one
+   `amends mail ingest PATH` process, and the pipe: `amends mail ingest` with one message on
+   stdin, one process per message (median wall and CPU of --pipe-runs processes, as this
+   environment runs Python and with compiled modules cached).
 
 A fresh SQLite file in a temporary directory, or the PostgreSQL database
 `amends_channels_bench` (or BENCH_PG_NAME) on BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), dropped
@@ -24,6 +27,7 @@ import mailbox
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -180,24 +184,60 @@ def _messages(count: int) -> list[bytes]:
     return out
 
 
-def bench_mail(db: str, count: int) -> None:
+_INGEST = """
+import pickle, sys, time
+import django
+django.setup()
+from django.db import connection
+from amends.core import hooks
+from amends.channels.services.inbound import mail_ingest
+if sys.argv[2] == "channels":
+    for h in hooks.all_hooks():
+        h._subscribers[:] = [f for f in h._subscribers if f.__module__.startswith("amends.channels")]
+msgs = pickle.load(open(sys.argv[1], "rb"))
+statements = 0
+def count(execute, sql, params, many, context):
+    global statements
+    statements += 1
+    return execute(sql, params, many, context)
+with connection.execute_wrapper(count):
+    wall, cpu = time.perf_counter(), time.process_time()
+    for m in msgs:
+        mail_ingest(raw=m)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(len(msgs) / wall, len(msgs) / cpu, statements / len(msgs))
+"""
+
+
+def _pipe(env: dict[str, str], sample: list[bytes]) -> tuple[float, float]:
+    """Median wall and CPU seconds (user + system of the child) of `amends mail ingest` with
+    one message on stdin, one process per message, as a mail server runs it."""
+    amends = Path(PYTHON).with_name("amends")
+    command = [str(amends)] if amends.exists() else [PYTHON, "-m", "amends.cli"]
+    walls, cpus = [], []
+    for raw in sample:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [*command, "mail", "ingest"],
+            cwd=ROOT,
+            env=env,
+            input=raw,
+            capture_output=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def bench_mail(db: str, count: int, pipe_runs: int = 10) -> None:
     env = _fresh(db)
     tmp = Path(tempfile.mkdtemp(prefix="bench_mail_"))
     try:
         messages = _messages(count)
         # (a) one process, one message at a time through the ingest service.
-        code = (
-            "import django,sys,time,pickle;django.setup();"
-            "from amends.core import hooks;"
-            "from amends.channels.services.inbound import mail_ingest;"
-            "only=sys.argv[2]=='channels';"
-            "[h._subscribers.__setitem__(slice(None),"
-            " [f for f in h._subscribers if f.__module__.startswith('amends.channels')])"
-            " for h in hooks.all_hooks() if only];"
-            "msgs=pickle.load(open(sys.argv[1],'rb'));t=time.perf_counter();"
-            "[mail_ingest(raw=m) for m in msgs];"
-            "print(len(msgs)/(time.perf_counter()-t))"
-        )
         import pickle
 
         blob = tmp / "msgs.pickle"
@@ -206,7 +246,7 @@ def bench_mail(db: str, count: int) -> None:
             # "channels": the other apps' hook subscribers (insight scoring, loyalty facts)
             # detached, to see what the mail path itself costs.
             done = subprocess.run(
-                [PYTHON, "-c", code, str(blob), variant],
+                [PYTHON, "-c", _INGEST, str(blob), variant],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -214,10 +254,11 @@ def bench_mail(db: str, count: int) -> None:
             )
             if done.returncode != 0:
                 raise SystemExit(done.stderr[-2000:])
-            rate = float(done.stdout.strip().splitlines()[-1])
+            rate, cpu_rate, per = map(float, done.stdout.strip().splitlines()[-1].split())
             print(
                 f"[{db}] mail ingest, one process, subscribers={variant}: {rate:,.1f} msgs/s "
-                f"({count} messages)",
+                f"wall, {cpu_rate:,.1f} msgs/s of CPU ({1000 / cpu_rate:.1f} ms each), "
+                f"{per:.1f} SQL statements a message ({count} messages); load {_load()}",
                 flush=True,
             )
             _drop(db, env)
@@ -228,24 +269,33 @@ def bench_mail(db: str, count: int) -> None:
             box.add(raw)
         seconds, peak, last = _run(["mail_ingest", str(tmp / "Maildir")], env)
         print(
-            f"[{db}] amends mail ingest Maildir: {count / seconds:,.0f} msgs/s "
-            f"(process start included), peak RSS {peak} MB, last line {last!r}"
+            f"[{db}] amends mail ingest Maildir: {count / seconds:,.0f} msgs/s wall, "
+            f"{count / LAST_CPU:,.0f} msgs/s of CPU (process start included), peak RSS "
+            f"{peak} MB, last line {last!r}; load {_load()}",
+            flush=True,
         )
-        # (c) the pipe: one process per message, as a mail server runs it.
-        sample = messages[:20]
-        start = time.perf_counter()
-        for raw in sample:
-            subprocess.run(
-                [PYTHON, "manage.py", "mail_ingest"],
-                cwd=ROOT,
-                env=env,
-                input=raw,
-                capture_output=True,
-                check=True,
-            )
-        per = (time.perf_counter() - start) / len(sample)
+        # (c) the pipe: one process per message, as a mail server runs it; new messages not
+        # taken by (b). First as this environment runs Python, then with compiled modules
+        # cached (PYTHONDONTWRITEBYTECODE unset, a cache directory of our own), as an
+        # installed copy runs: pip compiles the modules when it installs them.
+        sample = _messages(count + pipe_runs)[count:]
+        wall, cpu = _pipe(env, sample[:pipe_runs])
         print(
-            f"[{db}] pipe, one process per message: {per * 1000:.0f} ms each ({1 / per:.1f} msgs/s)"
+            f"[{db}] pipe, one process per message, median of {pipe_runs}: {wall * 1000:.0f} ms "
+            f"wall, {cpu * 1000:.0f} ms CPU (PYTHONDONTWRITEBYTECODE="
+            f"{env.get('PYTHONDONTWRITEBYTECODE', '')!r}); load {_load()}",
+            flush=True,
+        )
+        cached = dict(env)
+        cached.pop("PYTHONDONTWRITEBYTECODE", None)
+        cached["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+        _pipe(cached, [raw.replace(b"<bench-", b"<bench-warm-") for raw in sample[:1]])
+        more = [raw.replace(b"<bench-", b"<bench-cached-") for raw in sample[:pipe_runs]]
+        wall, cpu = _pipe(cached, more)
+        print(
+            f"[{db}] pipe, compiled modules cached, median of {pipe_runs}: {wall * 1000:.0f} ms "
+            f"wall, {cpu * 1000:.0f} ms CPU; load {_load()}",
+            flush=True,
         )
     finally:
         _drop(db, env)
@@ -260,6 +310,9 @@ def main() -> None:
     )
     parser.add_argument("--skip-dev", action="store_true", help="Only the synthetic files.")
     parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument(
+        "--pipe-runs", type=int, default=10, help="Processes for the pipe's median."
+    )
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-mail", action="store_true")
     args = parser.parse_args()
@@ -268,7 +321,7 @@ def main() -> None:
     if not args.skip_import:
         bench_import(args.db, args.rows, args.skip_dev)
     if not args.skip_mail:
-        bench_mail(args.db, args.messages)
+        bench_mail(args.db, args.messages, args.pipe_runs)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,10 @@ def customer_create(
             code="customer_exists",
             status=409,
         )
+    if not customer.external_ref:  # nothing unique to race on: no savepoint needed
+        customer.save()
+        _announce(customer, fields=("created",), actor=actor)
+        return customer
     try:
         with transaction.atomic():
             customer.save()

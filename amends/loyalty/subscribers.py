@@ -16,6 +16,7 @@ from amends.loyalty.services.risk import (
     LOW_WOULD_USE_AGAIN,
     customer_risk_refresh,
     customer_risk_signals_store,
+    customer_risk_start,
 )
 
 
@@ -76,7 +77,9 @@ def on_commitments_broken(payload: hooks.CommitmentsBroken) -> None:
 
 
 def on_customer_changed(payload: hooks.CustomerChanged) -> None:
-    if "loyalty_status" in payload.fields:
+    if payload.fields == ("created",):
+        customer_risk_start(customer_id=payload.customer_id)
+    elif "loyalty_status" in payload.fields:
         # A person (or an import) set the status: the score no longer owns it.
         customer_risk_refresh(customer_id=payload.customer_id, auto_at_risk=False)
     else:

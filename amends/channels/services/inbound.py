@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from amends.cases.choices import CaseStatus, Channel, MessageDirection
@@ -190,12 +190,35 @@ def _confirm(case: Case, mail: ParsedMail) -> None:
     )
 
 
-def _too_many_from(address: str, now: datetime) -> bool:
-    limit = setting_int("MAIL_MAX_PER_SENDER_HOUR", 30)
-    recent = InboundEmail.objects.filter(
-        from_address=address, created_at__gte=now - timedelta(hours=1)
-    ).count()
-    return recent >= limit
+@dataclass(frozen=True)
+class _Seen:
+    """What one read of the received mail says before a message is taken."""
+
+    duplicate: IngestResult | None  # the same Message-ID was taken before
+    recent_from_sender: int  # messages from this sender in the last hour (the loop guard)
+
+
+def _seen(mail: ParsedMail, now: datetime) -> _Seen:
+    """One statement for the duplicate check and the loop guard's count. Message-IDs are
+    unique, so at most one row matches the first filter and each Max() is that row's value."""
+    same = Q(message_id=mail.message_id)
+    recent = Q(from_address=mail.from_address, created_at__gte=now - timedelta(hours=1))
+    row = InboundEmail.objects.filter(same | recent).aggregate(
+        same_id=Max("pk", filter=same),
+        same_outcome=Max("outcome", filter=same),
+        same_case=Max("case_id", filter=same),
+        recent=Count("pk", filter=recent),
+    )
+    duplicate = None
+    if row["same_id"] is not None:
+        duplicate = IngestResult(
+            outcome=row["same_outcome"],
+            reason="duplicate",
+            case_id=row["same_case"],
+            inbound_id=row["same_id"],
+            duplicate=True,
+        )
+    return _Seen(duplicate=duplicate, recent_from_sender=row["recent"] or 0)
 
 
 def _message_body(text: str, attachments: int) -> str:
@@ -222,18 +245,12 @@ def mail_ingest(*, raw: bytes) -> IngestResult:
     sha = hashlib.sha256(raw).hexdigest()
     if not mail.message_id:
         mail.message_id = f"<sha256.{sha[:48]}@amends.invalid>"
-    existing = InboundEmail.objects.filter(message_id=mail.message_id).first()
-    if existing is not None:
-        return IngestResult(
-            outcome=existing.outcome,
-            reason="duplicate",
-            case_id=existing.case_id,
-            inbound_id=existing.pk,
-            duplicate=True,
-        )
+    seen = _seen(mail, timezone.now())
+    if seen.duplicate is not None:
+        return seen.duplicate
     raw_path = _store(raw, "raw", sha)
     try:
-        return _ingest(mail, notes, raw, raw_path)
+        return _ingest(mail, notes, raw, raw_path, seen.recent_from_sender)
     except IntegrityError:
         # Another process took the same Message-ID a moment ago.
         existing = InboundEmail.objects.filter(message_id=mail.message_id).first()
@@ -249,7 +266,9 @@ def mail_ingest(*, raw: bytes) -> IngestResult:
 
 
 @transaction.atomic
-def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> IngestResult:
+def _ingest(
+    mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path, recent_from_sender: int
+) -> IngestResult:
     now = timezone.now()
     new_text = new_text_of(mail.text, sender_name=mail.from_name)
     inbound = InboundEmail(
@@ -277,7 +296,7 @@ def _ingest(mail: ParsedMail, notes: list[str], raw: bytes, raw_path: Path) -> I
         inbound.reason = mail.automatic
         inbound.save()
         return IngestResult(outcome=inbound.outcome, reason=mail.automatic, inbound_id=inbound.pk)
-    if _too_many_from(mail.from_address, now):
+    if recent_from_sender >= setting_int("MAIL_MAX_PER_SENDER_HOUR", 30):
         inbound.outcome = InboundOutcome.IGNORED
         inbound.reason = "too many messages from this sender (loop guard)"
         inbound.save()

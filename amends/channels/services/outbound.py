@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -76,7 +76,6 @@ def _thread_ids(case_id: int) -> list[str]:
     return case_thread_message_ids(case_id=case_id)
 
 
-@transaction.atomic
 def email_queue(
     *,
     to: str,
@@ -93,15 +92,18 @@ def email_queue(
 ) -> OutboundEmail:
     """Queue one email in the caller's transaction. The same `dedupe_key` twice returns the
     row queued first and sends nothing more. `thread`: the case's thread when the caller
-    knows it (with `customer_id`: a case it has just opened has none), to skip reading it."""
-    if dedupe_key:
-        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
+    knows it (with `customer_id`: a case it has just opened has none), to skip reading it.
+
+    One INSERT (plus a read of the case when `thread` or `customer_id` is not given): with a
+    dedupe key it is `INSERT … ON CONFLICT DO NOTHING RETURNING id`, so neither a lookup first
+    nor a savepoint is needed, and a single statement needs no transaction of its own."""
     to = _clean_header(to).strip()
     try:
         validate_email(to)
     except ValidationError as exc:
+        existing = _deduped(dedupe_key)
+        if existing is not None:  # queued before: nothing more is sent, nothing to refuse
+            return existing
         raise ApplicationError(
             f"{to[:100]!r} is not an email address.",
             code="invalid_email",
@@ -111,6 +113,9 @@ def email_queue(
     subject = _clean_header(subject) or "(no subject)"
     body = body.replace("\x00", "")
     if len(body) > MAX_BODY:
+        existing = _deduped(dedupe_key)
+        if existing is not None:
+            return existing
         raise ApplicationError(
             "The email is too long.",
             code="invalid_email",
@@ -119,6 +124,11 @@ def email_queue(
         )
     references: list[str] = []
     if case_id is not None:
+        if dedupe_key and (thread is None or customer_id is None):
+            # Queued before under this key: return it without reading the case or thread.
+            existing = _deduped(dedupe_key)
+            if existing is not None:
+                return existing
         if thread is None or customer_id is None:
             case = Case.objects.filter(pk=case_id).values("pk", "customer_id").first()
             if case is None:
@@ -151,15 +161,33 @@ def email_queue(
         next_attempt_at=timezone.now(),
     )
     if dedupe_key:
-        try:
-            with transaction.atomic():
-                email.save()
-        except IntegrityError:  # lost a race on the same dedupe key
+        email.created_at = email.updated_at = email.next_attempt_at
+        fields = {field.attname: field for field in OutboundEmail._meta.concrete_fields}
+        row = tuple(
+            fields[name].get_db_prep_save(getattr(email, name), connection)
+            for name in _BULK_COLUMNS
+        )
+        inserted = insert_rows(
+            model=OutboundEmail,
+            columns=_BULK_COLUMNS,
+            rows=[row],
+            skip_conflicts=True,
+            returning=("id",),
+        )
+        if not inserted:  # queued before, or a moment ago by someone else
             return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+        email.pk = inserted[0][0]
+        email._state.adding = False
     else:
         email.save()
     transaction.on_commit(_send_soon, robust=True)
     return email
+
+
+def _deduped(dedupe_key: str | None) -> OutboundEmail | None:
+    if not dedupe_key:
+        return None
+    return OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ def portal_url(link: PortalLink) -> str:
     return f"{public_base_url()}/c/{portal_token(link)}"
 
 
-@transaction.atomic
 def portal_link_issue(*, case: Case, actor: User | None, days: int | None = None) -> PortalLink:
+    """One INSERT (atomic by itself, so no savepoint inside a caller's transaction)."""
     days = portal_link_days() if days is None else days
     if not 1 <= days <= 366:
         raise ApplicationError(

@@ -181,6 +181,40 @@ def risk_inputs_for(
     )
 
 
+_NO_FACTS: dict[str, Any] = {
+    "open_cases": 0,
+    "oldest_open": None,
+    "recent": 0,
+    "broken": None,
+    "first": None,
+}
+
+
+def customer_risk_start(*, customer_id: int, now: datetime | None = None) -> CustomerRisk | None:
+    """The first score of a customer created in this transaction: no failures and no signals
+    yet, so the score comes from the customer alone. One read of the customer and one INSERT
+    (a full `customer_risk_refresh` reads the score row twice, inserts it, reads it back, reads
+    the customer again and aggregates facts that cannot exist yet). A score that would move
+    the status goes through the full refresh."""
+    now = now or timezone.now()
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return None
+    risk = CustomerRisk(customer=customer)
+    score, factors = risk_compute(
+        risk_inputs_for(customer=customer, risk=risk, now=now, agg=_NO_FACTS), risk_weights()
+    )
+    if _automatic_status(customer.loyalty_status, score, auto=risk.auto_at_risk) is not None:
+        return customer_risk_refresh(customer_id=customer_id, now=now)
+    risk.score = score
+    risk.breakdown = [f.__dict__ for f in factors]
+    risk.value_rank = 2 if customer.tier == CustomerTier.VIP else 1
+    risk.computed_at = now
+    risk.status = customer.loyalty_status
+    risk.save(force_insert=True)
+    return risk
+
+
 def _risk_row(customer_id: int) -> CustomerRisk:
     risk = CustomerRisk.objects.select_for_update().filter(customer_id=customer_id).first()
     if risk is None:

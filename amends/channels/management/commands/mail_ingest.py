@@ -16,6 +16,9 @@ from amends.channels.services.inbound import MailQuarantinedError, mail_ingest, 
 
 class Command(BaseCommand):
     help = "Take inbound email: one message on stdin, or a Maildir directory / mbox file."
+    # A mail server runs this once per message: Django's system checks would import the whole
+    # URLconf (every API schema) each time for nothing. `amends check` and CI run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", nargs="?", help="A Maildir directory or an mbox file.")

@@ -1,0 +1,67 @@
+"""What a process pays before its first line of work.
+
+A mail server runs `amends mail ingest` once per message, so Django's start is paid per
+message. These tests guard it without timing: the heavy libraries (scikit-learn and what it
+pulls in, the browser driver, the API's schema machinery) are imported only by the code that
+uses them, and the mail pipe does not run the system checks (which import the whole URLconf
+and build every API schema).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+HEAVY = ("sklearn", "scipy", "numpy", "skops", "joblib", "playwright", "ninja", "pydantic")
+
+
+def _run(code: str, tmp_path: Path, stdin: bytes = b"") -> list[str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    env["AMENDS_DATA_DIR"] = str(tmp_path)
+    env.pop("DATABASE_URL", None)  # a file of its own; neither test reaches the database
+    done = subprocess.run(  # noqa: S603  # our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    modules: list[str] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return modules
+
+
+_HEAVY_LOADED = (
+    "import json, sys\n"
+    f"heavy = {HEAVY!r}\n"
+    "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n"
+)
+
+
+def test_django_setup_imports_no_heavy_library(tmp_path: Path) -> None:
+    code = "import django\ndjango.setup()\n" + _HEAVY_LOADED
+    assert _run(code, tmp_path) == []
+
+
+def test_the_mail_pipe_runs_no_system_checks_and_imports_no_api(tmp_path: Path) -> None:
+    # Unreadable input is quarantined before the database is touched, so the command's whole
+    # start runs here: `amends mail ingest` exactly as the mail server calls it.
+    code = (
+        "import sys\n"
+        "from amends.cli import main\n"
+        "try:\n"
+        "    main(['mail', 'ingest'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import json\n"
+        "print(json.dumps(sorted(m for m in ('config.urls', 'amends.api.main', 'ninja')"
+        " if m in sys.modules)))\n"
+    )
+    assert _run(code, tmp_path, stdin=b"") == []
+    assert list((tmp_path / "mail" / "quarantine").rglob("*.eml")), "the input was not taken"
