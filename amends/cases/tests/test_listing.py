@@ -189,6 +189,22 @@ def test_case_list_search_looks_at_the_newest_matches_only(manager: Any, monkeyp
     assert oldest.ref not in refs(case_list_search(user=manager, text="router", sort="oldest"))
 
 
+def test_case_list_search_by_a_short_start_of_a_word(manager: Any) -> None:
+    walsh = CaseFactory(customer=CustomerFactory(name="Poppy Walsh"), title="No dial tone")
+    CaseFactory(customer=CustomerFactory(name="Ada Lee"), title="Wrong tariff")
+    for text in ("wa", "Wal", "poppy wa", "no di"):
+        assert refs(case_list_search(user=manager, text=text)) == [walsh.ref], text
+    assert refs(case_list_search(user=manager, text="lee wa")) == []  # every word must match
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5's prefix index")
+def test_sqlite_search_index_keeps_two_and_three_letter_prefixes() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'cases_casesearch'")
+        (sql,) = cursor.fetchone()
+    assert "prefix = '2 3'" in sql
+
+
 def test_case_list_search_ranks_within_the_newest_matches(manager: Any, monkeypatch: Any) -> None:
     import amends.cases.search
 
