@@ -467,6 +467,7 @@ def measure(users: dict[str, Any], repeat: int) -> list[tuple[str, str, float, f
         "full name": mid.customer.name,
         "email": mid.customer.email,
         "phone digits": mid.customer.phone.replace(" ", "").lstrip("+"),
+        "prefix 'wa'": "wa",
         "prefix 'wal'": "wal",
         "two title words": "engineer visit",
         "word in ~1/3 of cases": "callback",
