@@ -1,7 +1,9 @@
 """CSV imports: the CFPB complaint export and any CSV with a column mapping.
 
 Streaming with bounded memory: rows are read one at a time and written in batches, each batch
-one transaction through the bulk cases service. Idempotent by (source, source id): a row seen
+one transaction through the bulk cases service. Outside a caller's transaction the batches are
+written on a thread of their own (its own database connection) while the next rows are read,
+so the database's work overlaps with reading the file (see `_Writer`). Idempotent by (source, source id): a row seen
 before with the same content is skipped, with new content it updates the case. A bad row is
 written to the reject file with its line number and the reason, and the good rows go on.
 """
@@ -15,14 +17,16 @@ import hashlib
 import io
 import json
 import operator
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import reset_queries, transaction
+from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from amends.cases.choices import CaseStatus, Channel, Outcome
@@ -377,12 +381,17 @@ class Rejects:
         self.path = path
         self._file: IO[str] | None = None
         self._writer: Any = None
+        self._lock = threading.Lock()  # the reader and the writer thread both reject rows
 
     def add(self, line: int, reason: str, raw: list[str] | None) -> None:
         if self.path is None:
             return
+        with self._lock:
+            self._add(self.path, line, reason, raw)
+
+    def _add(self, path: Path, line: int, reason: str, raw: list[str] | None) -> None:
         if self._writer is None:
-            self._file = self.path.open("w", encoding="utf-8", errors="replace", newline="")
+            self._file = path.open("w", encoding="utf-8", errors="replace", newline="")
             self._writer = csv.writer(self._file)
             self._writer.writerow(["line", "reason", "row"])
         row = json.dumps(raw, ensure_ascii=False)[:10_000] if raw is not None else ""
@@ -429,6 +438,7 @@ def _batch_write(
     taxonomy.categories_ensure({row.category for row in fresh})
     now = timezone.now()
     with transaction.atomic():
+        _commit_without_waiting()
         customers = customer_keys_get_or_create(
             defaults_by_ref={row.customer_ref: row.customer for row in new}
         )
@@ -485,6 +495,74 @@ def _batch_write(
             summary.updated += len(to_update)
 
 
+def _commit_without_waiting() -> None:
+    """PostgreSQL: this chunk's commit does not wait for its WAL to reach the disk. A crash
+    can lose the last chunks committed (never part of one: the database stays consistent);
+    importing the file again redoes them, since the import is idempotent by source id."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def connection_tune_for_import() -> None:
+    """The importing connection's session settings. PostgreSQL: commits do not wait for the
+    disk (as `_commit_without_waiting`, also for the hook subscribers' own transactions after
+    each chunk). SQLite: the settings map up to 256 MB of the database file into the process
+    and keep a 64 MB page cache; touched pages count as the importer's memory and grow with the
+    database, so a long import reads through a 32 MB page cache instead and its memory stays
+    flat."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO OFF")
+        elif connection.vendor == "sqlite":
+            cursor.execute("PRAGMA mmap_size=0")
+            cursor.execute("PRAGMA cache_size=-32000")
+
+
+class _Writer:
+    """Writes the chunks on its own thread and database connection while the caller reads and
+    maps the next rows. Reading the CSV is Python work; most of writing a chunk is the
+    database's (PostgreSQL's server process, SQLite's engine, which runs without Python's
+    lock), so the two overlap. At most one chunk waits in the queue: memory stays bounded.
+    The first error stops the writing (the chunks after it are not written) and is raised
+    to the caller by `finish`."""
+
+    def __init__(self, source: str, rejects: Rejects) -> None:
+        self.source = source
+        self.rejects = rejects
+        self.summary = ImportSummary()
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[list[Row] | None] = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            connection_tune_for_import()
+            taxonomy = Taxonomy()
+            while (rows := self._queue.get()) is not None:
+                _batch_write(rows, self.source, taxonomy, self.summary, self.rejects)
+                reset_queries()  # with DEBUG on, Django keeps every statement
+        except BaseException as exc:  # handed to the caller's thread by finish()
+            self.error = exc
+            while self._queue.get() is not None:  # let the reader put and finish
+                pass
+        finally:
+            connection.close()  # this thread's own connection
+
+    def put(self, rows: list[Row]) -> bool:
+        """Queue a chunk; False once the writer has failed (stop reading)."""
+        self._queue.put(rows)
+        return self.error is None
+
+    def finish(self) -> ImportSummary:
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.summary
+
+
 def _reader(stream: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, str]]:
     """(line, fields, error) for each record; a record the csv module refuses is an error."""
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
@@ -511,7 +589,10 @@ def import_rows(
     delimiter: str = ",",
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
+    threaded: bool | None = None,
 ) -> ImportSummary:
+    """`threaded`: write on a thread of its own (`_Writer`); by default when the caller holds
+    no transaction (the chunks must commit on their own, so not inside the caller's)."""
     csv.field_size_limit(MAX_FIELD)
     try:
         codecs.lookup(encoding)
@@ -538,7 +619,45 @@ def import_rows(
             f"wrong header: missing column(s) {', '.join(missing)}; found {', '.join(header)[:300]}"
         )
     summary = ImportSummary()
-    taxonomy = Taxonomy()
+    if threaded is None:
+        threaded = not connection.in_atomic_block
+    writer = _Writer(source, rejects) if threaded else None
+    taxonomy = None if writer is not None else Taxonomy()
+
+    def write(rows: list[Row]) -> bool:
+        if writer is not None:
+            return writer.put(rows)
+        assert taxonomy is not None  # noqa: S101 - set when there is no writer
+        _batch_write(rows, source, taxonomy, summary, rejects)
+        reset_queries()  # with DEBUG on, Django keeps every statement: memory stays flat
+        return True
+
+    try:
+        _read_into(
+            records, header, row_of, rejects, encoding, batch, summary, write, progress, counter
+        )
+    finally:
+        if writer is not None:
+            written = writer.finish()
+            summary.created += written.created
+            summary.updated += written.updated
+            summary.skipped += written.skipped
+            summary.rejected += written.rejected
+    return summary
+
+
+def _read_into(
+    records: Iterator[tuple[int, list[str] | None, str]],
+    header: list[str],
+    row_of: Callable[[int, dict[str, str]], Row],
+    rejects: Rejects,
+    encoding: str,
+    batch: int,
+    summary: ImportSummary,
+    write: Callable[[list[Row]], bool],
+    progress: Callable[[int], None] | None,
+    counter: CountingReader,
+) -> None:
     pending: list[Row] = []
     width = len(header)
     for line, fields, error in records:
@@ -566,16 +685,15 @@ def import_rows(
             continue
         pending.append(row)
         if len(pending) >= batch:
-            _batch_write(pending, source, taxonomy, summary, rejects)
+            if not write(pending):
+                return  # the writer failed: its error is raised by the caller
             pending = []
-            reset_queries()  # with DEBUG on, Django keeps every statement: memory stays flat
             if progress is not None:
                 progress(counter.count)
     if pending:
-        _batch_write(pending, source, taxonomy, summary, rejects)
+        write(pending)
     if progress is not None:
         progress(counter.count)
-    return summary
 
 
 def cfpb_import(

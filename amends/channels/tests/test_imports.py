@@ -3,7 +3,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -220,3 +222,55 @@ def test_import_csv_bad_mapping_fails_clearly(tmp_path: Path) -> None:
     mapping.write_text(json.dumps({"columns": {"title": "a", "bogus": "b"}}), encoding="utf-8")
     with pytest.raises(CommandError, match="unknown fields"):
         call_command("import_csv", str(data), "--mapping", str(mapping), stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amends.channels.services import imports
+
+    threads: list[str] = []
+    real = imports._batch_write
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread().name)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_batch_write", spy)
+    lines = [_row(str(1000 + n)) for n in range(7)]
+    lines.insert(3, _row("abc"))  # line 5: rejected by the reader
+    path = _write(tmp_path, lines)
+    rejects = tmp_path / "r.csv"
+    output = _import(path, "--batch", "2", "--rejects", str(rejects))
+    assert output.strip().splitlines()[-1] == "created=7 updated=0 skipped=0 rejected=1"
+    assert threads == ["import-writer"] * 4  # chunks of 2, 2, 2, 1
+    assert Case.objects.count() == 7
+    assert CaseStep.objects.count() == 7 * 7
+    assert ImportRecord.objects.count() == 7
+    assert "Complaint ID" in rejects.read_text(encoding="utf-8")
+    again = _import(path, "--batch", "2", "--rejects", str(rejects))
+    assert again.strip().splitlines()[-1] == "created=0 updated=0 skipped=7 rejected=1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amends.channels.services import imports
+
+    real = imports._batch_write
+    calls: list[int] = []
+
+    def failing(rows: list[Any], *args: Any) -> None:
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        real(rows, *args)
+
+    monkeypatch.setattr(imports, "_batch_write", failing)
+    path = _write(tmp_path, [_row(str(1000 + n)) for n in range(20)])
+    with pytest.raises(RuntimeError, match="went away"):
+        _import(path, "--batch", "2")
+    assert Case.objects.count() == 2  # the first chunk, committed before the failure
+    assert len(calls) == 2  # nothing written after it

@@ -9,9 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.db import connection
 
-from amends.channels.services.imports import ImportHeaderError, ImportSummary, Rejects
+from amends.channels.services.imports import (
+    ImportHeaderError,
+    ImportSummary,
+    Rejects,
+    connection_tune_for_import,
+)
 
 
 @contextmanager
@@ -55,14 +59,7 @@ def run_import(
     )
     rejects = Rejects(rejects_file)
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
-    if connection.vendor == "sqlite":
-        # The settings map up to 256 MB of the database file into the process for readers
-        # and keep a 64 MB page cache; touched pages count as the importer's memory and grow
-        # with the database. A long import reads through a smaller page cache instead, so its
-        # memory stays flat.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA mmap_size=0")
-            cursor.execute("PRAGMA cache_size=-32000")
+    connection_tune_for_import()  # for chunks written on this thread (see the writer's own)
     try:
         with source.open("rb") as raw, progress_bar(source.stat().st_size, enabled) as progress:
             summary = work(raw=raw, rejects=rejects, progress=progress)
