@@ -2,7 +2,9 @@
 
 What `subscribers.on_case_opened` does for one case's description, for a batch: one read of the
 batch's open cases' texts, the scorer run over them, then one multi-row INSERT of the
-description scores and one of the cases' insight rows (what queues sort by). Cases imported
+description scores and one of the cases' insight rows, and the reading copied onto the cases
+(attention, upset, churn intent: what the queues filter and sort by) through cases'
+`cases_attention_set_many`, one statement for the batch. Cases imported
 already resolved or closed are history that no queue shows: they are not scored (the scorer
 costs about 0.3 ms a text, more than the rest of the import of a row). Idempotent: a case
 already scored is skipped by the database (ON CONFLICT DO NOTHING). Repeat detection and triage are per-case
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from amends.cases.choices import DONE_STATUSES
 from amends.cases.models import Case
+from amends.cases.services.attention import cases_attention_set_many
 from amends.core import hooks
 from amends.core.rows import db_datetime, db_json, insert_rows
 from amends.insight.choices import TextSource
@@ -35,6 +38,7 @@ def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
     now = db_datetime(timezone.now())
     scores = []
     insights = []
+    readings: list[tuple[int, float, bool, bool, bool]] = []
     for start in range(0, len(case_ids), 5000):
         rows = (
             Case.objects.filter(pk__in=case_ids[start : start + 5000])
@@ -68,6 +72,7 @@ def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
                 churn_intent=analysis.churn_intent,
                 escalation_threat=analysis.escalation_threat,
             )
+            priority = priority_of(insight)
             insights.append(
                 (
                     pk,
@@ -77,11 +82,12 @@ def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
                     insight.escalation_threat,
                     False,
                     False,
-                    priority_of(insight),
+                    priority,
                     now,
                     now,
                 )
             )
+            readings.append((pk, priority, insight.upset, insight.churn_intent, False))
     insert_rows(
         model=TextScore,
         columns=[
@@ -102,7 +108,7 @@ def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
         rows=scores,
         skip_conflicts=True,
     )
-    insert_rows(
+    inserted = insert_rows(
         model=CaseInsight,
         columns=[
             "case_id",
@@ -118,7 +124,11 @@ def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
         ],
         rows=insights,
         skip_conflicts=True,
+        returning=["case_id"],
     )
+    # Only the cases read for the first time: a case scored before may have moved on since.
+    first = {row[0] for row in inserted}
+    cases_attention_set_many(readings=[r for r in readings if r[0] in first])
     return len(scores)
 
 

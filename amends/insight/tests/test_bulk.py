@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from amends.cases.choices import CaseStatus, Outcome
+from amends.cases.models import Case
 from amends.cases.services.batch import NewCase, cases_open_many
 from amends.customers.services import CustomerKey
 from amends.customers.tests.factories import CustomerFactory
@@ -62,3 +63,64 @@ def test_scoring_twice_keeps_one_score_per_case(django_assert_max_num_queries: A
         assert descriptions_score_many(case_ids=ids) == 40
     descriptions_score_many(case_ids=ids)
     assert TextScore.objects.count() == CaseInsight.objects.count() == 40
+
+
+def test_imported_open_cases_get_their_flags_on_the_case_closed_history_none(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    with django_capture_on_commit_callbacks(execute=True):
+        angry, calm, history = cases_open_many(
+            specs=[
+                NewCase(customer=key, title="Overcharged", description=ANGRY),
+                NewCase(customer=key, title="Address change"),
+                NewCase(
+                    customer=key,
+                    title="Closed before the import",
+                    description=ANGRY,
+                    status=CaseStatus.CLOSED,
+                    outcome=Outcome.UPHELD,
+                ),
+            ]
+        )
+    cases = Case.objects.in_bulk([angry, calm, history])
+    expected = text_analyse(ANGRY)
+    assert cases[angry].upset is expected.upset
+    assert cases[angry].churn_intent is True
+    assert cases[angry].attention == pytest.approx(CaseInsight.objects.get(case_id=angry).priority)
+    assert cases[angry].attention > 0
+    assert cases[calm].attention == CaseInsight.objects.get(case_id=calm).priority
+    assert cases[calm].churn_intent is False
+    assert (cases[history].attention, cases[history].upset, cases[history].churn_intent) == (
+        0,
+        False,
+        False,
+    )
+
+
+def test_a_case_scored_before_keeps_its_reading(django_capture_on_commit_callbacks: Any) -> None:
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    with django_capture_on_commit_callbacks(execute=True):
+        (case_id,) = cases_open_many(specs=[NewCase(customer=key, title="T", description=ANGRY)])
+    Case.objects.filter(pk=case_id).update(attention=9.0)  # moved on since (a later message)
+    descriptions_score_many(case_ids=(case_id,))
+    assert Case.objects.get(pk=case_id).attention == 9.0
+
+
+def test_flag_queries_do_not_grow_with_the_batch(django_assert_num_queries: Any) -> None:
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    small = tuple(cases_open_many(specs=[NewCase(customer=key, title=f"S{i}") for i in range(3)]))
+    large = tuple(
+        cases_open_many(
+            specs=[NewCase(customer=key, title=f"L{i}", description=ANGRY) for i in range(90)]
+        )
+    )
+    # the texts, the scores, the insight rows, the cases' flags, in a savepoint
+    with django_assert_num_queries(6):
+        assert descriptions_score_many(case_ids=small) == 3
+    with django_assert_num_queries(6):
+        assert descriptions_score_many(case_ids=large) == 90
+    assert Case.objects.filter(pk__in=large, attention__gt=0, churn_intent=True).count() == 90
