@@ -1,15 +1,17 @@
 """Sweep benchmark: `python bench/bench_sweep.py --db sqlite|postgres [--cases N --commitments M]`.
 
 Builds a fresh database (SQLite file in a temporary directory, or the PostgreSQL database
-`amends_promises_bench` on BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432; both are
-removed afterwards unless --keep), loads N open cases and M open promises with
+BENCH_PG_NAME, default `amends_promises_bench`, on BENCH_PG_URL, default
+postgres://postgres@127.0.0.1:5432; both are removed afterwards unless --keep), loads N open cases and M open promises with
 INSERT … SELECT over a generated series (seconds for a million rows; each row copies every
 column of a template case / promise made through the real services, so the shape is exactly
 what the services write), makes 1% of each newly due, then times one full `sweep` run (every
 sweep in settings.AMENDS_SWEEPS) and a second, idle run.
 
 Data: cases are in recovery with a team and an assignee; every 100th case's SLA ran out a
-moment ago (to be escalated), every 1000th is at risk; the rest are due in 1–30 days. Promise
+moment ago (to be escalated by the SLA sweep, amends.cases.sweeps.sla_sweep, through
+commitments' reaction to `cases_sla_breached`), every 1000th is at risk; the rest are due in
+1–30 days. Promise
 j sits on case j; every 100th is past due (to be broken: a second failure with a severity rise,
 an escalation and two notifications each); the rest are due in 2–3 days.
 """
@@ -27,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-PG_NAME = "amends_promises_bench"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "amends_promises_bench")
 
 
 def _prepare(db: str) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from amends.cases.choices import (
@@ -27,6 +27,19 @@ from amends.policies.choices import RecoveryStep, Severity, StepDue
 
 REF_PREFIX = "AM-"
 REF_RE = re.compile(r"^\s*(?:AM-)?0*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+# The SLA sweep's candidates (cases.sweeps.sla_sweep). A live clock: open and not paused for
+# the customer. "Not yet handled" compares the sweep's marker with the current clock, so a clock
+# re-timed after the marker (severity change, reopen, acknowledge) is a fresh candidate. The
+# same Q objects are the partial indexes' conditions, so each query is one range scan.
+SLA_LIVE = Q(sla_due_at__isnull=False) & ~Q(status=CaseStatus.AWAITING_CUSTOMER)
+SLA_BREACH_UNNOTED = Q(sla_breach_noted_at__isnull=True) | Q(
+    sla_breach_noted_at__lt=F("sla_due_at")
+)
+SLA_AT_RISK_UNNOTED = Q(sla_at_risk_noted_at__isnull=True) | Q(
+    sla_at_risk_noted_at__lt=F("sla_at_risk_at")
+)
 
 
 def case_ref(pk: int) -> str:
@@ -109,6 +122,11 @@ class Case(BaseModel):
     # so "open" is exactly "sla_due_at IS NOT NULL" and queues range-scan one index.
     sla_due_at = models.DateTimeField(null=True, blank=True)
     sla_at_risk_at = models.DateTimeField(null=True, blank=True)
+    # When the SLA sweep last handled a breach / an at-risk moment of this case (its `now`).
+    # Older than the current sla_due_at / sla_at_risk_at: that clock has not been handled yet.
+    # Written only by cases.sweeps.sla_sweep (and carried over by a merge).
+    sla_breach_noted_at = models.DateTimeField(null=True, blank=True)
+    sla_at_risk_noted_at = models.DateTimeField(null=True, blank=True)
 
     # A second failure during recovery (a broken promise): see the commitments app.
     double_deviation = models.BooleanField(default=False)
@@ -134,8 +152,20 @@ class Case(BaseModel):
         indexes = [
             # cases.selectors.case_queue (all open cases, nearest due first)
             models.Index(fields=["sla_due_at", "id"], name="case_sla_idx"),
-            # commitments.sweeps.sla_sweep: cases that have just become at risk
+            # cases.selectors (the "at risk" filter)
             models.Index(fields=["sla_at_risk_at", "id"], name="case_sla_at_risk_idx"),
+            # cases.sweeps.sla_sweep: live clocks whose breach / at-risk moment is not handled
+            # yet; the sweep range-scans them up to `now` (handled rows leave the index)
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=SLA_LIVE & SLA_BREACH_UNNOTED,
+                name="case_sla_breach_todo_idx",
+            ),
+            models.Index(
+                fields=["sla_at_risk_at", "id"],
+                condition=SLA_LIVE & Q(assignee__isnull=False) & SLA_AT_RISK_UNNOTED,
+                name="case_sla_at_risk_todo_idx",
+            ),
             # cases.selectors.case_queue(team=...), the team queues
             models.Index(fields=["team", "sla_due_at", "id"], name="case_team_sla_idx"),
             # cases.selectors.case_queue(assignee=...), "my queue"

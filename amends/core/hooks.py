@@ -169,6 +169,44 @@ class CaseChanged:
 
 
 @dataclass(frozen=True)
+class SlaBreach:
+    case_id: int
+    team_id: int | None
+    playbook_id: int | None
+    assignee_id: int | None
+    sla_due_at: datetime
+
+
+@dataclass(frozen=True)
+class CasesSlaBreached:
+    """A batch of live cases whose SLA clock ran out and whose breach the SLA sweep had not
+    handled yet. The sweep marks them handled in the same transaction, except the ids a
+    subscriber appends to `held` (it is still handling an earlier breach of that case): those
+    stay unmarked and are offered again on the next run."""
+
+    breaches: tuple[SlaBreach, ...]
+    now: datetime
+    held: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SlaAtRisk:
+    case_id: int
+    assignee_id: int
+    sla_due_at: datetime
+    sla_at_risk_at: datetime
+
+
+@dataclass(frozen=True)
+class CasesSlaAtRisk:
+    """A batch of live, assigned cases that have just become at risk of missing their SLA
+    (the at-risk moment of their current clock was not handled yet); marked handled with it."""
+
+    cases: tuple[SlaAtRisk, ...]
+    now: datetime
+
+
+@dataclass(frozen=True)
 class MessageAdded:
     message_id: int
     case_id: int
@@ -347,6 +385,18 @@ case_changed: Hook[CaseChanged] = Hook(
     CaseChanged,
     When.IN_TRANSACTION,
     "Fields of a case were edited.",
+)
+cases_sla_breached: Hook[CasesSlaBreached] = Hook(
+    "cases_sla_breached",
+    CasesSlaBreached,
+    When.IN_TRANSACTION,
+    "The SLA sweep found a batch of cases whose SLA ran out (once per clock).",
+)
+cases_sla_at_risk: Hook[CasesSlaAtRisk] = Hook(
+    "cases_sla_at_risk",
+    CasesSlaAtRisk,
+    When.IN_TRANSACTION,
+    "The SLA sweep found a batch of assigned cases newly at risk (once per clock).",
 )
 message_added: Hook[MessageAdded] = Hook(
     "message_added",

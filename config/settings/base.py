@@ -267,7 +267,7 @@ AMENDS_ESCALATION_DECISION_MINUTES = {
 # paths to functions `fn(*, now: datetime) -> int` that are idempotent and safe to run from
 # several workers at once.
 AMENDS_SWEEPS = [
-    "amends.commitments.sweeps.sla_sweep",
+    "amends.cases.sweeps.sla_sweep",
     "amends.commitments.sweeps.commitment_sweep",
     "amends.commitments.sweeps.escalation_sweep",
     "amends.remedies.sweeps.approval_sweep",

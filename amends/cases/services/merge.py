@@ -79,7 +79,15 @@ def case_merge(
         ]
     )
     keep.version += 1
-    keep.save(update_fields=["version", "updated_at"])
+    keep_fields = ["version", "updated_at"]
+    # The duplicate's SLA escalations moved over with it (case_merged): a breach it already
+    # had escalated counts as handled for the survivor too, as the escalation itself does.
+    if dup.sla_breach_noted_at is not None and (
+        keep.sla_breach_noted_at is None or keep.sla_breach_noted_at < dup.sla_breach_noted_at
+    ):
+        keep.sla_breach_noted_at = dup.sla_breach_noted_at
+        keep_fields.append("sla_breach_noted_at")
+    keep.save(update_fields=keep_fields)
     reason = reason.strip()[:2000]
     case_event_record(
         case=dup,

@@ -13,12 +13,7 @@ from amends.cases.models import Case
 from amends.cases.tests.factories import CaseFactory
 from amends.commitments.choices import CommitmentStatus, EscalationReason, NotificationKind
 from amends.commitments.models import Commitment, Escalation, Notification
-from amends.commitments.services.escalations import escalation_decide
-from amends.commitments.sweeps import (
-    commitment_sweep,
-    escalation_sweep,
-    sla_sweep,
-)
+from amends.commitments.sweeps import commitment_sweep, escalation_sweep
 from amends.commitments.tests.factories import CommitmentFactory
 from amends.core.sweeps import sweeps_run
 
@@ -116,57 +111,6 @@ def test_escalation_sweep_bumps_overdue_escalation_one_level_once(team_setup) ->
         ).count()
         == 1
     )
-
-
-def test_sla_sweep_escalates_breached_case_once_and_notifies(team_setup) -> None:
-    team, supervisor, _, agent = team_setup
-    with time_machine.travel(NOW, tick=False):
-        case = CaseFactory(team=team, assignee=agent, severity=1)
-    due = Case.objects.get(pk=case.pk).sla_due_at
-    assert due is not None
-    after = due + timedelta(minutes=1)
-    with time_machine.travel(after, tick=False):
-        assert sla_sweep(now=after) == 1
-        assert sla_sweep(now=after + timedelta(minutes=1)) == 0
-    escalation = Escalation.objects.get(case=case, reason=EscalationReason.SLA_BREACHED)
-    assert escalation.assignee_id == supervisor.pk
-    assert (
-        Notification.objects.filter(recipient=agent, kind=NotificationKind.SLA_BREACHED).count()
-        == 1
-    )
-    # Decided, the same breach does not escalate again.
-    escalation_decide(escalation=escalation, decision="Refund approved", actor=supervisor)
-    with time_machine.travel(after + timedelta(hours=1), tick=False):
-        assert sla_sweep(now=after + timedelta(hours=1)) == 0
-
-
-def test_sla_sweep_notifies_assignee_once_when_at_risk(team_setup) -> None:
-    team, _, _, agent = team_setup
-    with time_machine.travel(NOW, tick=False):
-        case = CaseFactory(team=team, assignee=agent, severity=1)
-    risk = Case.objects.get(pk=case.pk).sla_at_risk_at
-    assert risk is not None
-    at = risk + timedelta(seconds=30)
-    with time_machine.travel(at, tick=False):
-        assert sla_sweep(now=at) == 1
-        assert sla_sweep(now=at) == 0
-    assert (
-        Notification.objects.filter(recipient=agent, kind=NotificationKind.SLA_AT_RISK).count() == 1
-    )
-    assert not Escalation.objects.exists()
-
-
-def test_sla_sweep_skips_case_awaiting_customer(team_setup) -> None:
-    from amends.cases.services.workflow import case_acknowledge, case_await_customer
-
-    team, _, _, agent = team_setup
-    with time_machine.travel(NOW, tick=False):
-        case = CaseFactory(team=team, assignee=agent, severity=1)
-        case = case_acknowledge(case=case, version=None, actor=agent)
-        case_await_customer(case=case, version=None, actor=agent)
-    later = NOW + timedelta(days=30)
-    with time_machine.travel(later, tick=False):
-        assert sla_sweep(now=later) == 0
 
 
 def test_sweeps_run_runs_every_configured_sweep(team_setup) -> None:
