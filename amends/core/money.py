@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from amends.core.conf import amends_setting
+
 # ISO 4217 codes Amends accepts. A fixed list on purpose: a typo ("UDS") must be refused,
 # not stored; add a code here when an organisation pays in it.
 CURRENCIES: tuple[str, ...] = (
@@ -11,12 +15,19 @@ CURRENCIES: tuple[str, ...] = (
     "TRY", "TWD", "UAH", "USD", "VND", "ZAR",
 )  # fmt: skip
 
-# The currencies most organisations pay in, after their own in a form's short list.
+# The currencies most organisations pay in: offered after their own in a form's short list
+# unless settings.AMENDS["OFFERED_CURRENCIES"] names others.
 COMMON_CURRENCIES: tuple[str, ...] = ("GBP", "EUR", "USD")
 
 
-def currency_choices(organisation_currency: str) -> list[tuple[str, str]]:
-    """The organisation's currency first, then the common ones, then every other code."""
-    first = [organisation_currency, *(c for c in COMMON_CURRENCIES if c != organisation_currency)]
-    rest = [c for c in CURRENCIES if c not in first]
-    return [(c, c) for c in first if c in CURRENCIES] + [(c, c) for c in rest]
+def offered_currencies() -> tuple[str, ...]:
+    """The configured short list (valid codes only), or the common ones."""
+    configured = amends_setting("OFFERED_CURRENCIES") or COMMON_CURRENCIES
+    return tuple(c for c in (str(code).upper() for code in configured) if c in CURRENCIES)
+
+
+def currency_choices(organisation_currency: str, used: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """A form's short list: the organisation's currency first, then the offered ones, then the
+    other currencies already in use (sorted). Not every code: the API accepts any in CURRENCIES."""
+    codes = dict.fromkeys([organisation_currency, *offered_currencies(), *sorted(used)])
+    return [(c, c) for c in codes if c in CURRENCIES]

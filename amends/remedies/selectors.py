@@ -284,6 +284,19 @@ def default_currency() -> str:
     return organisation().currency
 
 
+# How far back "currencies in use" looks: the newest remedies, so the read stays one short
+# index scan however many remedies there are.
+CURRENCIES_IN_USE_WINDOW = 2000
+
+
+def currencies_in_use() -> list[str]:
+    """The currencies of the newest remedies (granted, pending or not): with the organisation's
+    and the offered ones, the remedy forms' short list."""
+    newest = Remedy.objects.exclude(currency="").order_by("-pk").values("pk")
+    rows = Remedy.objects.filter(pk__in=newest[:CURRENCIES_IN_USE_WINDOW])
+    return sorted(set(rows.values_list("currency", flat=True)))
+
+
 @dataclass
 class CaseRemedyPanel:
     case: Case
@@ -314,7 +327,7 @@ def case_remedy_panel(*, case: Case, user: User) -> CaseRemedyPanel:
         remedies=remedies,
         menus=menu_list_for_case(case=case, open_only=True),
         kinds=kinds,
-        currencies=[code for code, _ in currency_choices(currency)],
+        currencies=[code for code, _ in currency_choices(currency, used=currencies_in_use())],
         currency=currency,
         headroom=room,
         accepts_remedies=case.status not in DONE_STATUSES,

@@ -238,6 +238,8 @@ AMENDS: dict[str, Any] = {
     # The organisation's currency until its settings are saved in the admin (and TIME_ZONE
     # its time zone): amends.core.organisation.
     "DEFAULT_CURRENCY": env_str("AMENDS_CURRENCY", "USD").upper(),
+    # Remedy forms offer the organisation's currency, these, and those already in use.
+    "OFFERED_CURRENCIES": [c.upper() for c in env_list("AMENDS_OFFERED_CURRENCIES", "GBP,EUR,USD")],
 }
 
 # Promises, escalations and notifications (the commitments app).

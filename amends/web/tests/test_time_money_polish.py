@@ -123,7 +123,7 @@ def test_remedy_form_defaults_to_the_organisation_currency(
     organisation_save(time_zone="Europe/London", currency="GBP")
     body = agent_client.get(f"/cases/{case.ref}/").content.decode()
     assert '<option value="GBP" selected>GBP</option>' in body
-    assert body.index('<option value="GBP" selected>') < body.index('<option value="AED"')
+    assert '<option value="AED"' not in body  # a short list, not every code
 
 
 def test_amounts_read_with_their_currency() -> None:
