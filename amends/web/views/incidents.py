@@ -21,6 +21,7 @@ from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.incidents.choices import IncidentStatus, RoundKind, RoundStatus
+from amends.incidents.event_text import incident_events_render
 from amends.incidents.models import Incident, NotificationRound
 from amends.incidents.selectors import (
     funnel_of,
@@ -170,7 +171,7 @@ def incident_detail_view(request: AuthedRequest, incident_id: int) -> HttpRespon
             "impacts": impacts,
             "rounds": rounds,
             "updates": incident_update_list(incident=incident),
-            "events": incident_event_list(incident=incident, limit=50),
+            "events": incident_events_render(incident_event_list(incident=incident, limit=50)),
             "can_manage": staff_may_manage(user=request.user),
             "is_open": incident.status != IncidentStatus.CLOSED,
             "notice_form": NoticeForm(initial={"kind": _next_round_kind(incident, current)}),
