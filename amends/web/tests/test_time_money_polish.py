@@ -199,7 +199,8 @@ def test_favicon_is_served_and_linked(agent_client: Client) -> None:
     response = Client().get("/favicon.ico")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
-    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
+    assert response.streaming  # a FileResponse; getvalue() joins its streaming_content
+    assert response.getvalue()[:4] == b"\x00\x00\x01\x00"
     body = agent_client.get("/").content.decode()
     assert 'rel="icon"' in body
     assert 'class="nav-toggle' in body
