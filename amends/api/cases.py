@@ -83,6 +83,10 @@ class SlaOut(Schema):
     resolve_due_at: datetime
     acknowledged_on_time: bool | None
     paused: bool
+    merged_into: str | None = Field(
+        default=None,
+        description="The survivor's ref when this case was merged into it (state not_applicable).",
+    )
 
 
 class CaseSummaryOut(Schema):
@@ -158,6 +162,7 @@ def sla_out(case: Case) -> SlaOut:
         resolve_due_at=case.resolve_due_at,
         acknowledged_on_time=case.ack_met,
         paused=case.sla_state == SlaState.PAUSED,
+        merged_into=case.merged_into_ref or None,
     )
 
 

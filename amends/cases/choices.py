@@ -71,6 +71,8 @@ class SlaState(models.TextChoices):
     PAUSED = "paused", _("Paused")
     MET = "met", _("Met")
     MISSED = "missed", _("Missed")
+    # Closed as a duplicate merged into another case: its clock is the survivor's.
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class MessageDirection(models.TextChoices):

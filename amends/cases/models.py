@@ -243,8 +243,15 @@ class Case(BaseModel):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def merged_into_ref(self) -> str:
+        """The survivor's reference when this case was merged into it (no query)."""
+        return case_ref(self.merged_into_id) if self.merged_into_id else ""
+
     def sla_state_at(self, now: datetime | None = None) -> str:
         now = now or timezone.now()
+        if self.merged_into_id is not None:
+            return SlaState.NOT_APPLICABLE  # a duplicate: the survivor's clock counts
         if self.status in DONE_STATUSES:
             met = self.resolved_at is not None and self.resolved_at <= self.resolve_due_at
             return SlaState.MET if met else SlaState.MISSED

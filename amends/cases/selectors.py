@@ -137,6 +137,10 @@ class CaseFilters:
     repeat_failure: bool = False
 
 
+# SLA states of finished cases (the others are states of a running clock).
+FINISHED_SLA = (SlaState.MET, SlaState.MISSED, SlaState.NOT_APPLICABLE)
+
+
 def _apply_sla_state(qs: QuerySet[Case], state: str, now: datetime) -> QuerySet[Case]:
     live = qs.filter(sla_due_at__isnull=False).exclude(status=CaseStatus.AWAITING_CUSTOMER)
     if state == SlaState.BREACHED:
@@ -147,8 +151,11 @@ def _apply_sla_state(qs: QuerySet[Case], state: str, now: datetime) -> QuerySet[
         return live.filter(sla_at_risk_at__gt=now)
     if state == SlaState.PAUSED:
         return qs.filter(status=CaseStatus.AWAITING_CUSTOMER)
-    # Finished cases, as Case.sla_state_at says: met when resolved by the resolve due time.
-    done = qs.filter(status__in=DONE_STATUSES)
+    if state == SlaState.NOT_APPLICABLE:
+        return qs.filter(merged_into__isnull=False)
+    # Finished cases, as Case.sla_state_at says: met when resolved by the resolve due time
+    # (a duplicate merged into another case is neither).
+    done = qs.filter(status__in=DONE_STATUSES, merged_into__isnull=True)
     if state == SlaState.MET:
         return done.filter(resolved_at__isnull=False, resolved_at__lte=F("resolve_due_at"))
     if state == SlaState.MISSED:
@@ -195,8 +202,8 @@ def case_list(*, user: User, filters: CaseFilters | None = None) -> QuerySet[Cas
         qs = qs.filter(customer_id=f.customer_id)
     if f.sla_state:
         qs = _apply_sla_state(qs, f.sla_state, timezone.now())
-    done = f.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-    if f.open_only or (f.status and not done) or f.sla_state:
+    done = f.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) or f.sla_state in FINISHED_SLA
+    if f.open_only or (f.status and not done) or (f.sla_state and not done):
         qs = qs.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
     elif f.customer_id is not None or done:
         qs = qs.order_by("-created_at", "-id")

@@ -45,6 +45,10 @@ def case_kpi_record(*, case_id: int, refresh: bool = True) -> CaseKpi | None:
     case = Case.objects.select_related("playbook").filter(pk=case_id).first()
     if case is None or case.resolved_at is None:
         return None
+    if case.merged_into_id is not None:
+        # A duplicate merged into another case: the survivor carries the measures.
+        case_kpi_forget(case_id=case_id)
+        return None
     previous = CaseKpi.objects.filter(case_id=case_id).first()
     calendar = business_calendar_for(playbook=case.playbook)
     ack = None

@@ -20,6 +20,8 @@ def on_case_status_changed(payload: hooks.CaseStatusChanged) -> None:
         survey_schedule_for_case(case_id=payload.case_id, reason="resolved")
     elif payload.before in DONE and payload.after not in DONE:
         case_kpi_forget(case_id=payload.case_id)
+    elif payload.after == CaseStatus.CLOSED:
+        _refresh_if_resolved(payload.case_id)  # a resolved duplicate merged away leaves the KPIs
 
 
 def on_survey_requested(payload: hooks.SurveyRequested) -> None:
