@@ -3,9 +3,9 @@ a copy for ORGANISATION_CACHE_SECONDS, cleared at once when this process saves t
 
 from __future__ import annotations
 
-import time
+import time as clock
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -49,7 +49,7 @@ def organisation_defaults() -> OrganisationSettings:
 def organisation() -> OrganisationSettings:
     """The organisation's settings (one query at most every ORGANISATION_CACHE_SECONDS)."""
     global _cached
-    now = time.monotonic()
+    now = clock.monotonic()
     if _cached is not None and now - _cached[0] < ORGANISATION_CACHE_SECONDS:
         return _cached[1]
     row = Organisation.objects.filter(pk=1).first()
@@ -70,7 +70,7 @@ def organisation_cache_clear(**_: object) -> None:
 def organisation_cache_prime(value: OrganisationSettings) -> None:
     """Hold `value` as if just read (tests start from the state with no saved row)."""
     global _cached
-    _cached = (time.monotonic(), value)
+    _cached = (clock.monotonic(), value)
 
 
 post_save.connect(organisation_cache_clear, sender=Organisation, dispatch_uid="organisation_cache")
@@ -100,3 +100,19 @@ def organisation_moment(value: datetime | None) -> str:
     local = value.astimezone(zone)
     with timezone.override(zone):
         return f"{format_moment(value)} {local.tzname()}"
+
+
+def organisation_today(now: datetime | None = None) -> date:
+    """Today in the organisation's time zone (a report's default last day)."""
+    return (now or timezone.now()).astimezone(organisation().zone).date()
+
+
+def organisation_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """The moments a report from `first` to `last` (both included) covers: midnight of `first`
+    to midnight after `last` in the organisation's zone, so a case opened at 23:30 local on the
+    31st counts on the 31st. Midnight is taken as the zone's wall clock (on a DST change the
+    day is 23 or 25 hours long)."""
+    zone = organisation().zone
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end

@@ -243,7 +243,8 @@ def remedy_report(*, user: User, since: datetime, until: datetime) -> RemedyRepo
         "currency", category=Coalesce("case__category__parent__name", "case__category__name")
     )
     by_team = grouped("currency", team=F("case__team__name"))
-    by_month = grouped("currency", month=TruncMonth("created_at"))
+    # Months of the organisation's calendar, like the report's days.
+    by_month = grouped("currency", month=TruncMonth("created_at", tzinfo=organisation().zone))
     shares = base.aggregate(
         within=Count(
             "id",

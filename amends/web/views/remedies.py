@@ -5,7 +5,7 @@ Business errors raised by services become flash messages in ApplicationErrorMidd
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from amends.cases.models import Case
 from amends.cases.selectors import case_get_for_user
 from amends.core.exceptions import ApplicationError
+from amends.core.organisation import organisation_days, organisation_today
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
 from amends.core.validation import WindowDateField
@@ -286,14 +287,14 @@ def currency_rows(rows: list[dict[str, Any]], key: str, first: str) -> list[dict
 @require_GET
 def remedy_report_view(request: AuthedRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    today = timezone.now().date()
+    today = organisation_today()
     since_day = today - timedelta(days=365)
     until_day = today
     if form.is_valid():
         since_day = form.cleaned_data["since"] or since_day
         until_day = form.cleaned_data["until"] or until_day
-    since = datetime.combine(since_day, time.min, tzinfo=UTC)
-    until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=UTC)
+    # Days are the organisation's days, not UTC ones.
+    since, until = organisation_days(since_day, until_day)
     report = remedy_report(user=request.user, since=since, until=until)
     currency = default_currency()
     context: dict[str, Any] = {
