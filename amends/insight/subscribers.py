@@ -16,7 +16,6 @@ from amends.cases.choices import MessageDirection
 from amends.cases.models import Case, Message
 from amends.core import hooks
 from amends.insight.choices import CheckKind
-from amends.insight.services.coach import apology_check_record
 from amends.insight.services.intake import case_intake_review, case_opened_write
 from amends.insight.services.repeats import repeat_links_write
 from amends.insight.services.scoring import description_score_write, message_score
@@ -62,6 +61,10 @@ def on_message_added(payload: hooks.MessageAdded) -> None:
         if payload.direction == MessageDirection.INBOUND:
             message_score(message=message, customer_id=message.case.customer_id)
         else:
+            # Imported here: the coach compiles its phrase patterns at import, which every
+            # process start (a piped mail) would pay for a staff reply it never sends.
+            from amends.insight.services.coach import apology_check_record
+
             author = message.author if message.author_id is not None else None
             apology_check_record(
                 case=message.case, author=author, draft=message.body, kind=CheckKind.SEND

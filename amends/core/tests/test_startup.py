@@ -49,6 +49,15 @@ def test_django_setup_imports_no_heavy_library(tmp_path: Path) -> None:
     assert _run(code, tmp_path) == []
 
 
+def test_django_setup_leaves_the_apology_coach_to_its_first_use(tmp_path: Path) -> None:
+    # The coach compiles its phrase patterns at import; only a staff reply needs them.
+    code = (
+        "import django, json, sys\ndjango.setup()\n"
+        "print(json.dumps([m for m in ('amends.insight.apology',) if m in sys.modules]))\n"
+    )
+    assert _run(code, tmp_path) == []
+
+
 def test_the_mail_pipe_runs_no_system_checks_and_imports_no_api(tmp_path: Path) -> None:
     # Unreadable input is quarantined before the database is touched, so the command's whole
     # start runs here: `amends mail ingest` exactly as the mail server calls it.
