@@ -23,7 +23,13 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -167,11 +173,20 @@ def _cleanup(db: str) -> None:
         c.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
 
 
-def _fill_case(template, count, due, risk, at, now_param, base) -> None:  # type: ignore[no-untyped-def]
+def _fill_case(
+    template: Model,
+    count: int,
+    due: str,
+    risk: str,
+    at: Callable[[str], str],
+    now_param: datetime | str,
+    base: int,
+) -> None:
     from django.db import connection
 
     model = type(template)
-    columns, values, params = ["id"], [f"{base} + i"], []
+    columns, values = ["id"], [f"{base} + i"]
+    params: list[Any] = []  # database parameters, of whatever type each column stores
     overrides = {
         "sla_due_at": at(due),
         "resolve_due_at": at(due),
@@ -179,11 +194,13 @@ def _fill_case(template, count, due, risk, at, now_param, base) -> None:  # type
         "resolve_at_risk_at": at(risk),
     }
     for field in model._meta.concrete_fields:
+        column = field.column
+        assert column is not None  # a concrete field always has one
         if field.primary_key:
             continue
-        columns.append(field.column)
-        if field.column in overrides:
-            values.append(overrides[field.column])
+        columns.append(column)
+        if column in overrides:
+            values.append(overrides[column])
             params.append(now_param)
         else:
             values.append("%s")
@@ -191,19 +208,30 @@ def _fill_case(template, count, due, risk, at, now_param, base) -> None:  # type
     _insert(model._meta.db_table, columns, values, params, count)
 
 
-def _fill_commitment(template, count, due, at, now_param, base_case, base_id) -> None:  # type: ignore[no-untyped-def]
+def _fill_commitment(
+    template: Model,
+    count: int,
+    due: str,
+    at: Callable[[str], str],
+    now_param: datetime | str,
+    base_case: int,
+    base_id: int,
+) -> None:
     from django.db import connection
 
     model = type(template)
-    columns, values, params = ["id"], [f"{base_id} + i"], []
+    columns, values = ["id"], [f"{base_id} + i"]
+    params: list[Any] = []
     for field in model._meta.concrete_fields:
+        column = field.column
+        assert column is not None  # a concrete field always has one
         if field.primary_key:
             continue
-        columns.append(field.column)
-        if field.column == "due_at":
+        columns.append(column)
+        if column == "due_at":
             values.append(at(due))
             params.append(now_param)
-        elif field.column == "case_id":
+        elif column == "case_id":
             values.append(f"{base_case} + i")
         else:
             values.append("%s")
@@ -212,7 +240,7 @@ def _fill_commitment(template, count, due, at, now_param, base_case, base_id) ->
 
 
 def _insert(
-    table: str, columns: list[str], values: list[str], params: list[object], count: int
+    table: str, columns: list[str], values: list[str], params: list[Any], count: int
 ) -> None:
     from django.db import connection, transaction
 
