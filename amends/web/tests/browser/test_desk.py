@@ -79,3 +79,28 @@ def test_keyboard_shortcuts_move_open_acknowledge_and_reply(page: Any, login: An
     page.keyboard.type("Sorry")  # typing in the box is not a shortcut
     expect(page.locator('[data-testid="case-status"]')).to_have_text("Acknowledged")
     expect(page.locator(".message-form textarea")).to_have_value("Sorry")
+
+
+def test_queue_tag_filter_suggests_tags_and_narrows_the_list(page: Any, login: Any) -> None:
+    from playwright.sync_api import expect
+
+    from amends.cases.services.tags import case_tags_change
+
+    team = TeamFactory(name="Broadband")
+    agent = UserFactory(username="ann", role=Role.AGENT, team=team)
+    tagged = CaseFactory(team=team, assignee=agent, title="In the papers")
+    CaseFactory(team=team, assignee=agent, title="Quiet one")
+    case_tags_change(case=tagged, actor=agent, add=["press"])
+    login(agent)
+    rows = page.locator("#queue-results tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#queue-tags option[value=press]")).to_have_count(1)
+    field = page.get_by_label("Tag")
+    field.fill("press")
+    field.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(tagged.ref)
+    assert "tag=press" in page.url  # kept in the bookmarkable view
+    page.reload()
+    expect(page.get_by_label("Tag")).to_have_value("press")
+    expect(rows).to_have_count(1)
