@@ -412,10 +412,15 @@ def _insert_steps(case_ids: list[int], now: Any, *, fallback: bool) -> None:
         )
         if fallback:
             table, params = _fallback_values(copied)
+            # `coalesce(…) = 0`, not `IS NULL`: PostgreSQL would otherwise AND the id lookup
+            # with the playbook index's NULL entries, which are every case without a playbook
+            # (all of an import's, so far): a scan that grew with every chunk (by 150,000
+            # imported rows the server spent twice as long a row as at the start).
             cursor.execute(
                 f"WITH s ({targets}) AS ({table}) "
                 + head
-                + f"CROSS JOIN s WHERE {wanted} AND c.playbook_id IS NULL ORDER BY c.id, s.position",
+                + f"CROSS JOIN s WHERE {wanted} AND coalesce(c.playbook_id, 0) = 0"
+                " ORDER BY c.id, s.position",
                 [*params, *values, ids_param],
             )
 
