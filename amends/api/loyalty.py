@@ -125,6 +125,10 @@ class OverviewOut(Schema):
     totals: WeekOut
     at_risk_customers: int
     root_causes: list[RootCauseCountOut]
+    retention_cost: Decimal | None = Field(
+        description="Win-back offers accepted in the period: a retention cost, not part of the "
+        "remedies' recovery cost (`cost`); null when a team, category or service is chosen."
+    )
 
 
 @router.get(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
@@ -37,6 +39,17 @@ def customer_search(*, query: str = "", user: User | None = None) -> QuerySet[Cu
 
 def customer_get(*, customer_id: int) -> Customer:
     return Customer.objects.get(pk=customer_id)
+
+
+def customers_by_external_ref(*, refs: Iterable[str], chunk: int = 500) -> dict[str, Customer]:
+    """The customers with these references, by reference (set-based: one indexed read per
+    `chunk` references); references with no customer are simply absent."""
+    wanted = sorted({ref for ref in refs if ref})
+    found: dict[str, Customer] = {}
+    for start in range(0, len(wanted), chunk):
+        for customer in Customer.objects.filter(external_ref__in=wanted[start : start + chunk]):
+            found[customer.external_ref or ""] = customer
+    return found
 
 
 def customer_get_for_user(*, customer_id: int, user: User) -> Customer:

@@ -94,14 +94,12 @@ class CaseFact(models.Model):
         return f"Fact of case {self.case_id}"
 
 
-class DailyRollup(models.Model):
-    """Per day and team/category/service/root cause: the dashboard's and the operations
-    report's counters, kept by the hooks (`loyalty.services.facts`).
+class RollupMeasures(models.Model):
+    """The counters a rollup row holds for its period and team/category/service/root cause.
 
-    Keys use 0 for "none" so the unique constraint holds (NULLs never collide).
+    Keys use 0 for "none" so the unique constraints hold (NULLs never collide).
     """
 
-    day = models.DateField()
     team_key = models.BigIntegerField(default=0)
     category_key = models.BigIntegerField(default=0)
     service_key = models.BigIntegerField(default=0)
@@ -133,6 +131,19 @@ class DailyRollup(models.Model):
     fair_treatment_count = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupMeasures):
+    """Per organisation day and team/category/service/root cause: the dashboard's and the
+    operations report's counters, kept by the hooks (`loyalty.services.facts`).
+
+    The day is the organisation's calendar day (core.Organisation's time zone), not UTC's.
+    """
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "team_key", "category_key", "service_key", "root_cause_key"],
@@ -142,6 +153,25 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"Rollup {self.day}"
+
+
+class WeeklyRollup(RollupMeasures):
+    """The daily rollups summed per week (Monday to Sunday of the organisation's calendar),
+    kept by the same code paths, so a year reads ~52 rows per key instead of ~365. Reports
+    read whole weeks here and the partial weeks at a period's edges from `DailyRollup`."""
+
+    week = models.DateField(help_text="The Monday the week starts on.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "team_key", "category_key", "service_key", "root_cause_key"],
+                name="weeklyrollup_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rollup week of {self.week}"
 
 
 class CustomerRisk(models.Model):
@@ -281,7 +311,8 @@ class CampaignTarget(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     won_back_at = models.DateTimeField(null=True, blank=True)
-    remedy_id = models.BigIntegerField(null=True, blank=True)
+    # What an accepted offer costs: a retention cost of the campaign, not a recovery remedy
+    # (no Remedy row and no case, which every report would count as a failure).
     cost = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
 
     class Meta:
@@ -294,6 +325,8 @@ class CampaignTarget(models.Model):
         indexes = [
             # a customer's win-back history
             models.Index(fields=["customer", "campaign"], name="campaigntarget_customer_idx"),
+            # the dashboard's retention cost: offers accepted in a period
+            models.Index(fields=["accepted_at"], name="campaigntarget_accepted_idx"),
         ]
 
     def __str__(self) -> str:

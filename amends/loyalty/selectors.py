@@ -8,7 +8,7 @@ forced); agents have no access to the analytics. Every report reads the narrow l
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +48,9 @@ from amends.loyalty.models import (
     DailyRollup,
     IncidentFact,
     LoyaltyEvent,
+    WeeklyRollup,
 )
+from amends.loyalty.services.facts import local_day, organisation_zone, week_of
 from amends.loyalty.stats import mean_ci, wilson
 from amends.taxonomy.selectors import category_list, root_cause_list, service_list
 
@@ -60,8 +62,19 @@ LATEST = date(2100, 1, 1)
 # --- filters and access -----------------------------------------------------------------------
 
 
+def day_start(day: date) -> datetime:
+    """Midnight at the start of an organisation day (its time zone)."""
+    return datetime.combine(day, time.min, tzinfo=organisation_zone())
+
+
+def organisation_today() -> date:
+    return local_day(timezone.now())
+
+
 @dataclass(frozen=True)
 class AnalyticsFilters:
+    """A period of organisation days (its time zone, like the rollups) and the dimensions."""
+
     since: date
     until: date  # inclusive
     team_id: int | None = None
@@ -70,12 +83,12 @@ class AnalyticsFilters:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.since, time.min, tzinfo=UTC)
+        return day_start(self.since)
 
     @property
     def end(self) -> datetime:
-        """Exclusive end: midnight after `until`."""
-        return datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
+        """Exclusive end: the organisation's midnight after `until`."""
+        return day_start(self.until + timedelta(days=1))
 
     @property
     def days(self) -> int:
@@ -105,8 +118,9 @@ def analytics_filters_clean(
     service_id: int | None = None,
     default_days: int = 90,
 ) -> AnalyticsFilters:
-    """Check a period (default: the last 90 days) and the dimension ids."""
-    today = timezone.now().date()
+    """Check a period (default: the last 90 days, ending on the organisation's today) and the
+    dimension ids."""
+    today = organisation_today()
     until = until or today
     since = since or until - timedelta(days=default_days - 1)
     for name, value in (("since", since), ("until", until)):
@@ -147,7 +161,57 @@ def analytics_allowed(*, user: User) -> bool:
 
 
 def _rollups(filters: AnalyticsFilters) -> QuerySet[DailyRollup]:
-    qs = DailyRollup.objects.filter(day__gte=filters.since, day__lte=filters.until)
+    return _dims_rollups(
+        DailyRollup.objects.filter(day__gte=filters.since, day__lte=filters.until), filters
+    )
+
+
+def _edges(filters: AnalyticsFilters) -> tuple[date, date]:
+    """The whole weeks of a period: Mondays from the first (inclusive) to the second
+    (exclusive); the days before the first and from the second on are partial weeks."""
+    first = week_of(filters.since)
+    if first < filters.since:
+        first += timedelta(days=7)
+    after = week_of(filters.until + timedelta(days=1))
+    return first, max(first, after)
+
+
+def _rollup_sums(
+    filters: AnalyticsFilters, dims: tuple[str, ...], sums: dict[str, str], *, weekly: bool
+) -> list[dict[str, Any]]:
+    """Sums of rollup columns (`sums`: output name -> column) over a period per `dims`
+    (and per week if `weekly`, as "week"): whole weeks from `WeeklyRollup`, the partial weeks
+    at the period's edges from `DailyRollup`, so a year reads ~52 rows per key, not ~365."""
+    first, after = _edges(filters)
+    reads: list[tuple[QuerySet[Any], str]] = []
+    if after > first:
+        weeks = WeeklyRollup.objects.filter(week__gte=first, week__lt=after)
+        reads.append((_dims_rollups(weeks, filters), "week"))
+    in_period = Q(day__gte=filters.since, day__lte=filters.until)
+    if after > first:
+        in_period &= Q(day__lt=first) | Q(day__gte=after)
+    if not (after > first and first == filters.since and after > filters.until):
+        days = DailyRollup.objects.filter(in_period)
+        reads.append((_dims_rollups(days, filters), "day"))
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for qs, period in reads:
+        group = (*dims, period) if weekly else dims
+        rows = qs.values(*group).annotate(**{f"s_{n}": Sum(c) for n, c in sums.items()})
+        for r in rows.order_by():
+            key = tuple(r[d] for d in dims)
+            if weekly:
+                key = (*key, r[period] if period == "week" else week_of(r[period]))
+            slot = out.get(key)
+            if slot is None:
+                slot = out[key] = {d: r[d] for d in dims} | dict.fromkeys(sums, 0)
+                if weekly:
+                    slot["week"] = key[-1]
+            for name in sums:
+                slot[name] += r[f"s_{name}"] or 0
+    return list(out.values())
+
+
+def _dims_rollups(qs: QuerySet[Any], filters: AnalyticsFilters) -> QuerySet[Any]:
     if filters.team_id is not None:
         qs = qs.filter(team_key=filters.team_id)
     if filters.category_id is not None:
@@ -245,10 +309,9 @@ class Overview:
     totals: WeekRow
     at_risk_customers: int
     root_causes: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+    # Win-back offers accepted in the period: a retention cost, kept apart from the remedies'
+    # recovery cost (`totals.cost`); None when a team, category or service is chosen.
+    retention_cost: Decimal | None = None
 
 
 SUMS = (
@@ -270,33 +333,29 @@ SUMS = (
 
 
 def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
-    """Weekly figures and top root causes from the daily rollups (one grouped read), the
-    at-risk count."""
-    by_day_cause: Any = (
-        _rollups(filters)
-        .values("day", "root_cause_key")
-        .annotate(**{f"s_{n}": Sum(n) for n in SUMS})
-        .order_by()
-    )
+    """Weekly figures and top root causes per week and root cause from the weekly rollups
+    (whole weeks) and the daily ones (the partial weeks at the edges), the at-risk count and
+    the win-back offers' retention cost."""
+    by_week_cause = _rollup_sums(filters, ("root_cause_key",), {n: n for n in SUMS}, weekly=True)
     weeks: dict[date, WeekRow] = {}
-    week = _week_of(filters.since)
+    week = week_of(filters.since)
     while week <= filters.until:
         weeks[week] = WeekRow(week=week)
         week += timedelta(days=7)
-    totals = WeekRow(week=_week_of(filters.since))
+    totals = WeekRow(week=week_of(filters.since))
     causes: dict[int, dict[str, Any]] = {}
-    for row in by_day_cause:
-        target = weeks[_week_of(row["day"])]
+    for row in by_week_cause:
+        target = weeks[row["week"]]
         for name in SUMS:
-            value = row[f"s_{name}"] or 0
+            value = row[name]
             setattr(target, name, getattr(target, name) + value)
             setattr(totals, name, getattr(totals, name) + value)
         if row["root_cause_key"]:
             cause = causes.setdefault(
                 row["root_cause_key"], {"failures": 0, "cost": Decimal("0.00")}
             )
-            cause["failures"] += row["s_opened"] or 0
-            cause["cost"] += row["s_cost"] or 0
+            cause["failures"] += row["opened"]
+            cause["cost"] += row["cost"]
     names = _names()["root_cause"]
     top = sorted(
         ((key, c) for key, c in causes.items() if c["failures"] or c["cost"]),
@@ -316,6 +375,7 @@ def analytics_overview(*, filters: AnalyticsFilters) -> Overview:
             }
             for key, c in top
         ],
+        retention_cost=retention_cost(filters=filters),
     )
 
 
@@ -334,7 +394,7 @@ def _repeats_in_period(filters: AnalyticsFilters, rows: list[Any]) -> dict[Any, 
     reads are index ranges; both give the same exact figure."""
     team = filters.team_id is not None
     prev = "team_key_prev_at" if team else "key_prev_at"
-    days_after = (timezone.now().date() - filters.until).days
+    days_after = (organisation_today() - filters.until).days
     if days_after > filters.days:
         direct = _facts(filters).filter(**{f"{prev}__gte": filters.start})
         return _count_by_key(direct)
@@ -367,21 +427,23 @@ def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[di
     recovery cost and mean severity weight (critical 4 … low 1), ranked by
     customers hurt × severity weight × (cost + 1).
 
-    Failures, cost, severity points and repeats are sums over the daily rollups; customers
-    hurt is exact (see `_repeats_in_period`)."""
-    rows = list(
-        _rollups(filters)
-        .values("root_cause_key", "service_key", "category_key")
-        .annotate(
-            failures=Sum("opened"),
-            cost=Sum("cost"),
-            severity_points=Sum("severity_points"),
-            repeats=Sum("repeats"),
-            again=Sum("team_key_next" if filters.team_id is not None else "key_next"),
+    Failures, cost, severity points and repeats are sums over the weekly rollups (whole
+    weeks) and the daily ones (partial weeks at the edges); customers hurt is exact (see
+    `_repeats_in_period`)."""
+    sums = {
+        "failures": "opened",
+        "cost": "cost",
+        "severity_points": "severity_points",
+        "repeats": "repeats",
+        "again": "team_key_next" if filters.team_id is not None else "key_next",
+    }
+    rows = [
+        r
+        for r in _rollup_sums(
+            filters, ("root_cause_key", "service_key", "category_key"), sums, weekly=False
         )
-        .filter(failures__gt=0)
-        .order_by()
-    )
+        if r["failures"] > 0
+    ]
     again = _repeats_in_period(filters, rows)
     names = _names()
     incidents = dict(
@@ -420,8 +482,8 @@ def operations_report(*, filters: AnalyticsFilters, limit: int = 200) -> list[di
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    """An organisation day's first moment and the next day's (a DST day is 23 or 25 hours)."""
+    return day_start(day), day_start(day + timedelta(days=1))
 
 
 def mtbf_report(*, filters: AnalyticsFilters, by: str = "service_category") -> list[dict[str, Any]]:
@@ -464,7 +526,7 @@ def mtbf_report(*, filters: AnalyticsFilters, by: str = "service_category") -> l
             firsts.setdefault(key, e["first"])  # days ascend: the earliest edge day wins
             lasts[key] = e["last"]  # … and the latest edge day is seen last
     names = _names()
-    period_hours = filters.days * 24
+    period_hours = (filters.end - filters.start).total_seconds() / 3600
     out = []
     for r in rows:
         key = tuple(r[f"{d}_key"] for d in dims)
@@ -730,11 +792,9 @@ def lost_customer_list(
     if lost_reason.strip():
         qs = qs.filter(lost_reason__icontains=lost_reason.strip())
     if lost_since is not None:
-        qs = qs.filter(lost_at__gte=datetime.combine(lost_since, time.min, tzinfo=UTC))
+        qs = qs.filter(lost_at__gte=day_start(lost_since))
     if lost_until is not None:
-        qs = qs.filter(
-            lost_at__lt=datetime.combine(lost_until + timedelta(days=1), time.min, tzinfo=UTC)
-        )
+        qs = qs.filter(lost_at__lt=day_start(lost_until + timedelta(days=1)))
     if category_id is not None:
         qs = qs.filter(
             Exists(
@@ -757,16 +817,29 @@ def campaign_get(*, campaign_id: int) -> Campaign:
 
 
 def campaign_results(*, campaign: Campaign) -> dict[str, Any]:
+    """Targets, contacted, responded, accepted, won back, and the accepted offers' cost as
+    `retention_cost` (a cost of keeping customers, never counted as recovery cost)."""
     agg = campaign.targets.aggregate(
         targets=Count("pk"),
         contacted=Count("pk", filter=Q(contacted_at__isnull=False)),
         responded=Count("pk", filter=Q(responded_at__isnull=False)),
         accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
         won_back=Count("pk", filter=Q(won_back_at__isnull=False)),
-        cost=Sum("cost"),
+        retention_cost=Sum("cost"),
     )
-    agg["cost"] = agg["cost"] or Decimal("0.00")
+    agg["retention_cost"] = agg["retention_cost"] or Decimal("0.00")
     return agg
+
+
+def retention_cost(*, filters: AnalyticsFilters) -> Decimal | None:
+    """What the win-back offers accepted in the period cost (retention, not recovery). Campaigns
+    are not split by team, category or service: None when the filters name one."""
+    if any(v is not None for v in (filters.team_id, filters.category_id, filters.service_id)):
+        return None
+    total = CampaignTarget.objects.filter(
+        accepted_at__gte=filters.start, accepted_at__lt=filters.end
+    ).aggregate(total=Sum("cost"))["total"]
+    return total or Decimal("0.00")
 
 
 def campaign_target_get(*, campaign_id: int, customer_id: int) -> CampaignTarget:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -10,6 +12,7 @@ from amends.customers.selectors import (
     customer_get_for_user,
     customer_search,
     customer_visible_to,
+    customers_by_external_ref,
 )
 from amends.customers.tests.factories import CustomerFactory
 
@@ -61,3 +64,13 @@ def test_customer_visible_to_refuses_users_without_a_staff_role() -> None:
         customer_get_for_user(customer_id=ada.pk, user=plain)
     with pytest.raises(PermissionDeniedError):
         customer_search(user=plain)
+
+
+def test_customers_by_external_ref_reads_a_chunk_at_a_time_and_leaves_unknown_out(
+    django_assert_num_queries: Any,
+) -> None:
+    known = {f"R-{i}": CustomerFactory(external_ref=f"R-{i}") for i in range(5)}
+    refs = [*known, "R-404", "R-0", ""]  # unknown, repeated and empty references
+    with django_assert_num_queries(3):  # 6 distinct references, 2 per read
+        found = customers_by_external_ref(refs=refs, chunk=2)
+    assert found == known

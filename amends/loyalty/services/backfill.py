@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +27,8 @@ from amends.commitments.models import Commitment
 from amends.core.conf import amends_setting
 from amends.customers.choices import CustomerTier
 from amends.customers.models import Customer
-from amends.loyalty.models import ZERO, CaseFact, CustomerRisk, DailyRollup
-from amends.loyalty.services.facts import FAIRNESS, MEASURES
+from amends.loyalty.models import ZERO, CaseFact, CustomerRisk, DailyRollup, WeeklyRollup
+from amends.loyalty.services.facts import FAIRNESS, MEASURES, organisation_zone, week_of
 from amends.loyalty.services.risk import (
     RiskInputs,
     _automatic_status,
@@ -163,11 +163,14 @@ def facts_history_rebuild() -> int:
 
 @transaction.atomic
 def rollups_rebuild() -> int:
-    """Replace the daily rollups with the sums of every fact's contribution."""
+    """Replace the daily and weekly rollups with the sums of every fact's contribution, by the
+    organisation's calendar days (run again after changing the organisation's time zone).
+    Returns the number of daily rows."""
     dims = ("team_id", "category_id", "service_id", "root_cause_id")
+    zone = organisation_zone()
     sums: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     opened = (
-        CaseFact.objects.annotate(day=TruncDate("opened_at", tzinfo=UTC))
+        CaseFact.objects.annotate(day=TruncDate("opened_at", tzinfo=zone))
         .values("day", *dims)
         .annotate(
             n=Count("pk"),
@@ -198,7 +201,7 @@ def rollups_rebuild() -> int:
             slot[f"{name}_count"] += r[f"{name}_count"]
     resolved = (
         CaseFact.objects.filter(is_open=False, resolved_at__isnull=False)
-        .annotate(day=TruncDate("resolved_at", tzinfo=UTC))
+        .annotate(day=TruncDate("resolved_at", tzinfo=zone))
         .values("day", *dims)
         .annotate(n=Count("pk"), met=Count("pk", filter=Q(sla_met=True)))
         .order_by()
@@ -210,29 +213,41 @@ def rollups_rebuild() -> int:
     for prev, measure in (("key_prev_at", "key_next"), ("team_key_prev_at", "team_key_next")):
         following = (
             CaseFact.objects.filter(**{f"{prev}__isnull": False})
-            .annotate(day=TruncDate(prev, tzinfo=UTC))
+            .annotate(day=TruncDate(prev, tzinfo=zone))
             .values("day", *dims)
             .annotate(n=Count("pk"))
             .order_by()
         )
         for r in following:
             sums[(r["day"], *(r[d] or 0 for d in dims))][measure] += r["n"]
-    DailyRollup.objects.all().delete()
-    DailyRollup.objects.bulk_create(
-        [
-            DailyRollup(
-                day=day,
-                team_key=team,
-                category_key=category,
-                service_key=service,
-                root_cause_key=cause,
-                **{k: (Decimal(v) if k == "cost" else v) for k, v in measures.items()},
-            )
-            for (day, team, category, service, cause), measures in sums.items()
-        ],
-        batch_size=2000,
-    )
+    weeks: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for (day, *keys), measures in sums.items():
+        slot = weeks[(week_of(day), *keys)]
+        for name, value in measures.items():
+            slot[name] += value
+    _rollup_replace(DailyRollup, "day", sums)
+    _rollup_replace(WeeklyRollup, "week", weeks)
     return len(sums)
+
+
+def _rollup_replace(
+    model: type[DailyRollup] | type[WeeklyRollup],
+    period: str,
+    rows: dict[tuple[Any, ...], dict[str, Any]],
+) -> None:
+    model._default_manager.all().delete()
+    objects: list[Any] = [
+        model(
+            **{period: day},
+            team_key=team,
+            category_key=category,
+            service_key=service,
+            root_cause_key=cause,
+            **{k: (Decimal(v) if k == "cost" else v) for k, v in measures.items()},
+        )
+        for (day, team, category, service, cause), measures in rows.items()
+    ]
+    model._default_manager.bulk_create(objects, batch_size=2000)
 
 
 def risks_backfill(

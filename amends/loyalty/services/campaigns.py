@@ -1,5 +1,11 @@
 """Win-back campaigns: lost customers picked by filters, one offer within authority and budget,
-one message through the outbound mail path, and what each customer did with it."""
+one message through the outbound mail path, and what each customer did with it.
+
+A win-back offer is a retention cost of the campaign, not a recovery remedy: accepting it
+creates no Remedy row and opens no case (a case would count as a failure in every report).
+The offer still goes through the authority matrix of the remedies app: the creator's limit
+for the remedy kind and amount when the campaign is created, the launcher's when it is
+launched, and the budget must cover every customer accepting it."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from amends.loyalty.selectors import lost_customer_list
 from amends.loyalty.services.risk import loyalty_event_record
 from amends.loyalty.services.status import loyalty_status_change
 from amends.remedies.authority import limits_for
+from amends.remedies.models import RemedyKind
 from amends.remedies.services.remedies import amount_clean, currency_clean, remedy_kind_clean
 
 MAX_TARGETS = 50_000
@@ -36,6 +43,32 @@ def _text(value: str, field: str, limit: int) -> str:
     if len(value) > limit or "\x00" in value:
         raise _invalid(f"At most {limit} characters of text.", field)
     return value
+
+
+def _authority_check(*, actor: User, kind: RemedyKind, amount: Decimal | None) -> None:
+    """The offer must be within this person's authority for the remedy kind: allowed at all,
+    and the amount within their per-remedy and per-case limits."""
+    limits = limits_for(user=actor, kind=kind)
+    ceiling = [v for v in (limits.max_per_remedy, limits.max_per_case) if v is not None]
+    if not limits.allowed or (amount is not None and ceiling and amount > min(ceiling)):
+        raise ApplicationError(
+            "This offer is above your authority; ask someone whose limit covers it.",
+            code="above_authority",
+            status=403,
+        )
+
+
+def _budget_check(*, budget: Decimal, amount: Decimal | None, targets: int) -> None:
+    """The budget must cover every customer accepting the offer."""
+    worst_case = (amount or ZERO) * targets
+    if worst_case > budget:
+        raise ApplicationError(
+            f"The budget {budget} does not cover {targets} customers accepting "
+            f"{amount} each ({worst_case}).",
+            code="over_budget",
+            status=422,
+            detail={"budget": [f"At least {worst_case}."]},
+        )
 
 
 @transaction.atomic
@@ -70,14 +103,7 @@ def campaign_create(
         raise _invalid("The budget must be between 0 and 1,000,000,000,000.", "budget")
     if lost_since and lost_until and lost_since > lost_until:
         raise _invalid("The period starts after it ends.", "lost_since", "invalid_period")
-    limits = limits_for(user=actor, kind=kind)
-    ceiling = [v for v in (limits.max_per_remedy, limits.max_per_case) if v is not None]
-    if not limits.allowed or (clean_amount is not None and ceiling and clean_amount > min(ceiling)):
-        raise ApplicationError(
-            "This offer is above your authority; ask someone whose limit covers it.",
-            code="above_authority",
-            status=403,
-        )
+    _authority_check(actor=actor, kind=kind, amount=clean_amount)
     targets = list(
         lost_customer_list(
             lost_reason=lost_reason,
@@ -92,15 +118,7 @@ def campaign_create(
         )
     if len(targets) > MAX_TARGETS:
         raise _invalid(f"At most {MAX_TARGETS} customers per campaign.", "lost_reason")
-    worst_case = (clean_amount or ZERO) * len(targets)
-    if worst_case > clean_budget:
-        raise ApplicationError(
-            f"The budget {clean_budget} does not cover {len(targets)} customers accepting "
-            f"{clean_amount} each ({worst_case}).",
-            code="over_budget",
-            status=422,
-            detail={"budget": [f"At least {worst_case}."]},
-        )
+    _budget_check(budget=clean_budget, amount=clean_amount, targets=len(targets))
     campaign = Campaign(
         name=_text(name, "name", 200),
         lost_reason=lost_reason.strip()[:200],
@@ -130,13 +148,21 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_launch(*, campaign: Campaign, actor: User) -> int:
-    """Queue the message to every target with an email address; returns how many were queued."""
+    """Queue the message to every target with an email address; returns how many were queued.
+
+    The offer is checked again first: within the launcher's authority (limits may have changed
+    since the campaign was created, or someone else launches it) and the budget still covering
+    every target accepting it."""
     staff_profile_of(user=actor)
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = (
+        Campaign.objects.select_for_update().select_related("remedy_kind").get(pk=campaign.pk)
+    )
     if campaign.status != CampaignStatus.DRAFT:
         raise ApplicationError(
             "This campaign was already launched.", code="campaign_launched", status=409
         )
+    _authority_check(actor=actor, kind=campaign.remedy_kind, amount=campaign.amount)
+    _budget_check(budget=campaign.budget, amount=campaign.amount, targets=campaign.targets.count())
     try:
         from amends.channels.services.outbound import email_queue
     except ImportError as exc:  # the outbound mail path is not installed
@@ -205,8 +231,9 @@ def campaign_target_respond(*, target: CampaignTarget, actor: User) -> CampaignT
 
 @transaction.atomic
 def campaign_target_accept(*, target: CampaignTarget, actor: User) -> CampaignTarget:
-    """The customer took the offer: they are won back and the offer's cost is booked, as long as
-    the campaign's budget still covers it."""
+    """The customer took the offer: they are won back and the offer's cost is booked as the
+    campaign's retention cost, as long as its budget still covers it. No remedy and no case
+    are created (see the module's docstring)."""
     staff_profile_of(user=actor)
     target = _target(target)
     if target.accepted_at is not None:

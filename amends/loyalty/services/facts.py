@@ -1,18 +1,20 @@
-"""The failure facts and the daily rollups the dashboards read, kept up to date per event.
+"""The failure facts and the daily and weekly rollups the dashboards read, kept per event.
 
 Every case event refreshes that case's `CaseFact` from the live rows (through the selectors of
 cases, remedies and commitments), then moves the fact's old contribution out of the rollups and
 its new one in. So a rollup is always the sum of its facts' contributions, which the property
-test checks against live aggregates.
+test checks against live aggregates. Days are the organisation's calendar days (its time zone)
+and weeks run Monday to Sunday of that calendar.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,7 +24,8 @@ from amends.cases.models import Case
 from amends.cases.selectors import case_get, case_steps
 from amends.commitments.choices import CommitmentStatus
 from amends.commitments.selectors import commitment_list_for_case
-from amends.loyalty.models import ZERO, CaseFact, DailyRollup
+from amends.core.organisation import organisation
+from amends.loyalty.models import ZERO, CaseFact, DailyRollup, WeeklyRollup
 from amends.remedies.choices import COST_STATUSES
 from amends.remedies.selectors import remedy_list_for_case
 
@@ -73,6 +76,21 @@ LIVE_FIELDS = (
 )
 
 
+def organisation_zone() -> ZoneInfo:
+    """The zone whose calendar days the rollups and the reports' periods use."""
+    return organisation().zone
+
+
+def local_day(moment: datetime, zone: ZoneInfo | None = None) -> date:
+    """The organisation's calendar day of a moment."""
+    return moment.astimezone(zone or organisation_zone()).date()
+
+
+def week_of(day: date) -> date:
+    """The Monday of a day's week."""
+    return day - timedelta(days=day.weekday())
+
+
 @dataclass(frozen=True)
 class _Dims:
     team: int
@@ -101,8 +119,9 @@ def fact_contribution(fact: CaseFact | None) -> Contribution:
     out: Contribution = {}
     if fact is None:
         return out
+    zone = organisation_zone()
     d = _dims(fact)
-    opened_key = (fact.opened_at.date(), d.team, d.category, d.service, d.root_cause)
+    opened_key = (local_day(fact.opened_at, zone), d.team, d.category, d.service, d.root_cause)
     out[opened_key] = {
         "opened": 1,
         "promises_kept": fact.promises_kept,
@@ -119,10 +138,18 @@ def fact_contribution(fact: CaseFact | None) -> Contribution:
         out[opened_key][f"{name}_count"] = 1 if value is not None else 0
     for measure, prev in (("key_next", fact.key_prev_at), ("team_key_next", fact.team_key_prev_at)):
         if prev is not None:
-            slot = out.setdefault((prev.date(), d.team, d.category, d.service, d.root_cause), {})
+            slot = out.setdefault(
+                (local_day(prev, zone), d.team, d.category, d.service, d.root_cause), {}
+            )
             slot[measure] = slot.get(measure, 0) + 1
     if not fact.is_open and fact.resolved_at is not None:
-        resolved_key = (fact.resolved_at.date(), d.team, d.category, d.service, d.root_cause)
+        resolved_key = (
+            local_day(fact.resolved_at, zone),
+            d.team,
+            d.category,
+            d.service,
+            d.root_cause,
+        )
         slot = out.setdefault(resolved_key, {})
         slot["resolved"] = slot.get("resolved", 0) + 1
         slot["resolved_sla_met"] = slot.get("resolved_sla_met", 0) + (1 if fact.sla_met else 0)
@@ -139,26 +166,42 @@ def contribution_diff(before: Contribution, after: Contribution) -> Contribution
     return {k: v for k, v in delta.items() if any(value != 0 for value in v.values())}
 
 
+def weekly_delta(delta: Contribution) -> Contribution:
+    """A daily delta summed per week (the key's day becomes its week's Monday)."""
+    weekly: Contribution = {}
+    for (day, team, category, service, cause), measures in delta.items():
+        slot = weekly.setdefault((week_of(day), team, category, service, cause), {})
+        for name, value in measures.items():
+            slot[name] = slot.get(name, 0) + value
+    return weekly
+
+
 def rollup_apply(delta: Contribution) -> None:
-    """Add a delta to the rollup rows with F() updates (safe under concurrent writers)."""
-    for (day, team, category, service, root_cause), measures in sorted(delta.items()):
-        key = {
-            "day": day,
-            "team_key": team,
-            "category_key": category,
-            "service_key": service,
-            "root_cause_key": root_cause,
-        }
-        changes = {name: F(name) + value for name, value in measures.items() if value != 0}
-        if not changes:
-            continue
-        if DailyRollup.objects.filter(**key).update(**changes):
-            continue
-        try:
-            with transaction.atomic():
-                DailyRollup.objects.create(**key, **measures)
-        except IntegrityError:  # another writer created the row first
-            DailyRollup.objects.filter(**key).update(**changes)
+    """Add a delta to the daily rollup rows and to their weeks' rows, with F() updates (safe
+    under concurrent writers)."""
+    for model, period, rows in (
+        (DailyRollup, "day", delta),
+        (WeeklyRollup, "week", weekly_delta(delta)),
+    ):
+        for (day, team, category, service, root_cause), measures in sorted(rows.items()):
+            key = {
+                period: day,
+                "team_key": team,
+                "category_key": category,
+                "service_key": service,
+                "root_cause_key": root_cause,
+            }
+            changes = {name: F(name) + value for name, value in measures.items() if value != 0}
+            if not changes:
+                continue
+            manager = model._default_manager
+            if manager.filter(**key).update(**changes):
+                continue
+            try:
+                with transaction.atomic():
+                    manager.create(**key, **measures)
+            except IntegrityError:  # another writer created the row first
+                manager.filter(**key).update(**changes)
 
 
 def _live_values(case: Case) -> dict[str, Any]:
@@ -217,6 +260,7 @@ def _history_fix(customer_id: int) -> dict[int, dict[str, Any]]:
     last_in_team_key: dict[tuple[Any, ...], Any] = {}
     delta: Contribution = {}
     changes: dict[int, dict[str, Any]] = {}
+    zone = organisation_zone()
     for index, row in enumerate(rows):
         key = (row["root_cause_id"], row["service_id"], row["category_id"])
         team_key = (row["team_id"], *key)
@@ -240,15 +284,18 @@ def _history_fix(customer_id: int) -> dict[int, dict[str, Any]]:
         )
         if "repeat" in changed:
             _move(
-                delta, (row["opened_at"].date(), *dims), "repeats", 1 if changed["repeat"] else -1
+                delta,
+                (local_day(row["opened_at"], zone), *dims),
+                "repeats",
+                1 if changed["repeat"] else -1,
             )
         for name, measure in (("key_prev_at", "key_next"), ("team_key_prev_at", "team_key_next")):
             if name in changed:
                 old, new = row[name], changed[name]
                 if old is not None:
-                    _move(delta, (old.date(), *dims), measure, -1)
+                    _move(delta, (local_day(old, zone), *dims), measure, -1)
                 if new is not None:
-                    _move(delta, (new.date(), *dims), measure, 1)
+                    _move(delta, (local_day(new, zone), *dims), measure, 1)
     rollup_apply({k: v for k, v in delta.items() if any(value != 0 for value in v.values())})
     return changes
 

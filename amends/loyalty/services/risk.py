@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from amends.core.conf import amends_setting
@@ -144,16 +144,30 @@ def _recent(at: datetime | None, *, now: datetime, days: int) -> bool:
     return at is not None and now - timedelta(days=days) <= at <= now + timedelta(minutes=5)
 
 
+def _fact_aggregates(now: datetime) -> dict[str, Any]:
+    since = now - timedelta(days=int(amends_setting("LOYALTY_REPEAT_WINDOW_DAYS", 180)))
+    return {
+        "open_cases": Count("pk", filter=Q(is_open=True)),
+        "oldest_open": Min("opened_at", filter=Q(is_open=True)),
+        "recent": Count("pk", filter=Q(opened_at__gte=since)),
+        "broken": Sum("promises_broken", filter=Q(opened_at__gte=since)),
+        "first": Min("opened_at"),
+    }
+
+
 def facts_aggregate(*, customer_id: int, now: datetime) -> dict[str, Any]:
     """One indexed aggregate over a customer's failures: what the score needs, and their first."""
-    since = now - timedelta(days=int(amends_setting("LOYALTY_REPEAT_WINDOW_DAYS", 180)))
-    return CaseFact.objects.filter(customer_id=customer_id).aggregate(
-        open_cases=Count("pk", filter=Q(is_open=True)),
-        oldest_open=Min("opened_at", filter=Q(is_open=True)),
-        recent=Count("pk", filter=Q(opened_at__gte=since)),
-        broken=Sum("promises_broken", filter=Q(opened_at__gte=since)),
-        first=Min("opened_at"),
-    )
+    return CaseFact.objects.filter(customer_id=customer_id).aggregate(**_fact_aggregates(now))
+
+
+def _facts_subqueries(now: datetime) -> dict[str, Subquery]:
+    """The same aggregates as scalar subqueries of the score row's own read (each an index
+    range over the customer's failures), so a refresh that changes nothing is one statement."""
+    facts = CaseFact.objects.filter(customer_id=OuterRef("customer_id")).order_by()
+    return {
+        f"agg_{name}": Subquery(facts.values("customer_id").annotate(v=expr).values("v")[:1])
+        for name, expr in _fact_aggregates(now).items()
+    }
 
 
 def risk_inputs_for(
@@ -261,10 +275,11 @@ def customer_risk_refresh(
     """Recompute one customer's score, store the factors, and move active <-> at risk.
 
     `signals` updates stored signal fields first (last_upset_at=..., last_csat=..., ...).
-    Two statements when nothing changed (the score row with its customer, one aggregate over
-    the customer's facts by index), three when something did: only the changed columns are
-    written, and `computed_at` says when the score or its factors last changed. No savepoint
-    of its own: inside a caller's transaction it commits or rolls back with it.
+    One statement when nothing changed (the score row locked, with its customer and the
+    aggregates over the customer's facts as subqueries), two when something did: only the
+    changed columns are written, and `computed_at` says when the score or its factors last
+    changed. No savepoint of its own: inside a caller's transaction it commits or rolls back
+    with it.
     """
     if customer_id in _refreshing.get():
         return None  # our own status move re-entered through customer_changed
@@ -273,6 +288,7 @@ def customer_risk_refresh(
         CustomerRisk.objects.select_for_update(of=("self",))
         .select_related("customer")
         .filter(customer_id=customer_id)
+        .annotate(**_facts_subqueries(now))
         .first()
     )
     if risk is None:
@@ -281,11 +297,13 @@ def customer_risk_refresh(
         except Customer.DoesNotExist:
             return None
         risk = _risk_row(customer_id)
+        agg = facts_aggregate(customer_id=customer_id, now=now)
+    else:
+        agg = {name: getattr(risk, f"agg_{name}") for name in _fact_aggregates(now)}
     customer = risk.customer
     changed = [name for name, value in signals.items() if getattr(risk, name) != value]
     for name in changed:
         setattr(risk, name, signals[name])
-    agg = facts_aggregate(customer_id=customer_id, now=now)
     score, factors = risk_compute(
         risk_inputs_for(customer=customer, risk=risk, now=now, agg=agg), risk_weights()
     )

@@ -14,9 +14,11 @@ from django.utils import timezone
 from amends.core.exceptions import ApplicationError
 from amends.customers.choices import LoyaltyStatus
 from amends.customers.models import Customer
+from amends.customers.selectors import customers_by_external_ref
 from amends.customers.services import customer_loyalty_status_set
 from amends.loyalty.choices import LoyaltyEventKind
 from amends.loyalty.models import CustomerRisk
+from amends.loyalty.services.facts import local_day, organisation_zone
 from amends.loyalty.services.risk import _risk_row, customer_risk_refresh, loyalty_event_record
 
 MAX_REASON = 200
@@ -84,7 +86,7 @@ def _parse_date(value: str, line: int, errors: list[str]) -> date | None:
     except ValueError:
         errors.append(f"line {line}: cancelled_on {value[:20]!r} is not a YYYY-MM-DD date")
         return None
-    if parsed > timezone.now().date():
+    if parsed > local_day(timezone.now()):
         errors.append(f"line {line}: cancelled_on {value} is in the future")
         return None
     return parsed
@@ -133,12 +135,7 @@ def cancellations_import(*, data: bytes, actor: User | None) -> CancellationsRes
         raise ApplicationError(
             f"The file is not valid CSV: {exc}.", code="invalid_csv", status=422
         ) from exc
-    refs = {ref for _, ref, _, _ in rows}
-    found: dict[str, Customer] = {}
-    ref_list = sorted(refs)
-    for start in range(0, len(ref_list), 500):
-        for customer in Customer.objects.filter(external_ref__in=ref_list[start : start + 500]):
-            found[customer.external_ref or ""] = customer
+    found = customers_by_external_ref(refs=(ref for _, ref, _, _ in rows))
     errors += [f"line {line}: no customer {ref!r}" for line, ref, _, _ in rows if ref not in found]
     if errors:
         raise ApplicationError(
@@ -151,13 +148,15 @@ def cancellations_import(*, data: bytes, actor: User | None) -> CancellationsRes
         raise ApplicationError("The file has no rows.", code="empty_file", status=422)
     result = CancellationsResult()
     seen: set[str] = set()
+    zone = organisation_zone()
     for _, ref, reason, cancelled_on in rows:
         customer = found[ref]
         if ref in seen or customer.loyalty_status == LoyaltyStatus.LOST:
             result.already_lost += 1
             continue
         seen.add(ref)
-        at = timezone.make_aware(datetime.combine(cancelled_on, time(12))) if cancelled_on else None
+        # noon of that organisation day
+        at = datetime.combine(cancelled_on, time(12), tzinfo=zone) if cancelled_on else None
         loyalty_status_change(
             customer=customer,
             status=LoyaltyStatus.LOST,

@@ -49,6 +49,7 @@ def test_overview_endpoint_returns_weeks_and_csv(manager_api) -> None:
         )
         assert response.status_code == 200, response.content
         body = response.json()
+        assert body["retention_cost"] == "0.00"  # no win-back offer accepted in the period
         assert body["weeks"] == [
             {
                 "week": "2026-03-09",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -118,3 +119,31 @@ def test_resolving_cases_lowers_the_score() -> None:
     risk = CustomerRisk.objects.get(customer=customer)
     assert {f["factor"] for f in risk.breakdown} == set()
     assert risk.score == 0
+
+
+@pytest.mark.django_db
+def test_customer_risk_refresh_is_one_statement_when_nothing_changed(
+    django_assert_num_queries: Any,
+) -> None:
+    customer = CustomerFactory(contract_end_date=date(2026, 6, 20))
+    with time_machine.travel(NOW - timedelta(days=3), tick=False):
+        CaseFactory(customer=customer)
+        CaseFactory(customer=customer)
+    queued_facts_refresh()
+    with time_machine.travel(NOW, tick=False):
+        first = customer_risk_refresh(customer_id=customer.pk)
+        assert first is not None
+        with django_assert_num_queries(1):  # the score row, its customer and the aggregates
+            again = customer_risk_refresh(customer_id=customer.pk)
+        assert again is not None
+        # the same figures the separate aggregate gives: 2 open cases, 1 earlier failure,
+        # 3 days unresolved, contract ending
+        assert (again.score, again.breakdown) == (first.score, first.breakdown)
+        assert {f["factor"]: f["value"] for f in again.breakdown} == {
+            "open_cases": 2,
+            "repeat_failures": 1,
+            "time_unresolved": 3,
+            "contract_ending": 1,
+        }
+        with django_assert_num_queries(2):  # a stored signal changed: the row is written too
+            customer_risk_refresh(customer_id=customer.pk, last_survey_at=NOW, last_csat=4)

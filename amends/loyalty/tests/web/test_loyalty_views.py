@@ -41,6 +41,9 @@ def test_dashboard_shows_charts_with_data_tables_and_drill_links() -> None:
     assert "<script>" not in html  # data in attributes, code in static files only
     assert 'id="total-opened"' in html
     assert "metric=opened" in html
+    # win-back offers are retention cost, shown apart from the remedies' recovery cost
+    assert "Remedy cost (recovery)" in html
+    assert '<span class="figure-value" id="total-retention-cost">0.00</span>' in html
 
 
 def test_dashboard_csv_has_one_row_per_week() -> None:
