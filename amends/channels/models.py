@@ -180,7 +180,8 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(BaseModel):
-    """A file a customer sent (by email, the form or the portal), stored outside the web root."""
+    """A file on a case, stored outside the web root: one a customer sent (by email, the form or
+    the portal), or one staff attached to a message (`message`, `uploaded_by`)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="attachments")
     inbound_email = models.ForeignKey(
@@ -189,6 +190,21 @@ class Attachment(BaseModel):
         null=True,
         blank=True,
         related_name="attachments",
+    )
+    message = models.ForeignKey(
+        "cases.Message",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        help_text="The staff message the file was attached to, if any.",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
