@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh runtime
 export AMENDS_DATA_DIR=${AMENDS_DATA_DIR:-$PWD/var/demo}
+# The demo's triage model, trained once by seed-demo from the public CFPB narratives
+# (../shared/data/cfpb_narratives_product_dev.csv) when they are present; new cases get its
+# category suggestions.
+export AMENDS_TRIAGE_MODEL=${AMENDS_TRIAGE_MODEL:-$AMENDS_DATA_DIR/models/triage.skops}
 .venv/bin/amends migrate --verbosity 0
 .venv/bin/amends seed-demo --if-empty
 BIND=${AMENDS_BIND:-127.0.0.1:8000}

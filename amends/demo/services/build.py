@@ -372,6 +372,22 @@ def cfpb_csv_path() -> Path | None:
     return path if path.is_file() else None
 
 
+NARRATIVES_ENV = "AMENDS_DEMO_NARRATIVES_CSV"
+
+
+def narratives_csv_path() -> Path | None:
+    """The labelled CFPB narratives the demo trains its triage model on, if present:
+    AMENDS_DEMO_NARRATIVES_CSV or ../shared/data/cfpb_narratives_product_dev.csv."""
+    configured = os.environ.get(NARRATIVES_ENV)
+    base_dir = Path(settings.BASE_DIR)  # type: ignore[misc]  # from config.env; unknown to the stubs
+    path = (
+        Path(configured)
+        if configured
+        else base_dir.parent / "shared" / "data" / "cfpb_narratives_product_dev.csv"
+    )
+    return path if path.is_file() else None
+
+
 # ---- reference data -----------------------------------------------------------------------
 
 

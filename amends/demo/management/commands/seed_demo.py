@@ -6,7 +6,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from amends.demo.services.build import DEMO_PASSWORD, cfpb_csv_path, demo_build
+from amends.core.conf import amends_setting
+from amends.demo.services.build import (
+    DEMO_PASSWORD,
+    cfpb_csv_path,
+    demo_build,
+    narratives_csv_path,
+)
+from amends.insight.services.triage import triage_train_from_csv
 
 
 class Command(BaseCommand):
@@ -28,6 +35,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Use only the built-in complaint texts, even if the CFPB sample is present",
         )
+        parser.add_argument(
+            "--no-triage",
+            action="store_true",
+            help=(
+                "Do not train the triage model, even when TRIAGE_MODEL names a file that does "
+                "not exist yet and the CFPB narratives are present"
+            ),
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["cases"] < 0:
@@ -35,6 +50,8 @@ class Command(BaseCommand):
             raise SystemExit(2)
         csv_path: Path | None = None if opts["no_cfpb"] else cfpb_csv_path()
         started = time.monotonic()
+        if not opts["no_triage"]:
+            self._train_triage()
         result = demo_build(
             cases=opts["cases"],
             seed=opts["seed"],
@@ -57,3 +74,26 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, team in result.staff:
             self.stdout.write(f"  {username:<8} {role:<11} {team}")
+
+    def _train_triage(self) -> None:
+        """Train the triage model the demo's intake uses (TRIAGE_MODEL) from the labelled CFPB
+        narratives, once: before the cases are built, so new cases get their suggestions."""
+        configured = str(amends_setting("TRIAGE_MODEL", "") or "")
+        narratives = narratives_csv_path()
+        if not configured or Path(configured).is_file() or narratives is None:
+            return
+        started = time.monotonic()
+        self.stdout.write(f"  … training the triage model on {narratives.name}")
+        Path(configured).parent.mkdir(parents=True, exist_ok=True)
+        result = triage_train_from_csv(
+            path=narratives,
+            text_column="Consumer complaint narrative",
+            label_column="Product",
+            out=configured,
+            cross_validate=False,
+        )
+        summary = result.summary()
+        self.stdout.write(
+            f"  … triage model {summary['version']} trained on {summary['n']} narratives "
+            f"in {time.monotonic() - started:.1f}s: {configured}"
+        )
