@@ -192,7 +192,10 @@ def bench_upset(data: Path, out: Path, results: dict[str, Any]) -> tuple[Path, l
     ]
     train = [r for r in rows if not held_back(r["row_index"])]
     test = [r for r in rows if held_back(r["row_index"])]
-    label = lambda r: "upset" if r["airline_sentiment"] == "negative" else "not_upset"  # noqa: E731
+
+    def label(r: dict[str, str]) -> str:
+        return "upset" if r["airline_sentiment"] == "negative" else "not_upset"
+
     truth = [label(r) for r in test]
     vader = SentimentIntensityAnalyzer()
     vader_pred = [
@@ -233,9 +236,9 @@ def bench_throughput(
 
     spotify = data / "twcs_spotifycares_inbound_dev.csv"
     if spotify.is_file():
-        sample = read(spotify)
-        column = "text" if "text" in sample[0] else next(iter(sample[0]))
-        texts = [r[column] for r in sample]
+        inbound = read(spotify)
+        column = "text" if "text" in inbound[0] else next(iter(inbound[0]))
+        texts = [r[column] for r in inbound]
     texts = (texts * (n // max(1, len(texts)) + 1))[:n]
     from amends.insight.scoring import _read
 
@@ -354,28 +357,25 @@ def bench_case_creation(triage_path: Path, results: dict[str, Any], runs: int) -
         return timings, cpu_timings
 
     timed("warm-up")
-    mine = [
-        (hooks.case_intake_review, subscribers.on_case_intake_review),
-        (hooks.case_opened, subscribers.on_case_opened),
-    ]
-    for hook, fn in mine:
-        hook.unsubscribe(fn)
+    hooks.case_intake_review.unsubscribe(subscribers.on_case_intake_review)
+    hooks.case_opened.unsubscribe(subscribers.on_case_opened)
     without = timed("without insight")
-    for hook, fn in mine:
-        hook.subscribe(fn)
+    hooks.case_intake_review.subscribe(subscribers.on_case_intake_review)
+    hooks.case_opened.subscribe(subscribers.on_case_opened)
     with_rules = timed("with insight (built-in scorer, repeats)")
     # Insight's own share: the same, with what the hooks insight emits set off elsewhere
     # (loyalty's reactions to message_scored and repeat_failure_detected) detached.
-    reactions = [
-        (hook, fn)
-        for hook in (hooks.message_scored, hooks.repeat_failure_detected)
-        for fn in hook.subscribers
-    ]
-    for hook, fn in reactions:
-        hook.unsubscribe(fn)
+    on_scored = hooks.message_scored.subscribers
+    on_repeat = hooks.repeat_failure_detected.subscribers
+    for scored_fn in on_scored:
+        hooks.message_scored.unsubscribe(scored_fn)
+    for repeat_fn in on_repeat:
+        hooks.repeat_failure_detected.unsubscribe(repeat_fn)
     own = timed("with insight, its hooks' subscribers detached")
-    for hook, fn in reactions:
-        hook.subscribe(fn)
+    for scored_fn in on_scored:
+        hooks.message_scored.subscribe(scored_fn)
+    for repeat_fn in on_repeat:
+        hooks.repeat_failure_detected.subscribe(repeat_fn)
     settings.AMENDS = {**settings.AMENDS, "TRIAGE_MODEL": str(triage_path)}
     with_triage = timed("with insight and a triage model")
     figures: dict[str, float] = {}
