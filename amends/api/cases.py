@@ -3,7 +3,10 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from ninja import Query, Router, Schema, Status
+from django.db.models import Prefetch, prefetch_related_objects
+from ninja import Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.params.functions import File
 from pydantic import Field, model_validator
 
 from amends.accounts.models import Team
@@ -40,6 +43,8 @@ from amends.cases.services.workflow import (
     case_step_skip,
     case_update,
 )
+from amends.channels.models import Attachment
+from amends.channels.services.attachments import FileIn, message_attachments_add
 from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
@@ -142,12 +147,20 @@ class EventOut(Schema):
     created_at: datetime
 
 
+class MessageFileOut(Schema):
+    id: int
+    filename: str
+    size: int
+    url: str = Field(description="Where to download it (GET, same authentication).")
+
+
 class MessageOut(Schema):
     id: int
     direction: str
     author: str | None
     body: str
     created_at: datetime
+    attachments: list[MessageFileOut] = Field(default_factory=list)
     score: MessageScoreOut | None = Field(
         default=None, description="How the customer's message reads (insight); None otherwise."
     )
@@ -474,11 +487,19 @@ def case_timeline_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, A
 def case_message_list_endpoint(request: AuthedRequest, ref: str) -> list[dict[str, Any]]:
     case = case_get_for_user(ref=ref, user=request.user)
     messages = case_message_list(case=case)
+    prefetch_related_objects(
+        messages, Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
     scores = message_scores([m.pk for m in messages])
-    return [_message(m, scores.get(m.pk)) for m in messages]
+    return [_message(case, m, scores.get(m.pk)) for m in messages]
 
 
-def _message(m: Message, score: dict[str, Any] | None = None) -> dict[str, Any]:
+def _message(
+    case: Case,
+    m: Message,
+    score: dict[str, Any] | None = None,
+    files: list[Attachment] | None = None,
+) -> dict[str, Any]:
     return {
         "id": m.pk,
         "direction": m.direction,
@@ -486,6 +507,15 @@ def _message(m: Message, score: dict[str, Any] | None = None) -> dict[str, Any]:
         "body": m.body,
         "created_at": m.created_at,
         "score": score,
+        "attachments": [
+            {
+                "id": a.pk,
+                "filename": a.filename,
+                "size": a.size,
+                "url": f"/api/v1/cases/{case.ref}/attachments/{a.pk}",
+            }
+            for a in (m.attachments.all() if files is None else files)
+        ],
     }
 
 
@@ -505,7 +535,39 @@ def case_message_add_endpoint(
         awaiting_customer=payload.awaiting_customer,
     )
     message.author = request.user
-    return Status(201, _message(message, message_scores([message.pk]).get(message.pk)))
+    return Status(201, _message(case, message, message_scores([message.pk]).get(message.pk), []))
+
+
+@router.post(
+    "/{ref}/messages/with-files",
+    response={201: MessageOut, **ERRORS},
+    summary="Add a message or note with files",
+)
+def case_message_add_with_files_endpoint(
+    request: AuthedRequest,
+    ref: str,
+    payload: Form[MessageIn],
+    attachments: list[UploadedFile] = File(default=None),  # noqa: B008
+) -> Status[dict[str, Any]]:
+    """multipart/form-data: the message's fields and up to AMENDS_ATTACHMENT_MAX_PER_MESSAGE
+    files under `attachments`. The message and its files are stored together or not at all."""
+    case = case_get_for_user(ref=ref, user=request.user)
+    files = [
+        FileIn(f.name or "attachment", f.content_type or "", f.read()) for f in attachments or []
+    ]
+    with transaction.atomic():
+        message = case_message_add(
+            case=case,
+            direction=payload.direction,
+            body=payload.body,
+            actor=request.user,
+            version=payload.version,
+            awaiting_customer=payload.awaiting_customer,
+        )
+        stored = message_attachments_add(message=message, files=files, actor=request.user)
+    message.author = request.user
+    score = message_scores([message.pk]).get(message.pk)
+    return Status(201, _message(case, message, score, stored))
 
 
 @router.post("/{ref}/acknowledge", response={200: CaseOut, **ERRORS}, summary="Acknowledge")

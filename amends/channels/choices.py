@@ -54,3 +54,9 @@ WEBHOOK_EVENTS = (
     "escalation.opened",
     "email.bounced",
 )
+
+
+class ChannelsEventKind(models.TextChoices):
+    """Kinds of the timeline events the channels app writes on a case."""
+
+    ATTACHMENTS_ADDED = "attachments_added", _("Files attached")

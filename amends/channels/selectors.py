@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from amends.accounts.choices import Role
@@ -124,6 +124,7 @@ def portal_view(*, case: Case, now: datetime | None = None) -> PortalView:
             case=case, direction__in=[MessageDirection.INBOUND, MessageDirection.OUTBOUND]
         )
         .only("pk", "direction", "body", "created_at", "case_id")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
         .order_by("created_at", "id")[:500]
     )
     promises = []
@@ -144,13 +145,25 @@ def portal_view(*, case: Case, now: datetime | None = None) -> PortalView:
         messages=messages,
         promises=promises,
         menus=menus,
-        attachments=list(Attachment.objects.filter(case=case).order_by("created_at", "id")[:200]),
+        attachments=list(_portal_attachments(case.pk).order_by("created_at", "id")[:200]),
         can_reply=case.status != CaseStatus.CLOSED,
     )
 
 
 def attachment_get_for_case(*, case_id: int, attachment_id: int) -> Attachment:
     return Attachment.objects.get(pk=attachment_id, case_id=case_id)
+
+
+def _portal_attachments(case_id: int) -> QuerySet[Attachment]:
+    """The case's files its customer may see: theirs and those on messages to or from them,
+    never an internal note's."""
+    return Attachment.objects.filter(case_id=case_id).exclude(
+        message__direction=MessageDirection.INTERNAL
+    )
+
+
+def portal_attachment_get(*, case_id: int, attachment_id: int) -> Attachment:
+    return _portal_attachments(case_id).get(pk=attachment_id)
 
 
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:

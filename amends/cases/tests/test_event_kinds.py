@@ -207,6 +207,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "follow_up_done": {"follow_up_id": 1, "outcome": "put_right", "note": "Happy now."},
     "compliment": {"compliment_id": 1, "staff": "sam"},
+    "attachments_added": {"message_id": 3, "count": 2, "direction": "outbound"},
     "second_look_requested": {
         "second_look_id": 1,
         "subject": "proposed_outcome",
@@ -249,6 +250,7 @@ def test_every_kind_has_a_label_and_a_sentence_without_codes(kind: str) -> None:
     ("kind", "expected"),
     [
         ("assigned", "Priya Shah assigned the case to Sam Lee in the Care team"),
+        ("attachments_added", "Priya Shah added 2 attachments to a message"),
         ("escalated", "The case was escalated to a supervisor (Morgan Hughes) because the SLA"),
         ("remedy_approval_requested", "Over the limit for one remedy (£50.00; this would make"),
         ("resolved", "Priya Shah resolved the case late, with the complaint partly upheld"),

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from amends.cases.models import Case
+from amends.cases.models import Case, Message
+from amends.cases.services.events import case_event_record
+from amends.channels.choices import ChannelsEventKind
 from amends.channels.conf import setting_int, storage_dir
 from amends.channels.models import Attachment, InboundEmail
 from amends.core.exceptions import ApplicationError
@@ -18,6 +23,10 @@ from amends.core.exceptions import ApplicationError
 
 def attachment_max_bytes() -> int:
     return setting_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def attachment_max_per_message() -> int:
+    return setting_int("ATTACHMENT_MAX_PER_MESSAGE", 5)
 
 
 def attachment_root() -> Path:
@@ -52,6 +61,8 @@ def attachment_add(
     content_type: str,
     data: bytes,
     inbound_email: InboundEmail | None = None,
+    message: Message | None = None,
+    uploaded_by: User | None = None,
 ) -> Attachment:
     limit = attachment_max_bytes()
     if len(data) > limit:
@@ -73,9 +84,83 @@ def attachment_add(
     return Attachment.objects.create(
         case=case,
         inbound_email=inbound_email,
+        message=message,
+        uploaded_by=uploaded_by,
         filename=filename or "attachment",
         content_type=(content_type or "application/octet-stream")[:100],
         size=len(data),
         sha256=sha,
         path=_write(data, sha),
     )
+
+
+@dataclass(frozen=True)
+class FileIn:
+    """One uploaded file, read: its name as sent, its declared type and its bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def message_attachments_check(files: Sequence[FileIn]) -> None:
+    """Refuse too many, too large or empty files before anything is written (field
+    `attachments`, as the forms and the API name it)."""
+    most = attachment_max_per_message()
+    if len(files) > most:
+        raise ApplicationError(
+            f"Too many files (at most {most} on one message).",
+            code="too_many_attachments",
+            status=422,
+            detail={"attachments": [f"At most {most} files."]},
+        )
+    limit = attachment_max_bytes()
+    for file in files:
+        if len(file.data) > limit:
+            raise ApplicationError(
+                f"{file.filename or 'A file'} is too large (at most {limit // (1024 * 1024)} MB).",
+                code="attachment_too_large",
+                status=422,
+                detail={"attachments": [f"{file.filename}: at most {limit} bytes."]},
+            )
+        if not file.data:
+            raise ApplicationError(
+                f"{file.filename or 'A file'} is empty.",
+                code="attachment_empty",
+                status=422,
+                detail={"attachments": [f"{file.filename}: empty."]},
+            )
+
+
+@transaction.atomic
+def message_attachments_add(
+    *, message: Message, files: Sequence[FileIn], actor: User | None
+) -> list[Attachment]:
+    """Attach staff files to a message, in the caller's transaction (the one that created the
+    message): a refused file rolls the message back with it. The timeline says how many."""
+    message_attachments_check(files)
+    if not files:
+        return []
+    attachments = [
+        attachment_add(
+            case=message.case,
+            filename=file.filename,
+            content_type=file.content_type,
+            data=file.data,
+            message=message,
+            uploaded_by=actor,
+        )
+        for file in files
+    ]
+    case_event_record(
+        case=message.case,
+        kind=ChannelsEventKind.ATTACHMENTS_ADDED,
+        actor=actor,
+        data={
+            "message_id": message.pk,
+            "count": len(attachments),
+            "direction": message.direction,
+            "filenames": [a.filename for a in attachments],
+        },
+    )
+    return attachments

@@ -22,10 +22,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from amends.cases.choices import MessageDirection
 from amends.cases.models import Case, case_ref
 from amends.channels.choices import OUTBOUND_PENDING, OutboundStatus
 from amends.channels.conf import from_address, mail_domain, setting_int
-from amends.channels.models import OutboundEmail
+from amends.channels.models import Attachment, OutboundEmail
+from amends.channels.services.attachments import attachment_file
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, insert_rows
@@ -407,7 +409,21 @@ def _claim(now: datetime, limit: int) -> list[OutboundEmail]:
     return list(OutboundEmail.objects.filter(lease_token=token).order_by("id"))
 
 
-def _message(email: OutboundEmail) -> EmailMessage:
+def _files_by_message(emails: Sequence[OutboundEmail]) -> dict[int, list[Attachment]]:
+    """The files of the replies these emails carry, in one query. Only a message to the
+    customer's files go out: an internal note's never do."""
+    ids = [e.case_message_id for e in emails if e.case_message_id is not None]
+    files: dict[int, list[Attachment]] = {}
+    if not ids:
+        return files
+    for attachment in Attachment.objects.filter(
+        message_id__in=ids, message__direction=MessageDirection.OUTBOUND
+    ).order_by("created_at", "id"):
+        files.setdefault(attachment.message_id or 0, []).append(attachment)
+    return files
+
+
+def _message(email: OutboundEmail, files: Sequence[Attachment] = ()) -> EmailMessage:
     headers = {"Message-ID": email.message_id}
     if email.in_reply_to:
         headers["In-Reply-To"] = email.in_reply_to
@@ -419,7 +435,7 @@ def _message(email: OutboundEmail) -> EmailMessage:
         headers["Auto-Submitted"] = "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
     reply_to = str(amends_setting("MAIL_REPLY_TO", "") or "")
-    return EmailMessage(
+    message = EmailMessage(
         subject=email.subject,
         body=email.body,
         from_email=from_address(),
@@ -427,6 +443,10 @@ def _message(email: OutboundEmail) -> EmailMessage:
         headers=headers,
         reply_to=[reply_to] if reply_to else None,
     )
+    for file in files:
+        # A file gone from the disk fails this send; the row is retried and then shown failed.
+        message.attach(file.filename, attachment_file(file).read_bytes(), file.content_type)
+    return message
 
 
 def _finish(email: OutboundEmail, token: str, now: datetime, error: str | None) -> None:
@@ -470,9 +490,11 @@ def outbound_send_due(*, now: datetime, limit: int = 500) -> int:
             _finish(email, token, now, f"{type(exc).__name__}: {exc}")
         return 0
     try:
+        files = _files_by_message(emails)
         for email in emails:
             try:
-                connection.send_messages([_message(email)])
+                message = _message(email, files.get(email.case_message_id or 0, []))
+                connection.send_messages([message])
             except Exception as exc:
                 _finish(email, token, now, f"{type(exc).__name__}: {exc}")
             else:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from amends.accounts.selectors import staff_list, team_list
 from amends.cases.choices import OPEN_STATUSES, Channel, Fault, MessageDirection, Outcome, SlaState
 from amends.cases.listing import MAX_QUERY_LENGTH, SORT_LABELS
 from amends.cases.selectors import tag_names
+from amends.channels.services.attachments import attachment_max_bytes, attachment_max_per_message
 from amends.customers.selectors import customer_search
 from amends.policies.choices import Severity
 from amends.taxonomy.selectors import category_list, service_list
@@ -100,6 +102,34 @@ class CaseAccountForm(VersionForm):
     fault = forms.ChoiceField(choices=Fault.choices, label="Fault attribution")
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MessageFilesField(forms.FileField):
+    """Several files on one message: none, or up to the per-message limit, none empty or too
+    large (the service checks the same again)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data: object, initial: object = None) -> list[UploadedFile[bytes]]:
+        items = list(data) if isinstance(data, (list, tuple)) else ([data] if data else [])
+        most = attachment_max_per_message()
+        if len(items) > most:
+            raise forms.ValidationError(f"At most {most} files on one message.")
+        one = super().clean
+        files: list[UploadedFile[bytes]] = [one(item, initial) for item in items]
+        limit = attachment_max_bytes()
+        for file in files:
+            if file.size is not None and file.size > limit:
+                raise forms.ValidationError(
+                    f"{file.name} is too large (at most {limit // (1024 * 1024)} MB)."
+                )
+        return files
+
+
 class MessageForm(VersionForm):
     direction = forms.ChoiceField(
         choices=[
@@ -115,6 +145,7 @@ class MessageForm(VersionForm):
     awaiting_customer = forms.BooleanField(
         required=False, label="Wait for the customer's answer (pauses the SLA clock)"
     )
+    attachments = MessageFilesField(label="Files", required=False)
 
 
 INTAKE_CHANNELS = [

@@ -162,6 +162,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/cases/{ref}/timeline": CASE,
     "GET /api/v1/cases/{ref}/messages": CASE,
     "POST /api/v1/cases/{ref}/messages": CASE,
+    "POST /api/v1/cases/{ref}/messages/with-files": CASE,
     "POST /api/v1/cases/{ref}/acknowledge": CASE,
     "POST /api/v1/cases/{ref}/assign": CASE,
     "POST /api/v1/cases/{ref}/steps/{step}/done": CASE,

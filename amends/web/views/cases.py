@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from amends.accounts.choices import Role
 from amends.accounts.selectors import staff_list, staff_profile_of
 from amends.cases.choices import TRANSITIONS, CaseStatus
-from amends.cases.models import Case
+from amends.cases.models import Case, Message
 from amends.cases.selectors import (
     case_get_for_user,
     case_message_list,
@@ -38,6 +40,8 @@ from amends.cases.services.workflow import (
     case_step_skip,
     case_update,
 )
+from amends.channels.models import Attachment
+from amends.channels.services.attachments import FileIn, message_attachments_add
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
 from amends.customers.selectors import customer_get_for_user
@@ -85,6 +89,15 @@ def _panels_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
     }
 
 
+def _conversation(case: Case) -> list[Message]:
+    """The messages with their files (one more query, whatever their number)."""
+    messages = case_message_list(case=case)
+    prefetch_related_objects(
+        messages, Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    return messages
+
+
 def _case_changed(request: AuthedRequest, case: Case, *, also: str | None = None) -> HttpResponse:
     """After an action: the panels (out of band) for htmx, a redirect to the case otherwise."""
     if not request.htmx:
@@ -98,7 +111,7 @@ def _case_changed(request: AuthedRequest, case: Case, *, also: str | None = None
             "web/cases/_conversation.html",
             {
                 "case": case,
-                "conversation": case_message_list(case=case),
+                "conversation": _conversation(case),
                 "message_form": MessageForm(),
             },
         ).content.decode()
@@ -134,7 +147,7 @@ def case_detail_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case_viewed(case=case, user=request.user)  # for the "also open by" notice
     context = _panels_context(request, case)
     context.update(
-        conversation=case_message_list(case=case),
+        conversation=_conversation(case),
         message_form=MessageForm(),
         account_form=_account_form(case),
     )
@@ -283,15 +296,21 @@ def case_step_skip_view(request: AuthedRequest, ref: str, step: str) -> HttpResp
 @require_POST
 def case_message_add_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case = case_get_for_user(ref=ref, user=request.user)
-    form = valid(MessageForm(request.POST))
-    case_message_add(
-        case=case,
-        direction=form.cleaned_data["direction"],
-        body=form.cleaned_data["body"],
-        version=form.cleaned_data["version"],
-        awaiting_customer=form.cleaned_data["awaiting_customer"],
-        actor=request.user,
-    )
+    form = valid(MessageForm(request.POST, request.FILES))
+    files = [
+        FileIn(f.name or "attachment", f.content_type or "", f.read())
+        for f in form.cleaned_data["attachments"]
+    ]
+    with transaction.atomic():  # a refused file leaves no message behind
+        message = case_message_add(
+            case=case,
+            direction=form.cleaned_data["direction"],
+            body=form.cleaned_data["body"],
+            version=form.cleaned_data["version"],
+            awaiting_customer=form.cleaned_data["awaiting_customer"],
+            actor=request.user,
+        )
+        message_attachments_add(message=message, files=files, actor=request.user)
     case = case_get_for_user(ref=ref, user=request.user)
     return _case_changed(request, case, also="conversation")
 

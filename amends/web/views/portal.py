@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from amends.channels.models import PortalLink
-from amends.channels.selectors import attachment_get_for_case, portal_view
+from amends.channels.selectors import portal_attachment_get, portal_view
 from amends.channels.services.attachments import attachment_file
 from amends.channels.services.portal import (
     portal_link_for_token,
@@ -99,7 +99,7 @@ def portal_attachment_view(
     link = _link_or_page(request, token)
     if isinstance(link, HttpResponse):
         return link
-    attachment = attachment_get_for_case(case_id=link.case_id, attachment_id=attachment_id)
+    attachment = portal_attachment_get(case_id=link.case_id, attachment_id=attachment_id)
     return FileResponse(
         attachment_file(attachment).open("rb"),
         as_attachment=True,
