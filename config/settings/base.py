@@ -320,6 +320,7 @@ AMENDS.update(
         # Files customers send (mail, form, portal), served only through permission checks.
         "ATTACHMENT_DIR": env_str("AMENDS_ATTACHMENT_DIR", str(data_dir() / "attachments")),
         "ATTACHMENT_MAX_BYTES": env_int("AMENDS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        "ATTACHMENT_MAX_PER_MESSAGE": env_int("AMENDS_ATTACHMENT_MAX_PER_MESSAGE", 5),
         # Webhooks: attempts per event, and failures in a row after which an endpoint is off.
         "WEBHOOK_MAX_ATTEMPTS": env_int("AMENDS_WEBHOOK_MAX_ATTEMPTS", 8),
         "WEBHOOK_DISABLE_AFTER": env_int("AMENDS_WEBHOOK_DISABLE_AFTER", 20),
