@@ -54,3 +54,43 @@ def test_sqlite_database_from_an_earlier_release_upgrades_with_its_search_trigge
     upgrade = migrate()
     assert upgrade.returncode == 0, upgrade.stderr
     assert triggers() == expected
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="the triggers are dropped on SQLite only",
+)
+def test_upgrading_other_apps_alone_keeps_the_search_index(tmp_path: Path) -> None:
+    """A plan without cases or customers migrations leaves the triggers and the index alone: no
+    rebuild of every case for an upgrade that cannot touch them."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "AMENDS_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "test",
+    }
+    env.pop("DATABASE_URL", None)
+
+    def migrate(*target: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603  # our own interpreter and manage.py
+            [sys.executable, "manage.py", "migrate", "-v0", *target],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    first = migrate("cases")
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(tmp_path / "amends.sqlite3") as db:
+        db.execute(
+            "INSERT INTO cases_casesearch (rowid, ref, title, customer, document)"
+            " VALUES (987654, 'AM-987654', 'sentinel', '', '')"
+        )
+
+    rest = migrate()
+    assert rest.returncode == 0, rest.stderr
+    with sqlite3.connect(tmp_path / "amends.sqlite3") as db:
+        kept = db.execute("SELECT count(*) FROM cases_casesearch WHERE rowid = 987654").fetchone()
+    assert kept == (1,)
