@@ -107,6 +107,14 @@ WEB_FORM: dict[str, dict[str, str | bytes]] = {
     "web:portal-reply": {"body": "Thank you"},
     "web:portal-choose": {"menu": "{menu_id}", "remedy": "{menu_remedy_id}"},
 }
+# multipart/form-data API operations: valid fields (bytes are sent as an uploaded file).
+API_FORM: dict[str, dict[str, str | bytes]] = {
+    "POST /api/v1/cases/{ref}/messages/with-files": {
+        "direction": "internal",
+        "body": "Note with a file",
+        "attachments": b"a file",
+    },
+}
 API_BODY: dict[str, dict[str, object]] = {
     "PUT /api/v1/customers/{customer_id}/handling": {"tier": "vip", "special_handling": False},
     "POST /api/v1/staff-reviews": {"case": "{ref}", "staff": "alice", "complaint": "Rude"},

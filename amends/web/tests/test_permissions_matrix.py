@@ -55,6 +55,7 @@ from amends.taxonomy.models import RootCause
 from amends.web.tests.permissions_matrix import (
     ALLOWED,
     API_BODY,
+    API_FORM,
     CUSTOMER,
     LINK,
     MATRIX,
@@ -380,6 +381,8 @@ def _call_api(endpoint: Endpoint, world: World, user: User | None, schema: dict)
     client = _client(user)
     if endpoint.method == "GET":
         return client.get(path, query)
+    if endpoint.key in API_FORM:
+        return client.post(path, _filled(API_FORM[endpoint.key], params))
     if endpoint.key in API_BODY:
         data = _filled(API_BODY[endpoint.key], params)
         return client.generic(endpoint.method, path, json.dumps(data), "application/json")
