@@ -34,6 +34,7 @@ from amends.cases.models import Case
 from amends.cases.services.batch import NewCase, cases_open_many, new_case_check
 from amends.cases.services.bulk import case_update_bulk
 from amends.channels.models import ImportRecord
+from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, insert_rows, select_in, update_rows
 from amends.customers.services import customer_keys_get_or_create
@@ -591,8 +592,9 @@ def import_rows(
     batch: int = BATCH,
     threaded: bool | None = None,
 ) -> ImportSummary:
-    """`threaded`: write on a thread of its own (`_Writer`); by default when the caller holds
-    no transaction (the chunks must commit on their own, so not inside the caller's)."""
+    """`threaded`: write on a thread of its own (`_Writer`); by default when the setting
+    IMPORT_WRITER_THREAD is on and the caller holds no transaction (the chunks must commit on
+    their own, so not inside the caller's)."""
     csv.field_size_limit(MAX_FIELD)
     try:
         codecs.lookup(encoding)
@@ -620,7 +622,9 @@ def import_rows(
         )
     summary = ImportSummary()
     if threaded is None:
-        threaded = not connection.in_atomic_block
+        threaded = bool(amends_setting("IMPORT_WRITER_THREAD", False)) and (
+            not connection.in_atomic_block
+        )
     writer = _Writer(source, rejects) if threaded else None
     taxonomy = None if writer is not None else Taxonomy()
 

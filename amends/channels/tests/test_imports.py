@@ -226,9 +226,11 @@ def test_import_csv_bad_mapping_fails_clearly(tmp_path: Path) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     from amends.channels.services import imports
+
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
 
     threads: list[str] = []
     real = imports._batch_write
@@ -255,9 +257,11 @@ def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_res
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     from amends.channels.services import imports
+
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
 
     real = imports._batch_write
     calls: list[int] = []
