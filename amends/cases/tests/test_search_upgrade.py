@@ -16,6 +16,25 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def _migrate(data_dir: Path, *target: str) -> subprocess.CompletedProcess[str]:
+    """`manage.py migrate` in a process of its own on a SQLite database in data_dir."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "AMENDS_DATA_DIR": str(data_dir),
+        "SECRET_KEY": "test",
+    }
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(  # noqa: S603  # our own interpreter and manage.py
+        [sys.executable, "manage.py", "migrate", "-v0", *target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.mark.skipif(
     not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
     reason="the trigger problem is SQLite's table rebuild",
@@ -23,23 +42,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_sqlite_database_from_an_earlier_release_upgrades_with_its_search_triggers(
     tmp_path: Path,
 ) -> None:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "AMENDS_DATA_DIR": str(tmp_path),
-        "SECRET_KEY": "test",
-    }
-    env.pop("DATABASE_URL", None)
-
     def migrate(*target: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603  # our own interpreter and manage.py
-            [sys.executable, "manage.py", "migrate", "-v0", *target],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return _migrate(tmp_path, *target)
 
     def triggers() -> set[str]:
         with sqlite3.connect(tmp_path / "amends.sqlite3") as db:
@@ -63,23 +67,9 @@ def test_sqlite_database_from_an_earlier_release_upgrades_with_its_search_trigge
 def test_upgrading_other_apps_alone_keeps_the_search_index(tmp_path: Path) -> None:
     """A plan without cases or customers migrations leaves the triggers and the index alone: no
     rebuild of every case for an upgrade that cannot touch them."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "AMENDS_DATA_DIR": str(tmp_path),
-        "SECRET_KEY": "test",
-    }
-    env.pop("DATABASE_URL", None)
 
     def migrate(*target: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603  # our own interpreter and manage.py
-            [sys.executable, "manage.py", "migrate", "-v0", *target],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return _migrate(tmp_path, *target)
 
     first = migrate("cases")
     assert first.returncode == 0, first.stderr
