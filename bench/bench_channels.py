@@ -22,6 +22,7 @@ afterwards. Nothing leaves the machine; the outbox is not sent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import mailbox
 import os
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -75,6 +77,52 @@ def _drop(db: str, env: dict[str, str]) -> None:
 
 
 LAST_CPU = 0.0
+LAST_SERVER_CPU: float | None = None
+
+
+class ServerCpu:
+    """CPU seconds (user + system) of the PostgreSQL backends serving one database, while a
+    child process works: the server's part of an import. Polls /proc (the server must run on
+    this machine) for processes titled `postgres: … <database> …` and keeps each one's last
+    reading, so a backend's last poll interval (0.1 s) at most is missed when it exits."""
+
+    def __init__(self, database: str) -> None:
+        self.needle = f" {database} "
+        self.seen: dict[int, float] = {}
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _read(self) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+                if not title.startswith("postgres:") or self.needle not in title:
+                    continue
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            self.seen[int(entry.name)] = (int(fields[11]) + int(fields[12])) / self.tick
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.1):
+            self._read()
+
+    def __enter__(self) -> ServerCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def _load() -> str:
@@ -84,19 +132,22 @@ def _load() -> str:
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (MB) of the child, and its last output line; the child's CPU
     seconds (user + system, process start included) are left in LAST_CPU."""
-    global LAST_CPU
+    global LAST_CPU, LAST_SERVER_CPU
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    server = ServerCpu(PG_NAME) if "DATABASE_URL" in env else None
     # `time -f %M` reports this child's own peak RSS (ru_maxrss of children is the largest
     # child so far, which hides a smaller later run).
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    with server or contextlib.nullcontext():
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     seconds = time.perf_counter() - start
+    LAST_SERVER_CPU = server.seconds if server is not None and server.seen else None
     if done.returncode != 0:
         raise SystemExit(f"{args} failed: {done.stderr[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -104,6 +155,21 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     peak_kb = int(done.stderr.strip().splitlines()[-1])
     lines = done.stdout.strip().splitlines()
     return seconds, peak_kb // 1024, lines[-1] if lines else ""
+
+
+def _records(path: Path) -> int:
+    """The file's rows (CSV records: a narrative may span several lines)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def _server_cpu(count: int) -> str:
+    if LAST_SERVER_CPU is None:
+        return ""
+    return (
+        f"server CPU {LAST_SERVER_CPU:.1f} s = {LAST_SERVER_CPU * 1000 / count:.3f} ms a row, "
+        f"client + server {count / (LAST_CPU + LAST_SERVER_CPU):,.0f} rows/s of CPU; "
+    )
 
 
 def _synthetic(rows: int, folder: Path) -> Path:
@@ -132,7 +198,7 @@ def bench_import(db: str, sizes: list[int], skip_dev: bool = False) -> None:
         for label, path in files:
             env = _fresh(db)
             try:
-                count = sum(1 for _ in path.open(encoding="utf-8")) - 1
+                count = _records(path)
                 seconds, peak, last = _run(
                     ["import_cfpb", str(path), "--no-progress", "--rejects", str(tmp / "r.csv")],
                     env,
@@ -141,7 +207,7 @@ def bench_import(db: str, sizes: list[int], skip_dev: bool = False) -> None:
                     f"[{db}] import {label}: {last} in {seconds:.1f} s = "
                     f"{count / seconds:,.0f} rows/s wall; CPU {LAST_CPU:.1f} s = "
                     f"{count / LAST_CPU:,.0f} rows/s of CPU (process start included); "
-                    f"peak RSS {peak} MB; load {_load()}",
+                    f"{_server_cpu(count)}peak RSS {peak} MB; load {_load()}",
                     flush=True,
                 )
                 if path == DEV:
