@@ -268,7 +268,8 @@ class KpiQuery(InSchema):
 @router.get("/kpis", response={200: KpiOut, **ERRORS}, summary="KPIs for a person or team")
 def kpi_endpoint(request: AuthedRequest, query: Query[KpiQuery]) -> dict[str, object]:
     """Yours by default; a supervisor may ask for their team and its members, a manager for
-    anyone. Dates are UTC days, inclusive (`from=2026-01-01&to=2026-01-31`)."""
+    anyone. Dates are the organisation's days (its time zone's midnight to midnight),
+    inclusive (`from=2026-01-01&to=2026-01-31`); by default the last 30 ending today."""
     start, end = parse_period(query.from_, query.to)
     scope = kpi_scope_for(
         user=request.user, team_id=query.team, person=query.person, start=start, end=end

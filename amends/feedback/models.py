@@ -461,7 +461,8 @@ class KpiSums(models.Model):
 
 
 class KpiDay(KpiSums):
-    """Sums per UTC day, team and person, kept by the services so a KPI page reads few rows."""
+    """Sums per organisation day (the calendar day in the organisation's time zone), team and
+    person, kept by the services so a KPI page reads few rows."""
 
     day = models.DateField()
 
@@ -481,7 +482,7 @@ class KpiDay(KpiSums):
 
 
 class KpiMonth(KpiSums):
-    """The same sums per calendar month (UTC): a long period reads months, then edge days."""
+    """The same sums per organisation month: a long period reads months, then edge days."""
 
     month = models.DateField(help_text="The first day of the month.")
 

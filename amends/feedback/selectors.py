@@ -7,7 +7,7 @@ admin everything. Reviews are stricter: only the staff member, whoever manages t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -18,6 +18,7 @@ from amends.accounts.choices import Role
 from amends.accounts.models import Team
 from amends.accounts.selectors import staff_profile_of
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
+from amends.core.organisation import organisation, organisation_days, organisation_today
 from amends.feedback.choices import CheckStatus, FollowUpStatus, ReviewOutcome, SurveyStatus
 from amends.feedback.models import (
     CaseKpi,
@@ -178,7 +179,7 @@ class StaffRecord:
 def staff_record(*, staff: User, now: datetime | None = None) -> StaffRecord:
     now = now or timezone.now()
     since = now - timedelta(days=365)
-    sums = KpiDay.objects.filter(person=staff, day__gte=since.date()).aggregate(
+    sums = KpiDay.objects.filter(person=staff, day__gte=organisation_today(since)).aggregate(
         csat_sum=Sum("csat_sum"), csat_count=Sum("csat_count"), compliments=Sum("compliments")
     )
     reviews = StaffReview.objects.filter(staff=staff, created_at__gte=since).aggregate(
@@ -202,7 +203,8 @@ def staff_record(*, staff: User, now: datetime | None = None) -> StaffRecord:
 
 @dataclass(frozen=True)
 class KpiScope:
-    """What a KPI view covers: a person, a team, or everyone, in [start, end] (UTC days)."""
+    """What a KPI view covers: a person, a team, or everyone, in [start, end]: the
+    organisation's calendar days (its time zone's midnight to midnight), both included."""
 
     start: date
     end: date
@@ -217,12 +219,18 @@ class KpiScope:
             return self.team.name
         return "Everyone"
 
+    @property
+    def time_zone(self) -> str:
+        """The zone whose days the period's dates are."""
+        return organisation().time_zone
+
 
 def parse_period(
     raw_from: str | None, raw_to: str | None, *, today: date | None = None
 ) -> tuple[date, date]:
-    """`YYYY-MM-DD` bounds, inclusive; the last 30 days by default."""
-    today = today or timezone.now().astimezone(UTC).date()
+    """`YYYY-MM-DD` bounds (organisation days), inclusive; by default the last 30 days ending
+    on the organisation's today."""
+    today = today or organisation_today()
 
     def parse(name: str, raw: str | None, default: date) -> date:
         if raw is None or raw == "":
@@ -436,9 +444,9 @@ def kpi_figures(*, scope: KpiScope) -> KpiFigures:
 
 
 def _span(scope: KpiScope) -> tuple[datetime, datetime]:
-    start = datetime.combine(scope.start, time(0), tzinfo=UTC)
-    end = datetime.combine(scope.end, time(0), tzinfo=UTC) + timedelta(days=1)
-    return start, end
+    """The moments the period covers: exactly those whose organisation day its daily sums
+    count them on, so a drill-down lists what its figure counts."""
+    return organisation_days(scope.start, scope.end)
 
 
 def kpi_cases(*, scope: KpiScope) -> QuerySet[CaseKpi]:

@@ -14,7 +14,7 @@ from amends.core.exceptions import ApplicationError
 from amends.feedback.access import profile_or_none, team_id_of
 from amends.feedback.choices import ComplimentSource, FeedbackEventKind, NotificationKind
 from amends.feedback.models import Compliment, Survey
-from amends.feedback.services.kpis import kpi_bucket_refresh, utc_day
+from amends.feedback.services.kpis import kpi_bucket_refresh, kpi_day
 
 MAX_TEXT = 5000
 
@@ -43,7 +43,7 @@ def _after(compliment: Compliment, actor: User | None) -> None:
             data={"compliment_id": compliment.pk, "staff": compliment.staff.username},
         )
     kpi_bucket_refresh(
-        day=utc_day(compliment.created_at),
+        day=kpi_day(compliment.created_at),
         team_id=compliment.team_id,
         person_id=compliment.staff_id,
     )

@@ -1,24 +1,31 @@
 """KPI facts and their daily sums.
 
 When a case is resolved its measures are written once to `CaseKpi` (business-hours times
-counted in the case's calendar, steps, promises, remedies). `KpiDay` holds the sums per UTC
-day, team and person: a bucket is recomputed from the facts whenever one of them changes, so
-it is always exactly the sum of its facts (and `kpi_rebuild` can redo them all).
+counted in the case's calendar, steps, promises, remedies). `KpiDay` holds the sums per
+organisation day (the calendar day in the organisation's time zone), team and person, and
+`KpiMonth` per organisation month: a bucket is recomputed from the facts whenever one of them
+changes, so it is always exactly the sum of its facts. `kpi_sums_rebuild` replaces every bucket
+set-based (after the organisation's time zone changes), `kpi_rebuild` redoes the facts too.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 
 from amends.accounts.models import StaffProfile
 from amends.cases.choices import StepState
 from amends.cases.models import Case
 from amends.commitments.choices import CommitmentStatus
 from amends.commitments.models import Commitment
+from amends.core.organisation import organisation, organisation_days
 from amends.feedback.models import CaseKpi, Compliment, KpiDay, KpiMonth, Survey
 from amends.feedback.selectors import SUM_FIELDS
 from amends.policies.business_hours import business_time_between
@@ -27,17 +34,13 @@ from amends.remedies.choices import COUNTED_STATUSES
 from amends.remedies.models import Remedy
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=UTC)
-    return start, start + timedelta(days=1)
-
-
 def bucket_key(day: date, team_id: int | None, person_id: int | None) -> str:
     return f"{day.isoformat()}:{team_id or 0}:{person_id or 0}"
 
 
-def utc_day(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+def kpi_day(at: datetime) -> date:
+    """The organisation's calendar day of a moment: the day its sums count it on."""
+    return at.astimezone(organisation().zone).date()
 
 
 def case_kpi_record(*, case_id: int, refresh: bool = True) -> CaseKpi | None:
@@ -86,17 +89,17 @@ def case_kpi_record(*, case_id: int, refresh: bool = True) -> CaseKpi | None:
     if not refresh:
         return fact
     if previous is not None and (
-        utc_day(previous.resolved_at) != utc_day(fact.resolved_at)
+        kpi_day(previous.resolved_at) != kpi_day(fact.resolved_at)
         or previous.team_id != fact.team_id
         or previous.person_id != fact.person_id
     ):
         kpi_bucket_refresh(
-            day=utc_day(previous.resolved_at),
+            day=kpi_day(previous.resolved_at),
             team_id=previous.team_id,
             person_id=previous.person_id,
         )
     kpi_bucket_refresh(
-        day=utc_day(fact.resolved_at), team_id=fact.team_id, person_id=fact.person_id
+        day=kpi_day(fact.resolved_at), team_id=fact.team_id, person_id=fact.person_id
     )
     return fact
 
@@ -107,40 +110,60 @@ def _who(field_team: str, field_person: str, team_id: int | None, person_id: int
     )
 
 
+def _fact_sums() -> dict[str, Any]:
+    return {
+        "resolved": Count("pk"),
+        "ack_count": Count("ack_seconds"),
+        "ack_seconds": Sum("ack_seconds"),
+        "resolve_count": Count("resolve_seconds"),
+        "resolve_seconds": Sum("resolve_seconds"),
+        "steps_all_done": Count("pk", filter=Q(steps_all_done=True)),
+        "promises_due": Sum("promises_due"),
+        "promises_kept_on_time": Sum("promises_kept_on_time"),
+        "remedies": Sum("remedies"),
+        "remedies_within_authority": Sum("remedies_within_authority"),
+    }
+
+
+def _answer_sums() -> dict[str, Any]:
+    return {
+        "answered": Count("pk"),
+        "csat_count": Count("csat"),
+        "csat_sum": Sum("csat"),
+        "csat_satisfied": Count("pk", filter=Q(csat__gte=4)),
+        "fair_outcome_count": Count("fair_outcome"),
+        "fair_outcome_sum": Sum("fair_outcome"),
+        "fair_process_count": Count("fair_process"),
+        "fair_process_sum": Sum("fair_process"),
+        "fair_treatment_count": Count("fair_treatment"),
+        "fair_treatment_sum": Sum("fair_treatment"),
+    }
+
+
+def _approval_sums() -> dict[str, Any]:
+    return {"approvals_decided": Count("pk"), "approval_seconds": Sum("decision_seconds")}
+
+
+def _decisions() -> Any:
+    """Approval decisions that count: timed, by someone. They count for the decider, in the
+    team the decider is in now."""
+    return Remedy.objects.filter(
+        decided_at__isnull=False, decision_seconds__isnull=False, decided_by__isnull=False
+    )
+
+
 def _sums(day: date, team_id: int | None, person_id: int | None) -> dict[str, int]:
-    start, end = _day_bounds(day)
+    start, end = organisation_days(day, day)
     facts = CaseKpi.objects.filter(
         _who("team_id", "person_id", team_id, person_id),
         resolved_at__gte=start,
         resolved_at__lt=end,
-    ).aggregate(
-        resolved=Count("pk"),
-        ack_count=Count("ack_seconds"),
-        ack_seconds=Sum("ack_seconds"),
-        resolve_count=Count("resolve_seconds"),
-        resolve_seconds=Sum("resolve_seconds"),
-        steps_all_done=Count("pk", filter=Q(steps_all_done=True)),
-        promises_due=Sum("promises_due"),
-        promises_kept_on_time=Sum("promises_kept_on_time"),
-        remedies=Sum("remedies"),
-        remedies_within_authority=Sum("remedies_within_authority"),
-    )
+    ).aggregate(**_fact_sums())
     answers = Survey.objects.filter(
         _who("team_id", "staff_id", team_id, person_id),
         answered_at__gte=start,
         answered_at__lt=end,
-    ).aggregate(
-        answered=Count("pk"),
-        csat_count=Count("csat"),
-        csat_sum=Sum("csat"),
-        csat_satisfied=Count("pk", filter=Q(csat__gte=4)),
-        fair_outcome_count=Count("fair_outcome"),
-        fair_outcome_sum=Sum("fair_outcome"),
-        fair_process_count=Count("fair_process"),
-        fair_process_sum=Sum("fair_process"),
-        fair_treatment_count=Count("fair_treatment"),
-        fair_treatment_sum=Sum("fair_treatment"),
-    )
+    ).aggregate(**_answer_sums())
     compliments = Compliment.objects.filter(
         _who("team_id", "staff_id", team_id, person_id), created_at__gte=start, created_at__lt=end
     ).count()
@@ -150,12 +173,11 @@ def _sums(day: date, team_id: int | None, person_id: int | None) -> dict[str, in
             StaffProfile.objects.filter(user_id=person_id).values_list("team_id", flat=True).first()
         )
         if person_team == team_id:
-            approvals = Remedy.objects.filter(
-                decided_by_id=person_id,
-                decided_at__gte=start,
-                decided_at__lt=end,
-                decision_seconds__isnull=False,
-            ).aggregate(approvals_decided=Count("pk"), approval_seconds=Sum("decision_seconds"))
+            approvals = (
+                _decisions()
+                .filter(decided_by_id=person_id, decided_at__gte=start, decided_at__lt=end)
+                .aggregate(**_approval_sums())
+            )
     merged = {**facts, **answers, **approvals, "compliments": compliments}
     return {name: int(value or 0) for name, value in merged.items()}
 
@@ -215,7 +237,7 @@ def case_kpi_forget(*, case_id: int) -> None:
         return
     fact.delete()
     kpi_bucket_refresh(
-        day=utc_day(fact.resolved_at), team_id=fact.team_id, person_id=fact.person_id
+        day=kpi_day(fact.resolved_at), team_id=fact.team_id, person_id=fact.person_id
     )
 
 
@@ -233,15 +255,16 @@ def approval_decided_record(*, remedy_id: int) -> None:
         .first()
     )
     kpi_bucket_refresh(
-        day=utc_day(cast(datetime, row["decided_at"])),
+        day=kpi_day(cast(datetime, row["decided_at"])),
         team_id=team_id,
         person_id=row["decided_by_id"],
     )
 
 
 def kpi_rebuild(*, since: datetime | None = None, batch: int = 2000) -> dict[str, int]:
-    """Recompute every resolved case's facts (since a time) and then every bucket they touch.
-    Re-runnable; used after an upgrade and by the benchmark loader."""
+    """Recompute every resolved case's facts (since a moment) and then the sums from that
+    moment's organisation day on. Re-runnable; used after an upgrade and by the benchmark
+    loader."""
     cases = Case.objects.filter(resolved_at__isnull=False)
     if since is not None:
         cases = cases.filter(resolved_at__gte=since)
@@ -256,35 +279,123 @@ def kpi_rebuild(*, since: datetime | None = None, batch: int = 2000) -> dict[str
                 case_kpi_record(case_id=case_id, refresh=False)
                 facts += 1
         last = ids[-1]
-    buckets = kpi_buckets_rebuild(since=since)
-    return {"facts": facts, "buckets": buckets}
+    sums = kpi_sums_rebuild(since=kpi_day(since) if since is not None else None)
+    return {"facts": facts, "buckets": sums["days"], "months": sums["months"]}
 
 
-def kpi_buckets_rebuild(*, since: datetime | None = None) -> int:
-    """Every (day, team, person) that has a fact, an answer, a compliment or a decision."""
-    seen: set[tuple[date, int | None, int | None]] = set()
-    sources: list[tuple[Any, str, str, str]] = [
-        (CaseKpi.objects.all(), "resolved_at", "team_id", "person_id"),
-        (Survey.objects.filter(answered_at__isnull=False), "answered_at", "team_id", "staff_id"),
-        (Compliment.objects.all(), "created_at", "team_id", "staff_id"),
-    ]
-    for qs, at, team, person in sources:
-        if since is not None:
-            qs = qs.filter(**{f"{at}__gte": since})
-        for when, team_id, person_id in qs.values_list(at, team, person).iterator(chunk_size=5000):
-            seen.add((when.astimezone(UTC).date(), team_id, person_id))
-    decided = Remedy.objects.filter(decided_at__isnull=False, decision_seconds__isnull=False)
+Bucket = tuple[date, int | None, int | None]
+
+
+def _grouped(
+    rows: Iterable[dict[str, Any]], person: str, into: dict[Bucket, dict[str, int]]
+) -> None:
+    for row in rows:
+        slot = into[(row.pop("day"), row.pop("team_id"), row.pop(person))]
+        for name, value in row.items():
+            slot[name] += int(value or 0)
+
+
+def kpi_day_sums(*, zone: ZoneInfo, since: date | None = None) -> dict[Bucket, dict[str, int]]:
+    """Every (organisation day, team, person) bucket's sums, read with one GROUP BY per source
+    (facts, answers, compliments, approval decisions): exactly what `kpi_bucket_refresh`
+    computes one bucket at a time."""
+    start = None
     if since is not None:
-        decided = decided.filter(decided_at__gte=since)
+        start = datetime.combine(since, datetime.min.time(), tzinfo=zone)
+    sums: dict[Bucket, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUM_FIELDS, 0))
+    sources: list[tuple[Any, str, str, dict[str, Any]]] = [
+        (CaseKpi.objects.all(), "resolved_at", "person_id", _fact_sums()),
+        (
+            Survey.objects.filter(answered_at__isnull=False),
+            "answered_at",
+            "staff_id",
+            _answer_sums(),
+        ),
+        (Compliment.objects.all(), "created_at", "staff_id", {"compliments": Count("pk")}),
+    ]
+    for qs, at, person, aggregates in sources:
+        if start is not None:
+            qs = qs.filter(**{f"{at}__gte": start})
+        rows = (
+            qs.annotate(day=TruncDate(at, tzinfo=zone))
+            .values("day", "team_id", person)
+            .annotate(**aggregates)
+            .order_by()
+        )
+        _grouped(rows, person, sums)
+    decided = _decisions()
+    if start is not None:
+        decided = decided.filter(decided_at__gte=start)
     teams = dict(StaffProfile.objects.values_list("user_id", "team_id"))
-    for when, person_id in decided.values_list("decided_at", "decided_by_id").iterator():
-        if person_id is not None:
-            seen.add((utc_day(cast(datetime, when)), teams.get(person_id), person_id))
-    order = sorted(seen, key=lambda b: (b[0], b[1] or 0, b[2] or 0))
-    for day, team_id, person_id in order:
-        with transaction.atomic():
-            kpi_bucket_refresh(day=day, team_id=team_id, person_id=person_id, month=False)
-    for month, team_id, person_id in {(d.replace(day=1), t, p) for d, t, p in order}:
-        with transaction.atomic():
-            kpi_month_refresh(month=month, team_id=team_id, person_id=person_id)
-    return len(seen)
+    rows = (
+        decided.annotate(day=TruncDate("decided_at", tzinfo=zone))
+        .values("day", "decided_by_id")
+        .annotate(**_approval_sums())
+        .order_by()
+    )
+    _grouped(
+        ({**row, "team_id": teams.get(row["decided_by_id"])} for row in rows),
+        "decided_by_id",
+        sums,
+    )
+    return sums
+
+
+@transaction.atomic
+def kpi_sums_rebuild(*, since: date | None = None) -> dict[str, int]:
+    """Replace the daily and monthly sums (all of them, or from an organisation day on) with
+    the sums of the facts, answers, compliments and decisions by the organisation's current
+    calendar: run after changing the organisation's time zone, whose days the rows were keyed
+    by. Set-based: a GROUP BY per source, bulk inserts, one GROUP BY for the months. The
+    month that `since` falls in is summed again from all its days."""
+    zone = organisation().zone
+    days = kpi_day_sums(zone=zone, since=since)
+    first_month = since.replace(day=1) if since is not None else None
+    if since is None:
+        KpiDay.objects.all().delete()
+        KpiMonth.objects.all().delete()
+    else:
+        KpiDay.objects.filter(day__gte=since).delete()
+        KpiMonth.objects.filter(month__gte=first_month).delete()
+    KpiDay.objects.bulk_create(
+        [
+            KpiDay(
+                key=bucket_key(day, team_id, person_id),
+                day=day,
+                team_id=team_id,
+                person_id=person_id,
+                **measures,
+            )
+            for (day, team_id, person_id), measures in sorted(days.items(), key=_order)
+            if any(measures.values())
+        ],
+        batch_size=1000,
+    )
+    months_from = KpiDay.objects.all()
+    if first_month is not None:
+        months_from = months_from.filter(day__gte=first_month)
+    rows = (
+        months_from.annotate(month=TruncMonth("day"))
+        .values("month", "team_id", "person_id")
+        .annotate(**{name: Sum(name) for name in SUM_FIELDS})
+        .order_by("month", "team_id", "person_id")
+    )
+    months = []
+    for found in rows:
+        row = cast(dict[str, Any], found)
+        months.append(
+            KpiMonth(
+                key=bucket_key(row["month"], row["team_id"], row["person_id"]),
+                month=row["month"],
+                team_id=row["team_id"],
+                person_id=row["person_id"],
+                **{name: int(row[name] or 0) for name in SUM_FIELDS},
+            )
+        )
+    KpiMonth.objects.bulk_create(months, batch_size=1000)
+    return {"days": len(days), "months": len(months)}
+
+
+def _order(item: tuple[Bucket, dict[str, int]]) -> tuple[date, int, int]:
+    (day, team_id, person_id), _ = item
+    return day, team_id or 0, person_id or 0

@@ -25,7 +25,7 @@ from amends.feedback.models import Survey, SurveyExclusion, SurveyOptOut
 from amends.feedback.selectors import survey_settings
 from amends.feedback.services.compliments import compliment_from_survey
 from amends.feedback.services.detractors import follow_up_open_if_needed
-from amends.feedback.services.kpis import kpi_bucket_refresh, utc_day
+from amends.feedback.services.kpis import kpi_bucket_refresh, kpi_day
 
 SALT = "amends.feedback.survey"
 MAX_TOKEN = 200
@@ -251,7 +251,7 @@ def survey_answer(
     if compliment and survey.staff_id is not None:
         compliment_from_survey(survey=survey, text=compliment)
     follow_up_open_if_needed(survey=survey, now=now)
-    kpi_bucket_refresh(day=utc_day(now), team_id=survey.team_id, person_id=survey.staff_id)
+    kpi_bucket_refresh(day=kpi_day(now), team_id=survey.team_id, person_id=survey.staff_id)
     hooks.survey_answered.emit(
         hooks.SurveyAnswered(
             survey_id=survey.pk,
