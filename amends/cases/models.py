@@ -54,12 +54,21 @@ def case_pk_from_ref(ref: str) -> int | None:
 class Case(BaseModel):
     """One service breakdown for one customer, and everything we do to put it right."""
 
+    # The foreign keys without an index of their own are served by a composite index that
+    # starts with them (customer, category, team, assignee: see Meta.indexes); the ones mostly
+    # NULL are indexed where set only (created_by, root_cause, merged_into). Every index is
+    # written by every new case: an import writes hundreds of thousands.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="cases"
+        "customers.Customer", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PHONE)
     category = models.ForeignKey(
-        "taxonomy.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        "taxonomy.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_index=False,
     )
     service = models.ForeignKey(
         "taxonomy.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
@@ -70,6 +79,7 @@ class Case(BaseModel):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,
         help_text="Why it happened, recorded when known (usually on resolve).",
     )
     playbook = models.ForeignKey(
@@ -86,7 +96,12 @@ class Case(BaseModel):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_explanation = models.TextField(blank=True)
     team = models.ForeignKey(
-        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        "accounts.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -94,6 +109,7 @@ class Case(BaseModel):
         null=True,
         blank=True,
         related_name="assigned_cases",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -101,6 +117,7 @@ class Case(BaseModel):
         null=True,
         blank=True,
         related_name="created_cases",
+        db_index=False,
     )
 
     # Transition timestamps.
@@ -141,7 +158,12 @@ class Case(BaseModel):
 
     # A duplicate closed into another case (cases.services.merge); its history moved there.
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+        db_index=False,
     )
     tags = models.ManyToManyField("cases.Tag", blank=True, related_name="cases")
 
@@ -211,6 +233,23 @@ class Case(BaseModel):
                 condition=Q(repeat_failure=True, sla_due_at__isnull=False),
                 name="case_open_repeat_idx",
             ),
+            # Foreign keys mostly NULL: indexed where set (deleting a user, root cause or case
+            # looks them up by value; the "not applicable" SLA filter wants merged_into set)
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="case_created_by_idx",
+            ),
+            models.Index(
+                fields=["root_cause"],
+                condition=Q(root_cause__isnull=False),
+                name="case_root_cause_idx",
+            ),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="case_merged_into_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -279,7 +318,11 @@ class Case(BaseModel):
 class CaseStep(BaseModel):
     """One recovery step on a case: pending, done or skipped (with a reason)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    # No index of its own on case (casestep_unique_step starts with it), on created_at (no
+    # query reads steps by it) or on a NULL actor (a pending or skipped step has none): an
+    # import writes seven steps per case.
+    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps", db_index=False)
     step = models.CharField(max_length=20, choices=RecoveryStep.choices)
     required = models.BooleanField(default=True)
     # A required step blocks resolving, or (due before close) only closing.
@@ -297,6 +340,7 @@ class CaseStep(BaseModel):
         null=True,
         blank=True,
         related_name="case_steps",
+        db_index=False,
     )
     at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
@@ -314,6 +358,12 @@ class CaseStep(BaseModel):
             models.CheckConstraint(
                 condition=~Q(state=StepState.SKIPPED) | ~Q(skip_reason=""),
                 name="casestep_skip_needs_reason",
+            ),
+        ]
+        indexes = [
+            # deleting a user looks their steps up (PROTECT)
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="casestep_actor_idx"
             ),
         ]
 
