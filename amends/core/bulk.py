@@ -48,6 +48,23 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
             copy.write_row(row)
 
 
+def copy_rows_with_ids(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """PostgreSQL: COPY rows into a table whose `id` comes from its sequence: the ids taken in
+    one query first, then one COPY; returns them in the order of `rows`."""
+    if not rows:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    copy_rows(table, ["id", *columns], [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
+    return ids
+
+
 def _insert_postgres(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """Ids taken from the table's sequence in one query, then one COPY with them."""
     table = model._meta.db_table

@@ -6,11 +6,11 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from amends.core import hooks
-from amends.core.bulk import insert_returning_ids
+from amends.core.bulk import copy_rows_with_ids, insert_returning_ids
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
 from amends.core.rows import db_datetime, insert_rows, select_in
 from amends.customers.choices import CustomerTier, LoyaltyStatus
@@ -276,20 +276,34 @@ def customer_keys_get_or_create(
                     now,
                 )
             )
+        columns = [
+            "external_ref",
+            "name",
+            "email",
+            "phone",
+            "tier",
+            "special_handling",
+            "special_handling_reason",
+            "loyalty_status",
+            "created_at",
+            "updated_at",
+        ]
+        if connection.vendor == "postgresql":
+            # COPY (rows formatted in C, not escaped value by value into arrays in Python); a
+            # reference another import created meanwhile fails it, and the INSERT below,
+            # which skips conflicts, takes over.
+            try:
+                with transaction.atomic():
+                    ids = copy_rows_with_ids(Customer._meta.db_table, columns, rows)
+            except IntegrityError:
+                pass
+            else:
+                for pk, ref in zip(ids, missing, strict=True):
+                    found[ref] = CustomerKey(pk, CustomerTier.STANDARD, False)
+                return found
         inserted = insert_rows(
             model=Customer,
-            columns=[
-                "external_ref",
-                "name",
-                "email",
-                "phone",
-                "tier",
-                "special_handling",
-                "special_handling_reason",
-                "loyalty_status",
-                "created_at",
-                "updated_at",
-            ],
+            columns=columns,
             rows=rows,
             skip_conflicts=True,
             returning=["id", "external_ref"],

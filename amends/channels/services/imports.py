@@ -34,6 +34,7 @@ from amends.cases.models import Case
 from amends.cases.services.batch import NewCase, cases_open_many, new_case_check
 from amends.cases.services.bulk import case_update_bulk
 from amends.channels.models import ImportRecord
+from amends.core.bulk import copy_rows
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, insert_rows, select_in, update_rows
@@ -461,14 +462,16 @@ def _batch_write(
             kept.append(row)
         case_ids = cases_open_many(specs=specs)
         imported_at = db_datetime(now)
-        insert_rows(
-            model=ImportRecord,
-            columns=["source", "source_id", "case_id", "fingerprint", "imported_at"],
-            rows=[
-                (source, row.source_id, case_id, row.fingerprint, imported_at)
-                for row, case_id in zip(kept, case_ids, strict=True)
-            ],
-        )
+        records = [
+            (source, row.source_id, case_id, row.fingerprint, imported_at)
+            for row, case_id in zip(kept, case_ids, strict=True)
+        ]
+        columns = ["source", "source_id", "case_id", "fingerprint", "imported_at"]
+        if connection.vendor == "postgresql":
+            # COPY: psycopg formats the rows in C (arrays are escaped value by value in Python)
+            copy_rows(ImportRecord._meta.db_table, columns, records)
+        else:
+            insert_rows(model=ImportRecord, columns=columns, rows=records)
         summary.created += len(case_ids)
         if changed:
             by_id = Case.objects.in_bulk([case_id for _, _, case_id in changed])
