@@ -43,7 +43,12 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
         return
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     statement = f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    # psycopg's own cursor: its errors are turned into Django's (IntegrityError, …) here
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 

@@ -19,7 +19,9 @@ from amends.cases.services.batch import (
 from amends.cases.services.intake import FALLBACK_STEPS, case_create
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import select_in
 from amends.core.testing import hook_recorded
+from amends.customers import services as customers_services
 from amends.customers.choices import CustomerTier
 from amends.customers.models import Customer
 from amends.customers.services import CustomerKey, customer_keys_get_or_create
@@ -172,3 +174,27 @@ def test_customer_keys_find_existing_and_create_missing_once() -> None:
     again = customer_keys_get_or_create(defaults_by_ref={"crm:2": {"name": "Other"}})
     assert again == {"crm:2": keys["crm:2"]}
     assert Customer.objects.filter(external_ref="crm:2").count() == 1
+
+
+def test_customer_keys_a_reference_created_meanwhile_is_read_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another import creates crm:7 between this chunk's SELECT and its write: the SELECT is
+    # made to miss it, so the write (COPY on PostgreSQL) meets the unique reference.
+    raced = CustomerFactory(external_ref="crm:7")
+    real = select_in
+    calls: list[int] = []
+
+    def first_misses(**kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            return [row for row in real(**kwargs) if row[1] != "crm:7"]
+        return real(**kwargs)
+
+    monkeypatch.setattr(customers_services, "select_in", first_misses)
+    keys = customer_keys_get_or_create(
+        defaults_by_ref={"crm:7": {"name": "Late"}, "crm:8": {"name": "New"}}
+    )
+    assert keys["crm:7"].id == raced.pk
+    assert keys["crm:8"].id == Customer.objects.get(external_ref="crm:8").pk
+    assert Customer.objects.filter(external_ref__in=["crm:7", "crm:8"]).count() == 2
