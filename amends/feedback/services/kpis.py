@@ -17,8 +17,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
 
 from amends.accounts.models import StaffProfile
 from amends.cases.choices import StepState
@@ -295,15 +295,8 @@ def _grouped(
             slot[name] += int(value or 0)
 
 
-def kpi_day_sums(*, zone: ZoneInfo, since: date | None = None) -> dict[Bucket, dict[str, int]]:
-    """Every (organisation day, team, person) bucket's sums, read with one GROUP BY per source
-    (facts, answers, compliments, approval decisions): exactly what `kpi_bucket_refresh`
-    computes one bucket at a time."""
-    start = None
-    if since is not None:
-        start = datetime.combine(since, datetime.min.time(), tzinfo=zone)
-    sums: dict[Bucket, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUM_FIELDS, 0))
-    sources: list[tuple[Any, str, str, dict[str, Any]]] = [
+def _sources() -> list[tuple[Any, str, str, dict[str, Any]]]:
+    return [
         (CaseKpi.objects.all(), "resolved_at", "person_id", _fact_sums()),
         (
             Survey.objects.filter(answered_at__isnull=False),
@@ -312,51 +305,97 @@ def kpi_day_sums(*, zone: ZoneInfo, since: date | None = None) -> dict[Bucket, d
             _answer_sums(),
         ),
         (Compliment.objects.all(), "created_at", "staff_id", {"compliments": Count("pk")}),
+        (_decisions(), "decided_at", "decided_by_id", _approval_sums()),
     ]
-    for qs, at, person, aggregates in sources:
-        if start is not None:
-            qs = qs.filter(**{f"{at}__gte": start})
+
+
+def kpi_day_sums(*, zone: ZoneInfo, first: date, after: date) -> dict[Bucket, dict[str, int]]:
+    """Every (organisation day, team, person) bucket's sums for the days from `first` to
+    before `after`, read with one GROUP BY per source (facts, answers, compliments, approval
+    decisions) over an index range: what `kpi_bucket_refresh` computes one bucket at a time."""
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(after, datetime.min.time(), tzinfo=zone)
+    sums: dict[Bucket, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUM_FIELDS, 0))
+    teams: dict[int, int | None] | None = None
+    for qs, at, person, aggregates in _sources():
+        by = ["day", person] if at == "decided_at" else ["day", "team_id", person]
         rows = (
-            qs.annotate(day=TruncDate(at, tzinfo=zone))
-            .values("day", "team_id", person)
+            qs.filter(**{f"{at}__gte": start, f"{at}__lt": end})
+            .annotate(day=TruncDate(at, tzinfo=zone))
+            .values(*by)
             .annotate(**aggregates)
             .order_by()
         )
+        if at == "decided_at":
+            # A decision counts for the decider, in the team the decider is in now.
+            found = list(rows)
+            if found and teams is None:
+                teams = dict(StaffProfile.objects.values_list("user_id", "team_id"))
+            rows = [{**row, "team_id": (teams or {}).get(row[person])} for row in found]
         _grouped(rows, person, sums)
-    decided = _decisions()
-    if start is not None:
-        decided = decided.filter(decided_at__gte=start)
-    teams = dict(StaffProfile.objects.values_list("user_id", "team_id"))
-    rows = (
-        decided.annotate(day=TruncDate("decided_at", tzinfo=zone))
-        .values("day", "decided_by_id")
-        .annotate(**_approval_sums())
-        .order_by()
-    )
-    _grouped(
-        ({**row, "team_id": teams.get(row["decided_by_id"])} for row in rows),
-        "decided_by_id",
-        sums,
-    )
     return sums
 
 
-@transaction.atomic
+def _months_span(zone: ZoneInfo, since: date | None) -> tuple[date, date] | None:
+    """The first and last organisation month that has a sum or a source row (or, with
+    `since`, from that day's month on)."""
+    ends: list[date] = []
+    for model, field in ((KpiDay, "day"), (KpiMonth, "month")):
+        span = model.objects.aggregate(low=Min(field), high=Max(field))
+        ends += [d for d in (span["low"], span["high"]) if d is not None]
+    for qs, at, _, _ in _sources():
+        span = qs.aggregate(low=Min(at), high=Max(at))
+        ends += [m.astimezone(zone).date() for m in (span["low"], span["high"]) if m is not None]
+    if not ends:
+        return None
+    low = max(min(ends), since) if since is not None else min(ends)
+    high = max(ends)
+    if high < low:
+        return None
+    return low.replace(day=1), high.replace(day=1)
+
+
 def kpi_sums_rebuild(*, since: date | None = None) -> dict[str, int]:
-    """Replace the daily and monthly sums (all of them, or from an organisation day on) with
-    the sums of the facts, answers, compliments and decisions by the organisation's current
-    calendar: run after changing the organisation's time zone, whose days the rows were keyed
-    by. Set-based: a GROUP BY per source, bulk inserts, one GROUP BY for the months. The
-    month that `since` falls in is summed again from all its days."""
+    """Replace the daily and monthly sums (all of them, or from the month of an organisation day
+    on) with the sums of the facts, answers, compliments and decisions by the organisation's
+    current calendar: run after changing the organisation's time zone, whose days the rows were
+    keyed by. Set-based, one organisation month per transaction (a GROUP BY per source over an
+    index range, bulk inserts), so no transaction holds SQLite's write lock for long."""
     zone = organisation().zone
-    days = kpi_day_sums(zone=zone, since=since)
-    first_month = since.replace(day=1) if since is not None else None
-    if since is None:
-        KpiDay.objects.all().delete()
-        KpiMonth.objects.all().delete()
-    else:
-        KpiDay.objects.filter(day__gte=since).delete()
-        KpiMonth.objects.filter(month__gte=first_month).delete()
+    span = _months_span(zone, since)
+    written = {"days": 0, "months": 0}
+    if span is None:
+        return written
+    month, last = span
+    while month <= last:
+        after = _next_month(month)
+        with transaction.atomic():
+            days, months = _month_replace(zone, month, after)
+        written["days"] += days
+        written["months"] += months
+        month = after
+    return written
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _month_replace(zone: ZoneInfo, month: date, after: date) -> tuple[int, int]:
+    days = {
+        bucket: measures
+        for bucket, measures in kpi_day_sums(zone=zone, first=month, after=after).items()
+        if any(measures.values())
+    }
+    totals: dict[tuple[int | None, int | None], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(SUM_FIELDS, 0)
+    )
+    for (_, team_id, person_id), measures in days.items():
+        slot = totals[(team_id, person_id)]
+        for name, value in measures.items():
+            slot[name] += value
+    KpiDay.objects.filter(day__gte=month, day__lt=after).delete()
+    KpiMonth.objects.filter(month=month).delete()
     KpiDay.objects.bulk_create(
         [
             KpiDay(
@@ -367,33 +406,25 @@ def kpi_sums_rebuild(*, since: date | None = None) -> dict[str, int]:
                 **measures,
             )
             for (day, team_id, person_id), measures in sorted(days.items(), key=_order)
-            if any(measures.values())
         ],
         batch_size=1000,
     )
-    months_from = KpiDay.objects.all()
-    if first_month is not None:
-        months_from = months_from.filter(day__gte=first_month)
-    rows = (
-        months_from.annotate(month=TruncMonth("day"))
-        .values("month", "team_id", "person_id")
-        .annotate(**{name: Sum(name) for name in SUM_FIELDS})
-        .order_by("month", "team_id", "person_id")
-    )
-    months = []
-    for found in rows:
-        row = cast(dict[str, Any], found)
-        months.append(
+    KpiMonth.objects.bulk_create(
+        [
             KpiMonth(
-                key=bucket_key(row["month"], row["team_id"], row["person_id"]),
-                month=row["month"],
-                team_id=row["team_id"],
-                person_id=row["person_id"],
-                **{name: int(row[name] or 0) for name in SUM_FIELDS},
+                key=bucket_key(month, team_id, person_id),
+                month=month,
+                team_id=team_id,
+                person_id=person_id,
+                **measures,
             )
-        )
-    KpiMonth.objects.bulk_create(months, batch_size=1000)
-    return {"days": len(days), "months": len(months)}
+            for (team_id, person_id), measures in sorted(
+                totals.items(), key=lambda item: (item[0][0] or 0, item[0][1] or 0)
+            )
+        ],
+        batch_size=1000,
+    )
+    return len(days), len(totals)
 
 
 def _order(item: tuple[Bucket, dict[str, int]]) -> tuple[date, int, int]:

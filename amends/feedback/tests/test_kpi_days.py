@@ -246,10 +246,15 @@ def test_the_set_based_rebuild_equals_the_live_sums(org: Org, zone: str) -> None
     assert live[0]
     kpi_sums_rebuild()
     assert _sums() == live
-    # from a day on: the days before it are kept, the month it falls in is summed again
-    KpiDay.objects.filter(day__gte=date(2026, 12, 31)).update(resolved=99)
+    # from a day on: that day's month and the later ones are replaced, earlier ones kept
+    KpiDay.objects.filter(day__gte=date(2026, 12, 1)).update(resolved=99)
     KpiMonth.objects.filter(month__gte=date(2026, 12, 1)).update(resolved=99)
+    KpiMonth.objects.filter(month__lt=date(2026, 12, 1)).update(resolved=77)
     kpi_sums_rebuild(since=date(2026, 12, 31))
+    assert set(KpiMonth.objects.filter(month__lt=date(2026, 12, 1)).values_list("resolved")) == {
+        (77,)
+    }
+    kpi_sums_rebuild()
     assert _sums() == live
     # the facts too (a moment: its organisation day on)
     kpi_rebuild(since=datetime(2026, 12, 31, 12, 0, tzinfo=UTC))

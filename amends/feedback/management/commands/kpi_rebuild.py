@@ -22,7 +22,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--since",
-            help="Only from this day on (YYYY-MM-DD, a day in the organisation's time zone).",
+            help="Only from this day on (YYYY-MM-DD, a day in the organisation's time zone): "
+            "the cases resolved since, and the sums from the first of that day's month.",
         )
         parser.add_argument(
             "--sums-only",
