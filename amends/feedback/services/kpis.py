@@ -262,9 +262,9 @@ def approval_decided_record(*, remedy_id: int) -> None:
 
 
 def kpi_rebuild(*, since: datetime | None = None, batch: int = 2000) -> dict[str, int]:
-    """Recompute every resolved case's facts (since a moment) and then the sums from that
-    moment's organisation day on. Re-runnable; used after an upgrade and by the benchmark
-    loader."""
+    """Recompute every resolved case's facts (since a moment) and then the sums (from the
+    first of that moment's organisation month). Re-runnable; used after an upgrade or an
+    import."""
     cases = Case.objects.filter(resolved_at__isnull=False)
     if since is not None:
         cases = cases.filter(resolved_at__gte=since)

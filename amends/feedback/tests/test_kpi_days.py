@@ -27,6 +27,7 @@ from amends.core import hooks
 from amends.core.organisation import organisation, organisation_save
 from amends.feedback.choices import SurveyStatus
 from amends.feedback.models import KpiDay, KpiMonth, Survey
+from amends.feedback.selectors import SUM_FIELDS
 from amends.feedback.services.kpis import kpi_rebuild, kpi_sums_rebuild
 from amends.feedback.services.surveys import survey_answer, survey_token
 from amends.feedback.tests.factories import Org, resolved_case
@@ -287,6 +288,21 @@ def test_the_rebuild_command_rekeys_the_sums_after_a_zone_change(org: Org) -> No
     assert "by the days of America/Los_Angeles" in out.text
     call_command("kpi_rebuild", "--since", "2026-11-30", stdout=_Sink())
     assert _sums() == before
+
+
+def test_the_rebuild_removes_sums_nothing_is_behind_and_handles_an_empty_database(
+    org: Org,
+) -> None:
+    assert kpi_sums_rebuild() == {"days": 0, "months": 0}
+    organisation_save(time_zone="Pacific/Auckland", currency="NZD")
+    _feed(org, MOMENTS[0].at)
+    live = _sums()
+    # a row left from another zone's days, on a day and in a month with nothing behind them
+    stale = dict.fromkeys(SUM_FIELDS, 0) | {"resolved": 1}
+    KpiDay.objects.create(key="2025-03-04:0:0", day=date(2025, 3, 4), **stale)
+    KpiMonth.objects.create(key="2025-03-01:0:0", month=date(2025, 3, 1), **stale)
+    kpi_sums_rebuild()
+    assert _sums() == live
 
 
 def test_the_rebuild_command_refuses_a_bad_date() -> None:
