@@ -53,6 +53,16 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
             copy.write_row(row)
 
 
+def sequence_ids(table: str, count: int) -> list[int]:
+    """PostgreSQL: `count` new ids from the sequence of `table`'s id, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def copy_rows_with_ids(
     table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[int]:
@@ -60,12 +70,7 @@ def copy_rows_with_ids(
     one query first, then one COPY; returns them in the order of `rows`."""
     if not rows:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = sequence_ids(table, len(rows))
     copy_rows(table, ["id", *columns], [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
     return ids
 

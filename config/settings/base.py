@@ -321,10 +321,10 @@ AMENDS.update(
         "ATTACHMENT_DIR": env_str("AMENDS_ATTACHMENT_DIR", str(data_dir() / "attachments")),
         "ATTACHMENT_MAX_BYTES": env_int("AMENDS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         "ATTACHMENT_MAX_PER_MESSAGE": env_int("AMENDS_ATTACHMENT_MAX_PER_MESSAGE", 5),
-        # Imports: write chunks on a thread of their own while the next rows are read. Off by
-        # default: measured slower (SQLite 26.9 → 33.4 s, PostgreSQL 72.3 → 80.7 s for 100,000
-        # rows on a quiet machine), the two threads contending for Python's lock.
-        "IMPORT_WRITER_THREAD": env_bool("AMENDS_IMPORT_WRITER_THREAD", False),
+        # Imports on PostgreSQL: a thread of their own sends each prepared chunk and waits for
+        # the server while the next one is read and prepared (docs/channels.md). SQLite always
+        # writes on the importing thread.
+        "IMPORT_WRITER_THREAD": env_bool("AMENDS_IMPORT_WRITER_THREAD", True),
         # Webhooks: attempts per event, and failures in a row after which an endpoint is off.
         "WEBHOOK_MAX_ATTEMPTS": env_int("AMENDS_WEBHOOK_MAX_ATTEMPTS", 8),
         "WEBHOOK_DISABLE_AFTER": env_int("AMENDS_WEBHOOK_DISABLE_AFTER", 20),

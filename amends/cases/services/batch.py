@@ -34,7 +34,7 @@ from amends.cases.services.routing import Route, route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute
 from amends.cases.services.workflow import SLA_FIELDS
 from amends.core import hooks
-from amends.core.bulk import copy_rows, copy_rows_with_ids
+from amends.core.bulk import copy_rows, sequence_ids
 from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, db_json, insert_rows, update_rows
 from amends.customers.choices import CustomerTier
@@ -336,16 +336,21 @@ def _defaulted_columns() -> tuple[list[str], tuple[Any, ...]]:
     return names, tuple(values)
 
 
-def _insert_cases(rows: list[tuple[Any, ...]]) -> list[int]:
-    """The new cases' ids, in the order of `rows`: on PostgreSQL taken from the sequence and
-    written with COPY; on SQLite multi-row INSERT … RETURNING."""
+def _insert_cases(rows: list[tuple[Any, ...]], ids: list[int] | None) -> list[int]:
+    """The new cases' ids, in the order of `rows`: on PostgreSQL taken from the sequence
+    beforehand (`ids`) and written with COPY; on SQLite multi-row INSERT … RETURNING."""
     extra, defaults = _defaulted_columns()
     columns = [*_CASE_COLUMNS, *extra]
     if defaults:
         rows = [row + defaults for row in rows]
-    if connection.vendor == "postgresql":
+    if ids is not None:
         # The columns are the fields' attnames, which are their column names here.
-        return copy_rows_with_ids(Case._meta.db_table, columns, rows)
+        copy_rows(
+            Case._meta.db_table,
+            ["id", *columns],
+            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+        )
+        return ids
     returned = insert_rows(model=Case, columns=columns, rows=rows, returning=["id"])
     return [row[0] for row in returned]
 
@@ -429,23 +434,35 @@ def _insert_steps(case_ids: list[int], now: Any, *, fallback: bool) -> None:
             )
 
 
-def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) -> list[int]:
-    """Open every case of `specs` set-based, all or none, and return their ids in order: the
-    cases (routed by the routing rules, read once per call), their playbooks' steps and their `created` events in a few statements for the whole
-    batch (no model instance per case). What `case_create` does for one case (playbook, SLA
-    clocks from the case's own start, steps, first event), for imports; history given as facts
-    (a case closed before it was imported keeps its outcome and dates, its steps skipped).
+@dataclass
+class PreparedCases:
+    """A batch of new cases ready to write (`cases_prepare_many`): their rows, what their
+    events say, and on PostgreSQL their ids, taken ahead from the sequence."""
 
-    Announces `cases_opened_bulk` once (after commit), not `case_opened` per case. Raises
-    ApplicationError naming the first bad spec; callers check with `new_case_check` first."""
-    if not specs:
-        return []
+    specs: Sequence[NewCase]
+    actor_id: int | None
+    rows: list[tuple[Any, ...]]
+    events: list[dict[str, Any]]  # each case's `created` event, without its reference
+    fallback: bool  # some case has no playbook: the fallback steps are wanted
+    now_db: Any
+    ids: list[int] | None = None
+    event_json: list[str] | None = None  # the events' data, when the ids are known
+
+
+def _event_json(pk: int, data: Mapping[str, Any]) -> str:
+    return db_json({"ref": case_ref(pk), **data})
+
+
+def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None) -> PreparedCases:
+    """Everything `cases_open_many` works out before writing, without writing: each case's
+    route, playbook and SLA clocks (read once per batch), its row and its `created` event.
+    Raises ApplicationError naming the first bad spec."""
     now = timezone.now()
     memo = _Memo()
     now_db = memo.dt(now)
     rows: list[tuple[Any, ...]] = []
-    playbooks: list[Playbook | None] = []
-    clocks_of: list[tuple[datetime, datetime, datetime, datetime]] = []
+    events: list[dict[str, Any]] = []
+    fallback = False
     for index, spec in enumerate(specs):
         problem = new_case_check(spec, now=now)
         if problem:
@@ -507,38 +524,93 @@ def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) ->
                 route.assignee.pk if route is not None and route.assignee is not None else None,
             )
         )
-        playbooks.append(playbook)
-        clocks_of.append(clocks)
+        fallback = fallback or playbook is None
+        data: dict[str, Any] = {
+            "channel": spec.channel,
+            "severity": spec.severity,
+            "playbook": playbook.name if playbook is not None else None,
+            "ack_due_at": clocks[0].isoformat(),
+            "resolve_due_at": clocks[2].isoformat(),
+            "status": spec.status,
+            **spec.event_data,
+        }
+        if done:
+            data["outcome"] = spec.outcome
+        if route is not None:
+            data["routing_rule"] = route.rule_name
+            data["team"] = route.team.name
+        events.append(data)
+    prepared = PreparedCases(
+        specs=specs,
+        actor_id=actor_id,
+        rows=rows,
+        events=events,
+        fallback=fallback,
+        now_db=now_db,
+    )
+    if connection.vendor == "postgresql" and rows:
+        prepared.ids = sequence_ids(Case._meta.db_table, len(rows))
+        prepared.event_json = [
+            _event_json(pk, data) for pk, data in zip(prepared.ids, events, strict=True)
+        ]
+    return prepared
+
+
+def cases_write_prepared(prepared: PreparedCases) -> list[int]:
+    """Write a prepared batch (the caller holds the transaction): the cases, their steps and
+    their `created` events. Announces nothing (see `cases_opened_bulk_payload`)."""
+    if not prepared.rows:
+        return []
+    ids = _insert_cases(prepared.rows, prepared.ids)
+    _insert_steps(ids, prepared.now_db, fallback=prepared.fallback)
+    event_json = prepared.event_json
+    if event_json is None:
+        event_json = [_event_json(pk, data) for pk, data in zip(ids, prepared.events, strict=True)]
+    _insert_rows_fast(
+        CaseEvent,
+        ["case_id", "kind", "actor_id", "data", "created_at"],
+        [
+            (pk, CaseEventKind.CREATED, prepared.actor_id, data, prepared.now_db)
+            for pk, data in zip(ids, event_json, strict=True)
+        ],
+    )
+    return ids
+
+
+def cases_opened_bulk_payload(prepared: PreparedCases, ids: Sequence[int]) -> hooks.CasesOpenedBulk:
+    """What `cases_opened_bulk` says of a written batch."""
+    channels = {spec.channel for spec in prepared.specs}
+    return hooks.CasesOpenedBulk(
+        case_ids=tuple(ids),
+        customer_ids=tuple(dict.fromkeys(spec.customer.id for spec in prepared.specs)),
+        channel=channels.pop() if len(channels) == 1 else "",
+        actor_id=prepared.actor_id,
+    )
+
+
+def cases_opened_bulk_announce(prepared: PreparedCases, ids: Sequence[int]) -> None:
+    """Announce a written batch (`cases_opened_bulk`, after the commit of the transaction
+    that wrote it; at once when it is committed already). Nothing for an empty batch."""
+    if ids:
+        hooks.cases_opened_bulk.emit(cases_opened_bulk_payload(prepared, ids))
+
+
+def cases_open_many(*, specs: Sequence[NewCase], actor_id: int | None = None) -> list[int]:
+    """Open every case of `specs` set-based, all or none, and return their ids in order: the
+    cases (routed by the routing rules, read once per call), their playbooks' steps and their
+    `created` events in a few statements for the whole batch (no model instance per case).
+    What `case_create` does for one case (playbook, SLA clocks from the case's own start,
+    steps, first event), for imports; history given as facts (a case closed before it was
+    imported keeps its outcome and dates, its steps skipped).
+
+    Announces `cases_opened_bulk` once (after commit), not `case_opened` per case. Raises
+    ApplicationError naming the first bad spec; callers check with `new_case_check` first.
+    The same in two steps, so that the next batch can be prepared while one is written:
+    `cases_prepare_many`, then `cases_write_prepared` and the hook."""
+    if not specs:
+        return []
+    prepared = cases_prepare_many(specs=specs, actor_id=actor_id)
     with transaction.atomic():
-        ids = _insert_cases(rows)
-        _insert_steps(ids, now_db, fallback=any(playbook is None for playbook in playbooks))
-        events = []
-        for pk, spec, playbook, clocks in zip(ids, specs, playbooks, clocks_of, strict=True):
-            data: dict[str, Any] = {
-                "ref": case_ref(pk),
-                "channel": spec.channel,
-                "severity": spec.severity,
-                "playbook": playbook.name if playbook is not None else None,
-                "ack_due_at": clocks[0].isoformat(),
-                "resolve_due_at": clocks[2].isoformat(),
-                "status": spec.status,
-                **spec.event_data,
-            }
-            if spec.status in _DONE:
-                data["outcome"] = spec.outcome
-            route = memo.route(spec)
-            if route is not None:
-                data["routing_rule"] = route.rule_name
-                data["team"] = route.team.name
-            events.append((pk, CaseEventKind.CREATED, actor_id, db_json(data), now_db))
-        _insert_rows_fast(CaseEvent, ["case_id", "kind", "actor_id", "data", "created_at"], events)
-        channels = {spec.channel for spec in specs}
-        hooks.cases_opened_bulk.emit(
-            hooks.CasesOpenedBulk(
-                case_ids=tuple(ids),
-                customer_ids=tuple(dict.fromkeys(spec.customer.id for spec in specs)),
-                channel=channels.pop() if len(channels) == 1 else "",
-                actor_id=actor_id,
-            )
-        )
+        ids = cases_write_prepared(prepared)
+        cases_opened_bulk_announce(prepared, ids)
     return ids

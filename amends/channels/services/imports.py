@@ -1,11 +1,12 @@
 """CSV imports: the CFPB complaint export and any CSV with a column mapping.
 
-Streaming with bounded memory: rows are read one at a time and written in batches, each batch
-one transaction through the bulk cases service. Outside a caller's transaction the batches are
-written on a thread of their own (its own database connection) while the next rows are read,
-so the database's work overlaps with reading the file (see `_Writer`). Idempotent by (source, source id): a row seen
-before with the same content is skipped, with new content it updates the case. A bad row is
-written to the reject file with its line number and the reason, and the good rows go on.
+Streaming with bounded memory: rows are read one at a time and written in batches, each batch's
+cases one transaction through the bulk cases service. On PostgreSQL, outside a caller's
+transaction, the batches' cases are written on a thread of their own (its own database
+connection) while the next rows are read and prepared, so the server's work overlaps the
+importer's (see `_Writer`). Idempotent by (source, source id): a row seen before with the same
+content is skipped, with new content it updates the case. A bad row is written to the reject
+file with its line number and the reason, and the good rows go on.
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ from django.utils import timezone
 
 from amends.cases.choices import CaseStatus, Channel, Outcome
 from amends.cases.models import Case
-from amends.cases.services.batch import NewCase, cases_open_many, new_case_check
+from amends.cases.services.batch import (
+    NewCase,
+    PreparedCases,
+    cases_opened_bulk_announce,
+    cases_prepare_many,
+    cases_write_prepared,
+    new_case_check,
+)
 from amends.cases.services.bulk import case_update_bulk
 from amends.channels.models import ImportRecord
 from amends.core.bulk import copy_rows
@@ -383,13 +391,12 @@ class Rejects:
         self.path = path
         self._file: IO[str] | None = None
         self._writer: Any = None
-        self._lock = threading.Lock()  # the reader and the writer thread both reject rows
 
     def add(self, line: int, reason: str, raw: list[str] | None) -> None:
+        """Rows are rejected on the importing thread only (the writer thread rejects none)."""
         if self.path is None:
             return
-        with self._lock:
-            self._add(self.path, line, reason, raw)
+        self._add(self.path, line, reason, raw)
 
     def _add(self, path: Path, line: int, reason: str, raw: list[str] | None) -> None:
         if self._writer is None:
@@ -404,11 +411,11 @@ class Rejects:
             self._file.close()
 
 
-def _batch_write(
-    rows: list[Row], source: str, taxonomy: Taxonomy, summary: ImportSummary, rejects: Rejects
-) -> None:
-    """One chunk, set-based: one query for what was imported before, one for the customers,
-    a few INSERTs for the new cases (cases.services.batch) and their import records."""
+def _classify(
+    rows: list[Row], source: str, summary: ImportSummary
+) -> tuple[list[Row], list[tuple[Row, int, int]]]:
+    """The chunk's rows not imported before, and those imported before with other content
+    (row, import record id, case id), in one query; the rest counted as skipped."""
     existing = {
         source_id: (pk, case_id, fingerprint)
         for pk, source_id, case_id, fingerprint in select_in(
@@ -435,68 +442,127 @@ def _batch_write(
             summary.skipped += 1
         else:
             changed.append((row, record[0], record[1]))
-    fresh = [*new, *(row for row, _, _ in changed)]
+    return new, changed
+
+
+@dataclass
+class _Chunk:
+    """The new cases of a chunk, prepared (`_prepare`) and waiting to be written (`_write`)."""
+
+    prepared: PreparedCases
+    kept: list[Row]
+    now: datetime
+
+
+def _prepare(
+    new: list[Row], taxonomy: Taxonomy, summary: ImportSummary, rejects: Rejects, now: datetime
+) -> _Chunk:
+    """The customers of the chunk's new rows (found or created: the caller holds the
+    transaction) and the new cases, checked and prepared (cases.services.batch)."""
+    customers = customer_keys_get_or_create(
+        defaults_by_ref={row.customer_ref: row.customer for row in new}
+    )
+    specs: list[NewCase] = []
+    kept: list[Row] = []
+    for row in new:
+        spec = NewCase(
+            customer=customers[row.customer_ref],
+            category=taxonomy.category(row.category),
+            service_id=taxonomy.service(row.service),
+            **row.spec,
+        )
+        problem = new_case_check(spec, now=now)
+        if problem:
+            rejects.add(row.line, problem, None)
+            summary.rejected += 1
+            continue
+        specs.append(spec)
+        kept.append(row)
+    return _Chunk(cases_prepare_many(specs=specs), kept, now)
+
+
+def _write(chunk: _Chunk, source: str) -> list[int]:
+    """Write a prepared chunk (the caller holds the transaction): the cases, then their import
+    records. Returns the new cases' ids."""
+    case_ids = cases_write_prepared(chunk.prepared)
+    imported_at = db_datetime(chunk.now)
+    records = [
+        (source, row.source_id, case_id, row.fingerprint, imported_at)
+        for row, case_id in zip(chunk.kept, case_ids, strict=True)
+    ]
+    columns = ["source", "source_id", "case_id", "fingerprint", "imported_at"]
+    if connection.vendor == "postgresql":
+        # COPY: psycopg formats the rows in C (arrays are escaped value by value in Python)
+        copy_rows(ImportRecord._meta.db_table, columns, records)
+    else:
+        insert_rows(model=ImportRecord, columns=columns, rows=records)
+    return case_ids
+
+
+def _update_changed(
+    changed: list[tuple[Row, int, int]], source: str, taxonomy: Taxonomy, now: datetime
+) -> int:
+    """The cases of rows imported before with other content, updated (the caller holds the
+    transaction); returns how many."""
+    by_id = Case.objects.in_bulk([case_id for _, _, case_id in changed])
+    to_update: list[Case] = []
+    for row, _, case_id in changed:
+        case = by_id.get(case_id)
+        if case is None:
+            continue
+        for name, value in row.update_fields.items():
+            setattr(case, name, value)
+        case.category = taxonomy.category(row.category)
+        case.service_id = taxonomy.service(row.service)
+        to_update.append(case)
+    case_update_bulk(
+        cases=to_update,
+        fields=[*changed[0][0].update_fields, "category", "service"],
+        actor=None,
+        source=source,
+    )
+    imported_at = db_datetime(now)
+    update_rows(
+        model=ImportRecord,
+        columns=["fingerprint", "imported_at"],
+        rows=[(row.fingerprint, imported_at, pk) for row, pk, _ in changed],
+    )
+    return len(to_update)
+
+
+def _ensure_taxonomy(taxonomy: Taxonomy, fresh: list[Row]) -> None:
     taxonomy.services_ensure({row.service for row in fresh})
     taxonomy.categories_ensure({row.category for row in fresh})
+
+
+def _batch_write(
+    rows: list[Row], source: str, taxonomy: Taxonomy, summary: ImportSummary, rejects: Rejects
+) -> None:
+    """One chunk, set-based, one transaction: one query for what was imported before, one for
+    the customers, a few statements for the new cases (cases.services.batch) and their import
+    records, and the changed ones updated."""
+    new, changed = _classify(rows, source, summary)
+    _write_classified(new, changed, source, taxonomy, summary, rejects)
+
+
+def _write_classified(
+    new: list[Row],
+    changed: list[tuple[Row, int, int]],
+    source: str,
+    taxonomy: Taxonomy,
+    summary: ImportSummary,
+    rejects: Rejects,
+) -> None:
+    _ensure_taxonomy(taxonomy, [*new, *(row for row, _, _ in changed)])
     now = timezone.now()
     with transaction.atomic():
         _commit_without_waiting()
-        customers = customer_keys_get_or_create(
-            defaults_by_ref={row.customer_ref: row.customer for row in new}
-        )
-        specs: list[NewCase] = []
-        kept: list[Row] = []
-        for row in new:
-            spec = NewCase(
-                customer=customers[row.customer_ref],
-                category=taxonomy.category(row.category),
-                service_id=taxonomy.service(row.service),
-                **row.spec,
-            )
-            problem = new_case_check(spec, now=now)
-            if problem:
-                rejects.add(row.line, problem, None)
-                summary.rejected += 1
-                continue
-            specs.append(spec)
-            kept.append(row)
-        case_ids = cases_open_many(specs=specs)
-        imported_at = db_datetime(now)
-        records = [
-            (source, row.source_id, case_id, row.fingerprint, imported_at)
-            for row, case_id in zip(kept, case_ids, strict=True)
-        ]
-        columns = ["source", "source_id", "case_id", "fingerprint", "imported_at"]
-        if connection.vendor == "postgresql":
-            # COPY: psycopg formats the rows in C (arrays are escaped value by value in Python)
-            copy_rows(ImportRecord._meta.db_table, columns, records)
-        else:
-            insert_rows(model=ImportRecord, columns=columns, rows=records)
+        chunk = _prepare(new, taxonomy, summary, rejects, now)
+        case_ids = _write(chunk, source)
+        cases_opened_bulk_announce(chunk.prepared, case_ids)
         summary.created += len(case_ids)
         if changed:
-            by_id = Case.objects.in_bulk([case_id for _, _, case_id in changed])
-            to_update: list[Case] = []
-            for row, _, case_id in changed:
-                case = by_id.get(case_id)
-                if case is None:
-                    continue
-                for name, value in row.update_fields.items():
-                    setattr(case, name, value)
-                case.category = taxonomy.category(row.category)
-                case.service_id = taxonomy.service(row.service)
-                to_update.append(case)
-            case_update_bulk(
-                cases=to_update,
-                fields=[*changed[0][0].update_fields, "category", "service"],
-                actor=None,
-                source=source,
-            )
-            update_rows(
-                model=ImportRecord,
-                columns=["fingerprint", "imported_at"],
-                rows=[(row.fingerprint, imported_at, pk) for row, pk, _ in changed],
-            )
-            summary.updated += len(to_update)
+            summary.updated += _update_changed(changed, source, taxonomy, now)
 
 
 def _commit_without_waiting() -> None:
@@ -524,47 +590,108 @@ def connection_tune_for_import() -> None:
 
 
 class _Writer:
-    """Writes the chunks on its own thread and database connection while the caller reads and
-    maps the next rows. Reading the CSV is Python work; most of writing a chunk is the
-    database's (PostgreSQL's server process, SQLite's engine, which runs without Python's
-    lock), so the two overlap. At most one chunk waits in the queue: memory stays bounded.
-    The first error stops the writing (the chunks after it are not written) and is raised
-    to the caller by `finish`."""
+    """PostgreSQL: writes prepared chunks on a thread of its own (its own connection) while the
+    caller reads, maps and prepares the next ones. The caller does all of the Python work (the
+    file, the customers, the cases' rows and events, and the hook's subscribers once a chunk
+    is committed); this thread only sends what is ready and waits for the server (COPY, the
+    search index, the steps, the commit's foreign-key checks), so the server's work overlaps
+    the caller's. At most one chunk waits in the queue: memory stays bounded. The first error
+    stops the writing (the chunks after it are not written) and is raised to the caller."""
 
-    def __init__(self, source: str, rejects: Rejects) -> None:
+    def __init__(self, source: str) -> None:
         self.source = source
-        self.rejects = rejects
-        self.summary = ImportSummary()
         self.error: BaseException | None = None
-        self._queue: queue.Queue[list[Row] | None] = queue.Queue(maxsize=1)
+        self.in_flight: set[str] = set()  # source ids of chunks queued but not yet committed
+        self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
+        self._done: queue.Queue[tuple[_Chunk, list[int]] | None] = queue.Queue()
+        self._pending = 0
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
             connection_tune_for_import()
-            taxonomy = Taxonomy()
-            while (rows := self._queue.get()) is not None:
-                _batch_write(rows, self.source, taxonomy, self.summary, self.rejects)
+            while (chunk := self._queue.get()) is not None:
+                with transaction.atomic():
+                    case_ids = _write(chunk, self.source)
+                self._done.put((chunk, case_ids))
                 reset_queries()  # with DEBUG on, Django keeps every statement
-        except BaseException as exc:  # handed to the caller's thread by finish()
+        except BaseException as exc:  # handed to the caller's thread
             self.error = exc
-            while self._queue.get() is not None:  # let the reader put and finish
+            self._done.put(None)
+            while self._queue.get() is not None:  # let the caller put and finish
                 pass
         finally:
             connection.close()  # this thread's own connection
 
-    def put(self, rows: list[Row]) -> bool:
-        """Queue a chunk; False once the writer has failed (stop reading)."""
-        self._queue.put(rows)
-        return self.error is None
+    def put(self, chunk: _Chunk) -> None:
+        self._raise()
+        self.in_flight.update(row.source_id for row in chunk.kept)
+        self._pending += 1
+        self._queue.put(chunk)
 
-    def finish(self) -> ImportSummary:
-        self._queue.put(None)
-        self._thread.join()
+    def collect(self, summary: ImportSummary, *, wait: bool = False) -> None:
+        """Announce the chunks committed so far (`cases_opened_bulk`, on the caller's thread:
+        its subscribers' Python overlaps the next chunk's writing); with `wait`, all of them."""
+        while self._pending:
+            try:
+                done = self._done.get(block=wait)
+            except queue.Empty:
+                return
+            if done is None:  # the writer failed
+                self._pending = 0
+                self._raise()
+                return
+            self._pending -= 1
+            chunk, case_ids = done
+            self.in_flight.difference_update(row.source_id for row in chunk.kept)
+            summary.created += len(case_ids)
+            cases_opened_bulk_announce(chunk.prepared, case_ids)
+
+    def _raise(self) -> None:
         if self.error is not None:
             raise self.error
-        return self.summary
+
+    def finish(self, summary: ImportSummary) -> None:
+        """Stop the thread; the chunks it committed are announced even when the caller is
+        leaving on an error of its own."""
+        self._queue.put(None)
+        self._thread.join()
+        while not self._done.empty():
+            done = self._done.get()
+            if done is not None:
+                chunk, case_ids = done
+                summary.created += len(case_ids)
+                cases_opened_bulk_announce(chunk.prepared, case_ids)
+        self._pending = 0
+
+
+def _pipelined_write(
+    rows: list[Row],
+    writer: _Writer,
+    taxonomy: Taxonomy,
+    summary: ImportSummary,
+    rejects: Rejects,
+) -> None:
+    """One chunk through the writer thread: what was imported before and the customers are
+    read and written here (the customers commit before their cases), the cases prepared here
+    and written there. A chunk with rows imported before under other content, or with a
+    source id still being written, waits for the writer and is written here."""
+    writer.collect(summary)
+    if writer.in_flight.intersection(row.source_id for row in rows):
+        writer.collect(summary, wait=True)  # let them commit, so they are seen below
+    new, changed = _classify(rows, writer.source, summary)
+    if changed:
+        writer.collect(summary, wait=True)
+        _write_classified(new, changed, writer.source, taxonomy, summary, rejects)
+        return
+    _ensure_taxonomy(taxonomy, new)
+    now = timezone.now()
+    with transaction.atomic():
+        _commit_without_waiting()
+        chunk = _prepare(new, taxonomy, summary, rejects, now)
+    if chunk.kept:
+        writer.put(chunk)
 
 
 def _reader(stream: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, str]]:
@@ -595,9 +722,10 @@ def import_rows(
     batch: int = BATCH,
     threaded: bool | None = None,
 ) -> ImportSummary:
-    """`threaded`: write on a thread of its own (`_Writer`); by default when the setting
-    IMPORT_WRITER_THREAD is on and the caller holds no transaction (the chunks must commit on
-    their own, so not inside the caller's)."""
+    """`threaded`: on PostgreSQL, write the cases on a thread of their own (`_Writer`); by
+    default when the setting IMPORT_WRITER_THREAD is on (it is unless turned off) and the
+    caller holds no transaction (the chunks must commit on their own, so not inside the
+    caller's)."""
     csv.field_size_limit(MAX_FIELD)
     try:
         codecs.lookup(encoding)
@@ -628,14 +756,15 @@ def import_rows(
         threaded = bool(amends_setting("IMPORT_WRITER_THREAD", False)) and (
             not connection.in_atomic_block
         )
-    writer = _Writer(source, rejects) if threaded else None
-    taxonomy = None if writer is not None else Taxonomy()
+    threaded = threaded and connection.vendor == "postgresql"
+    writer = _Writer(source) if threaded else None
+    taxonomy = Taxonomy()
 
     def write(rows: list[Row]) -> bool:
         if writer is not None:
-            return writer.put(rows)
-        assert taxonomy is not None  # noqa: S101 - set when there is no writer
-        _batch_write(rows, source, taxonomy, summary, rejects)
+            _pipelined_write(rows, writer, taxonomy, summary, rejects)
+        else:
+            _batch_write(rows, source, taxonomy, summary, rejects)
         reset_queries()  # with DEBUG on, Django keeps every statement: memory stays flat
         return True
 
@@ -643,13 +772,12 @@ def import_rows(
         _read_into(
             records, header, row_of, rejects, encoding, batch, summary, write, progress, counter
         )
+        if writer is not None:
+            writer.collect(summary, wait=True)
     finally:
         if writer is not None:
-            written = writer.finish()
-            summary.created += written.created
-            summary.updated += written.updated
-            summary.skipped += written.skipped
-            summary.rejected += written.rejected
+            writer.finish(summary)
+    return summary
     return summary
 
 

@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from amends.cases.choices import CaseStatus, Channel, Outcome, StepState
 from amends.cases.models import Case, CaseEvent, CaseStep
 from amends.channels.models import ImportRecord
+from amends.core import hooks
+from amends.core.testing import hook_recorded
+from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +228,11 @@ def test_import_csv_bad_mapping_fails_clearly(tmp_path: Path) -> None:
         call_command("import_csv", str(data), "--mapping", str(mapping), stdout=io.StringIO())
 
 
+def _writer_thread() -> str:
+    """Where chunks are written outside a transaction: PostgreSQL has a writer thread."""
+    return "import-writer" if connection.vendor == "postgresql" else "MainThread"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
@@ -233,20 +242,26 @@ def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_res
     settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
 
     threads: list[str] = []
-    real = imports._batch_write
+    real = imports._write
 
-    def spy(*args: Any, **kwargs: Any) -> None:
+    def spy(*args: Any, **kwargs: Any) -> list[int]:
         threads.append(threading.current_thread().name)
-        real(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "_batch_write", spy)
+    monkeypatch.setattr(imports, "_write", spy)
     lines = [_row(str(1000 + n)) for n in range(7)]
     lines.insert(3, _row("abc"))  # line 5: rejected by the reader
     path = _write(tmp_path, lines)
     rejects = tmp_path / "r.csv"
-    output = _import(path, "--batch", "2", "--rejects", str(rejects))
+    with hook_recorded(hooks.cases_opened_bulk) as announced:
+        output = _import(path, "--batch", "2", "--rejects", str(rejects))
     assert output.strip().splitlines()[-1] == "created=7 updated=0 skipped=0 rejected=1"
-    assert threads == ["import-writer"] * 4  # chunks of 2, 2, 2, 1
+    assert threads == [_writer_thread()] * 4  # chunks of 2, 2, 2, 1
+    # each chunk announced once, after its commit, with its own cases
+    assert [len(p.case_ids) for p in announced] == [2, 2, 2, 1]
+    assert sorted(pk for p in announced for pk in p.case_ids) == sorted(
+        Case.objects.values_list("pk", flat=True)
+    )
     assert Case.objects.count() == 7
     assert CaseStep.objects.count() == 7 * 7
     assert ImportRecord.objects.count() == 7
@@ -263,18 +278,48 @@ def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
 
     settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
 
-    real = imports._batch_write
-    calls: list[int] = []
+    real = imports._write
+    calls: list[str] = []
 
-    def failing(rows: list[Any], *args: Any) -> None:
-        calls.append(len(rows))
+    def failing(*args: Any, **kwargs: Any) -> list[int]:
+        calls.append(threading.current_thread().name)
         if len(calls) == 2:
             raise RuntimeError("the database went away")
-        real(rows, *args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "_batch_write", failing)
+    monkeypatch.setattr(imports, "_write", failing)
     path = _write(tmp_path, [_row(str(1000 + n)) for n in range(20)])
-    with pytest.raises(RuntimeError, match="went away"):
+    with (
+        hook_recorded(hooks.cases_opened_bulk) as announced,
+        pytest.raises(RuntimeError, match="went away"),
+    ):
         _import(path, "--batch", "2")
     assert Case.objects.count() == 2  # the first chunk, committed before the failure
-    assert len(calls) == 2  # nothing written after it
+    assert [len(p.case_ids) for p in announced] == [2]  # and announced
+    assert calls == [_writer_thread()] * 2  # nothing written after it
+    assert not CaseEvent.objects.exclude(case__in=Case.objects.all()).exists()
+    # Importing again finishes the job (the customers of the failed chunk are reused).
+    output = _import(path, "--batch", "2")
+    assert output.strip().splitlines()[-1] == "created=18 updated=0 skipped=2 rejected=0"
+    assert Customer.objects.filter(external_ref__startswith="cfpb:").count() == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_id_seen_again_in_a_later_chunk_is_skipped_or_updated_like_a_reimport(
+    tmp_path: Path, settings: Any
+) -> None:
+    # The writer may still be writing the first chunk when the later one is read: the later
+    # one waits for it, so the id is found imported (never a second case, never a failure).
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
+    lines = [
+        _row("1001"),
+        _row("1002"),
+        _row("1003"),
+        _row("1001"),  # the same content: skipped
+        _row("1002", narrative="Charged three times."),  # new content: its case updated
+    ]
+    output = _import(_write(tmp_path, lines), "--batch", "3")
+    assert output.strip().splitlines()[-1] == "created=3 updated=1 skipped=1 rejected=0"
+    assert Case.objects.count() == 3
+    record = ImportRecord.objects.get(source_id="1002")
+    assert Case.objects.get(pk=record.case_id).description == "Charged three times."
