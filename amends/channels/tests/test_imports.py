@@ -13,6 +13,7 @@ from django.db import connection
 
 from amends.cases.choices import CaseStatus, Channel, Outcome, StepState
 from amends.cases.models import Case, CaseEvent, CaseStep
+from amends.cases.search import search_candidates_sql, search_index_rebuild
 from amends.channels.models import ImportRecord
 from amends.core import hooks
 from amends.core.testing import hook_recorded
@@ -323,3 +324,37 @@ def test_an_id_seen_again_in_a_later_chunk_is_skipped_or_updated_like_a_reimport
     assert Case.objects.count() == 3
     record = ImportRecord.objects.get(source_id="1002")
     assert Case.objects.get(pk=record.case_id).description == "Charged three times."
+
+
+def _search_rows() -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT rowid, document::text FROM cases_casesearch ORDER BY rowid")
+        else:
+            cursor.execute(
+                "SELECT rowid, ref, title, customer, document FROM cases_casesearch ORDER BY rowid"
+            )
+        return list(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imported_cases_are_indexed_for_search_as_any_case(tmp_path: Path, settings: Any) -> None:
+    # Written by COPY (on PostgreSQL from the writer thread): the search index rows are the
+    # ones a rebuild from the cases and customers makes (the tsvector; FTS5's columns).
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
+    lines = [
+        _row("2001", narrative="The router (model X-200) died; call 555-0100."),
+        _row("2002", narrative="Überweisung doppelt gebucht — zwei Mal!", product="Bank account"),
+        _row("2003", narrative=""),
+    ]
+    _import(_write(tmp_path, lines), "--batch", "2")
+    imported = _search_rows()
+    assert [row[0] for row in imported] == sorted(Case.objects.values_list("pk", flat=True))
+    search_index_rebuild(connection)
+    assert _search_rows() == imported
+    with connection.cursor() as cursor:
+        cursor.execute(*search_candidates_sql(connection.vendor, "gebucht router"))
+        assert cursor.fetchall() == []
+        cursor.execute(*search_candidates_sql(connection.vendor, "doppelt"))
+        found = [row[0] for row in cursor.fetchall()]
+    assert found == [ImportRecord.objects.get(source_id="2002").case_id]
