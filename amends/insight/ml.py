@@ -42,6 +42,11 @@ CV_FOLDS = 5
 PRIOR_SHIFT = 0.03
 # Training sets at least this large drop words seen only once or in more than half the texts.
 VOCABULARY_PRUNE_FROM = 200
+# Triage's word n-grams leave out scikit-learn's English stop-word list ("the", "my", "to", …;
+# bigrams are then formed across them): 5×5-fold cross-validation on the development data,
+# 0.8141 ± 0.0021 / 0.6603 ± 0.0033 → 0.8164 ± 0.0011 / 0.6721 ± 0.0042 accuracy / macro-F1.
+# The character n-grams still see every word.
+TRIAGE_STOP_WORDS = "english"
 
 # Types a model file may contain. Anything else (a function, an arbitrary class) is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
@@ -95,7 +100,8 @@ def _features(kind: str = EMOTION, *, n: int = 0) -> Any:
     about a second (skops stores a fitted vocabulary entry by entry, which takes minutes for
     the few hundred thousand n-grams of a real training set). For triage the word n-grams keep
     a vocabulary instead (seen in at least two texts, in at most half of them: no collisions,
-    no one-off words), saved as one array of terms beside the pipeline (`model_save`)."""
+    no one-off words; English stop words left out), saved as one array of terms beside the
+    pipeline (`model_save`)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
@@ -108,6 +114,7 @@ def _features(kind: str = EMOTION, *, n: int = 0) -> Any:
             ngram_range=(1, 2),
             min_df=2 if pruned else 1,
             max_df=0.5 if pruned else 1.0,
+            stop_words=TRIAGE_STOP_WORDS,
             sublinear_tf=True,
             dtype=np.float64,
         )

@@ -59,6 +59,9 @@ def test_triage_words_keep_a_vocabulary_saved_as_one_array(tmp_path, triage_mode
     # Pruned: no word n-gram seen in a single text only.
     assert "mortgage" in words.vocabulary_
     assert len(words.vocabulary_) > 1000
+    # English stop words are left out of the word n-grams (bigrams form across them).
+    assert not {"the", "my", "to", "the loan"} & set(words.vocabulary_)
+    assert "escrow account" in words.vocabulary_
     raw = sio.load(triage_model_path, trusted=sio.get_untrusted_types(file=triage_model_path))
     terms = raw["vocabularies"]["words"]
     assert isinstance(terms, np.ndarray)
