@@ -50,7 +50,8 @@ class ApiClient:
 
 @pytest.fixture(autouse=True)
 def _policy_cache_fresh() -> Iterator[None]:
-    """Each test starts with fresh per-process policy and organisation caches."""
+    """Each test starts with fresh per-process policy, escalation-rule and organisation caches."""
+    from amends.commitments.services.rules import escalation_rules_cache_clear
     from amends.core.organisation import (
         organisation_cache_clear,
         organisation_cache_prime,
@@ -59,11 +60,13 @@ def _policy_cache_fresh() -> Iterator[None]:
     from amends.policies.selectors import policy_cache_clear
 
     policy_cache_clear()
+    escalation_rules_cache_clear()
     # No test database holds organisation settings until a test saves them (which clears
     # this): start each test with what a read would find, as a warm process has it.
     organisation_cache_prime(organisation_defaults())
     yield
     policy_cache_clear()
+    escalation_rules_cache_clear()
     organisation_cache_clear()
 
 

@@ -10,9 +10,10 @@ class CommitmentsConfig(AppConfig):
         from amends.cases.event_kinds import event_kinds_register
         from amends.commitments.choices import CaseEventKinds
         from amends.commitments.event_text import COMMITMENT_RENDERERS
-        from amends.commitments.services import merging, reactions, settlement
+        from amends.commitments.services import merging, reactions, rules, settlement
 
         event_kinds_register(CaseEventKinds, renderers=COMMITMENT_RENDERERS)
         reactions.subscribe()
         settlement.subscribe()
         merging.subscribe()
+        rules.cache_invalidation_connect()

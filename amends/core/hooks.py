@@ -281,6 +281,10 @@ class MessageScored:
     upset: bool
     churn_intent: bool
     escalation_threat: bool
+    # Scored while the case is being opened (from insight's `case_opened` reaction): the
+    # case's other `case_opened` subscribers run in the same dispatch, so work they queue for
+    # a new case is queued by the time the intake commits.
+    at_intake: bool = False
 
 
 @dataclass(frozen=True)
@@ -291,6 +295,7 @@ class RepeatFailureDetected:
     customer_id: int
     earlier_case_ids: tuple[int, ...]
     double_deviation: bool
+    at_intake: bool = False  # as MessageScored.at_intake
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,6 @@ def _announce(customer: Customer, *, fields: tuple[str, ...], actor: User | None
     )
 
 
-@transaction.atomic
 def customer_create(
     *,
     name: str,
@@ -83,20 +82,25 @@ def customer_create(
             code="customer_exists",
             status=409,
         )
-    if not customer.external_ref:  # nothing unique to race on: no savepoint needed
-        customer.save()
-        _announce(customer, fields=("created",), actor=actor)
-        return customer
-    try:
-        with transaction.atomic():
+    if not customer.external_ref:
+        # Nothing unique to race on, and nothing written before the checks above: inside a
+        # caller's transaction no savepoint of its own (two statements a customer). The row
+        # and the subscribers' reactions (loyalty's first score) commit together.
+        with transaction.atomic(savepoint=False):
             customer.save()
-    except IntegrityError as exc:  # lost a race on external_ref
-        raise ApplicationError(
-            "A customer with this external reference already exists.",
-            code="customer_exists",
-            status=409,
-        ) from exc
-    _announce(customer, fields=("created",), actor=actor)
+            _announce(customer, fields=("created",), actor=actor)
+        return customer
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                customer.save()
+        except IntegrityError as exc:  # lost a race on external_ref
+            raise ApplicationError(
+                "A customer with this external reference already exists.",
+                code="customer_exists",
+                status=409,
+            ) from exc
+        _announce(customer, fields=("created",), actor=actor)
     return customer
 
 

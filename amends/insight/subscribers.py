@@ -36,10 +36,10 @@ def on_case_opened(payload: hooks.CaseOpened) -> None:
         with transaction.atomic():
             if triage_model() is not None and case_triage(case=case) is not None:
                 case = Case.objects.get(pk=payload.case_id)
-            links = repeat_links_write(case=case)
+            links = repeat_links_write(case=case, at_intake=True)
             if links:
                 case = Case.objects.get(pk=payload.case_id)
-            description_score_write(case=case, insight_exists=bool(links))
+            description_score_write(case=case, insight_exists=bool(links), at_intake=True)
     except Exception:
         logger.exception("insight could not process new case %s", payload.case_id)
 

@@ -86,13 +86,21 @@ def on_customer_changed(payload: hooks.CustomerChanged) -> None:
         customer_risk_refresh(customer_id=payload.customer_id)
 
 
-def _signals(customer_id: int, case_id: int, now: datetime, signals: dict[str, Any]) -> None:
-    """Keep a signal; rescore now, unless the case waits in the refresh queue (a new case being
-    scored at intake), whose refresh will rescore the customer anyway."""
-    if _refresh_pending(case_id):
+def _signals(
+    customer_id: int, case_id: int, now: datetime, signals: dict[str, Any], *, pending: bool
+) -> None:
+    """Keep a signal; rescore now, unless the case waits in the refresh queue (`pending`),
+    whose refresh will rescore the customer anyway."""
+    if pending:
         customer_risk_signals_store(customer_id=customer_id, **signals)
     else:
         customer_risk_refresh(customer_id=customer_id, now=now, **signals)
+
+
+def _pending(case_id: int, *, at_intake: bool) -> bool:
+    """A case scored at intake is queued by this app's own `case_opened` reaction in the same
+    dispatch (the hook's payload says so): no need to look."""
+    return at_intake or _refresh_pending(case_id)
 
 
 def on_message_scored(payload: hooks.MessageScored) -> None:
@@ -103,15 +111,18 @@ def on_message_scored(payload: hooks.MessageScored) -> None:
     if payload.churn_intent:
         signals["last_churn_intent_at"] = now
     if signals:
-        _signals(payload.customer_id, payload.case_id, now, signals)
+        pending = _pending(payload.case_id, at_intake=payload.at_intake)
+        _signals(payload.customer_id, payload.case_id, now, signals, pending=pending)
 
 
 def on_repeat_failure_detected(payload: hooks.RepeatFailureDetected) -> None:
     now = timezone.now()
-    if not _refresh_pending(payload.case_id):
+    pending = _pending(payload.case_id, at_intake=payload.at_intake)
+    if not pending:
         case_fact_mark_repeat(case_id=payload.case_id)
     # A queued case's fact is created with its repeat flag from the customer's earlier facts.
-    _signals(payload.customer_id, payload.case_id, now, {"last_repeat_failure_at": now})
+    signals: dict[str, Any] = {"last_repeat_failure_at": now}
+    _signals(payload.customer_id, payload.case_id, now, signals, pending=pending)
 
 
 def on_survey_answered(payload: hooks.SurveyAnswered) -> None:

@@ -1,7 +1,7 @@
 """Outbound email: an outbox row written in the caller's transaction, sent by the worker.
 
 Callers (replies, confirmations, portal links, incident notices, surveys) only queue; the
-worker's sweep (`outbound_send_due`, in AMENDS_SWEEPS) and a task enqueued on commit send
+worker's sweep (`outbound_send_due`, in AMENDS_SWEEPS) and a task enqueued with the row send
 through Django's email backend. A failed send is retried with exponential backoff and, after
 the last attempt, stays visible as failed on the case; nothing is dropped silently.
 """
@@ -182,7 +182,7 @@ def email_queue(
         email._state.adding = False
     else:
         email.save()
-    transaction.on_commit(_send_soon, robust=True)
+    _send_soon_with_commit()
     return email
 
 
@@ -355,8 +355,34 @@ def email_queue_bulk(
     result.queued = len(inserted)
     result.already += len(rows) - len(inserted)  # a key queued meanwhile by someone else
     if inserted:
-        transaction.on_commit(_send_soon, robust=True)
+        _send_soon_with_commit()
     return result
+
+
+def _tasks_in_database() -> bool:
+    """True when tasks are rows of this database (django-tasks-db, the default without Redis)."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    from amends.channels.tasks import outbound_send
+
+    return isinstance(outbound_send.get_backend(), DatabaseBackend)
+
+
+def _send_soon_with_commit() -> None:
+    """Ask the worker to send what the caller's transaction queues, once it commits.
+
+    With the database task backend the task is a row written in that transaction: it commits
+    (or rolls back) with the outbox rows, so a received mail costs one commit, not a second one
+    for the task after it (on PostgreSQL each commit waits for the disk). An error writing it
+    is then the transaction's error, like any other row's. Any other backend (Redis, the
+    immediate one of the tests) is asked after the commit, when the rows can be seen; a
+    failure there is logged and the sweep sends them anyway."""
+    if transaction.get_connection().in_atomic_block and _tasks_in_database():
+        from amends.channels.tasks import outbound_send
+
+        outbound_send.enqueue()
+    else:
+        transaction.on_commit(_send_soon, robust=True)
 
 
 def _send_soon() -> None:
@@ -379,7 +405,7 @@ def outbound_retry(*, email: OutboundEmail, now: datetime | None = None) -> Outb
     email.attempts = 0
     email.next_attempt_at = now or timezone.now()
     email.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
-    transaction.on_commit(_send_soon, robust=True)
+    _send_soon_with_commit()
     return email
 
 

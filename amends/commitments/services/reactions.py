@@ -12,7 +12,7 @@ from amends.commitments.choices import (
     EscalationStatus,
     NotificationKind,
 )
-from amends.commitments.models import Escalation, EscalationRule
+from amends.commitments.models import Escalation
 from amends.commitments.services import bulk_rules
 from amends.commitments.services.escalations import (
     EscalationSpec,
@@ -20,7 +20,7 @@ from amends.commitments.services.escalations import (
     escalations_open_automatic,
 )
 from amends.commitments.services.notifications import NotificationSpec, notifications_create
-from amends.commitments.services.rules import escalation_rules_apply
+from amends.commitments.services.rules import escalation_rules_active, escalation_rules_apply
 from amends.core import hooks
 from amends.core.organisation import organisation_moment
 from amends.remedies.selectors import remedy_get
@@ -28,7 +28,7 @@ from amends.remedies.selectors import remedy_get
 
 def on_case_opened(payload: hooks.CaseOpened) -> None:
     """Special-handling / VIP / repeat-complaint escalation rules (configured in admin)."""
-    rules = list(EscalationRule.objects.filter(active=True))
+    rules = escalation_rules_active()
     if not rules:
         return
     escalation_rules_apply(case=case_get(case_id=payload.case_id), rules=rules)

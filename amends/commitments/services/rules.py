@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from amends.cases.models import Case
@@ -15,6 +18,37 @@ from amends.commitments.choices import (
 )
 from amends.commitments.models import Escalation, EscalationRule
 from amends.commitments.services.escalations import EscalationSpec, escalations_open_automatic
+
+# The active rules, read on every case opened: each process keeps them for this many seconds.
+# Saving or deleting a rule clears this process's copy at once (connected in
+# CommitmentsConfig.ready()); other processes (web workers, the worker) follow within the time.
+RULES_CACHE_SECONDS = 30.0
+_rules_cache: tuple[float, list[EscalationRule]] | None = None
+
+
+def escalation_rules_cache_clear(*args: Any, **kwargs: Any) -> None:
+    global _rules_cache
+    _rules_cache = None
+
+
+def escalation_rules_active() -> list[EscalationRule]:
+    """The active escalation rules (one query at most every RULES_CACHE_SECONDS)."""
+    global _rules_cache
+    cached = _rules_cache
+    if cached is not None and time.monotonic() - cached[0] < RULES_CACHE_SECONDS:
+        return cached[1]
+    rules = list(EscalationRule.objects.filter(active=True))
+    _rules_cache = (time.monotonic(), rules)
+    return rules
+
+
+def cache_invalidation_connect() -> None:
+    post_save.connect(
+        escalation_rules_cache_clear, sender=EscalationRule, dispatch_uid="escalation_rules_cache"
+    )
+    post_delete.connect(
+        escalation_rules_cache_clear, sender=EscalationRule, dispatch_uid="escalation_rules_cache_d"
+    )
 
 
 def _matches(rule: EscalationRule, case: Case) -> bool:
@@ -47,7 +81,7 @@ def escalation_rules_apply(
     """Run the active rules on a new case. VIP and special-handling rules share one reason
     (the highest level wins); the repeat-complaint rule has its own."""
     if rules is None:
-        rules = list(EscalationRule.objects.filter(active=True))
+        rules = escalation_rules_active()
     if not rules:
         return []
     best: dict[str, EscalationRule] = {}

@@ -155,13 +155,18 @@ def case_opened_write(*, case: Case) -> bool:
                 double=findings.double,
                 raise_severity=False,
                 sync_case=False,
+                at_intake=True,
+                insight_row=False,  # written once below, with the score
             )
         description_score_write(
             case=case,
-            insight_exists=bool(findings.links),
+            insight_exists=False,
             analysis=findings.analysis,
             # The intake saved the case with this reading; a double deviation marked just now
             # does not change the queue flags.
             sync_case=False,
+            at_intake=True,
+            repeat=True if findings.links else None,
+            double_deviation=findings.double if findings.links else None,
         )
     return True

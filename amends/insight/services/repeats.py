@@ -177,10 +177,15 @@ def repeat_links_save(
     double: bool,
     raise_severity: bool,
     sync_case: bool = True,
+    at_intake: bool = False,
+    insight_row: bool = True,
 ) -> Case:
     """Write found links for a saved case: the links, the severity raised (unless the intake
     already raised it), a double deviation marked, the case's insight row, and the
-    `repeat_failure_detected` hook. The caller holds a transaction."""
+    `repeat_failure_detected` hook (`at_intake`: from the `case_opened` reaction). The caller
+    holds a transaction. `insight_row=False`: the caller writes the insight row itself (the
+    intake, with the description's score: one INSERT instead of an INSERT, a read and an
+    UPDATE)."""
     for link in links:
         link.case = case
     RepeatLink.objects.bulk_create(links, ignore_conflicts=True)
@@ -193,19 +198,23 @@ def repeat_links_save(
         case = case_mark_double_deviation(
             case=case, cause="repeat_after_broken_promise", actor=None
         )
-    case_insight_apply(case_id=case.pk, repeat=True, double_deviation=double, sync_case=sync_case)
+    if insight_row:
+        case_insight_apply(
+            case_id=case.pk, repeat=True, double_deviation=double, sync_case=sync_case
+        )
     hooks.repeat_failure_detected.emit(
         hooks.RepeatFailureDetected(
             case_id=case.pk,
             customer_id=case.customer_id,
             earlier_case_ids=tuple(link.earlier_case_id for link in links),
             double_deviation=double,
+            at_intake=at_intake,
         )
     )
     return case
 
 
-def repeat_links_write(*, case: Case) -> list[RepeatLink]:
+def repeat_links_write(*, case: Case, at_intake: bool = False) -> list[RepeatLink]:
     """repeat_detect's work, for a caller that already holds a transaction."""
     # The customer's account, not the title (staff titles are often generic: "Service failure").
     links, double = repeat_links_find(
@@ -217,5 +226,7 @@ def repeat_links_write(*, case: Case) -> list[RepeatLink]:
         exclude_case_id=case.pk,
     )
     if links:
-        repeat_links_save(case=case, links=links, double=double, raise_severity=True)
+        repeat_links_save(
+            case=case, links=links, double=double, raise_severity=True, at_intake=at_intake
+        )
     return links

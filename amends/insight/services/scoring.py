@@ -126,7 +126,7 @@ def _score_row(
     )
 
 
-def _emit(score: TextScore, customer_id: int) -> None:
+def _emit(score: TextScore, customer_id: int, *, at_intake: bool = False) -> None:
     hooks.message_scored.emit(
         hooks.MessageScored(
             case_id=score.case_id,
@@ -136,6 +136,7 @@ def _emit(score: TextScore, customer_id: int) -> None:
             upset=score.effective_upset,
             churn_intent=score.churn_intent,
             escalation_threat=score.escalation_threat,
+            at_intake=at_intake,
         )
     )
 
@@ -146,19 +147,29 @@ def description_score_write(
     insight_exists: bool = True,
     analysis: TextAnalysis | None = None,
     sync_case: bool = True,
+    at_intake: bool = False,
+    repeat: bool | None = None,
+    double_deviation: bool | None = None,
 ) -> TextScore:
     """Score a new case's account of what happened (its title when there is no description).
-    `analysis`: the reading already made at intake. The caller holds a transaction; a second
-    score of the same description is refused by the database (one description score per case)."""
+    `analysis`: the reading already made at intake. `at_intake`: called from the `case_opened`
+    reaction (`MessageScored.at_intake`). `repeat`, `double_deviation`: repeat findings folded
+    into the case's insight row with the score. The caller holds a transaction; a second score
+    of the same description is refused by the database (one description score per case)."""
     text = case.description or case.title
     if analysis is None:
         analysis = text_analyse_configured(text)
     score = _score_row(case=case, message=None, text=text, analysis=analysis)
     score.save(force_insert=True)
     case_insight_apply(
-        case_id=case.pk, score=score, known_new=not insight_exists, sync_case=sync_case
+        case_id=case.pk,
+        score=score,
+        repeat=repeat,
+        double_deviation=double_deviation,
+        known_new=not insight_exists,
+        sync_case=sync_case,
     )
-    _emit(score, case.customer_id)
+    _emit(score, case.customer_id, at_intake=at_intake)
     return score
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from amends.cases.tests.factories import CaseFactory
 from amends.channels.choices import OutboundStatus
@@ -211,3 +213,44 @@ def test_email_queue_sends_through_the_worker_task_on_commit(
     email.refresh_from_db()
     assert email.status == OutboundStatus.SENT
     assert len(mail.outbox) == 1
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_email_queue_writes_the_send_task_in_the_callers_transaction(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # With the database task backend (the default without Redis) the task is a row of the
+    # caller's transaction: it commits with the email, and nothing waits for the commit.
+    with (
+        override_settings(TASKS=DATABASE_TASKS),
+        django_capture_on_commit_callbacks() as hooks,
+        transaction.atomic(),
+    ):
+        email_queue(to="ann@example.com", subject="Hi", body="1", automatic=True, kind="x")
+        assert DBTaskResult.objects.filter(task_path__endswith="outbound_send").count() == 1
+    assert hooks == []
+
+
+def _queue_then_fail() -> None:
+    with transaction.atomic():
+        email_queue(to="ann@example.com", subject="Hi", body="1", automatic=True, kind="x")
+        raise RuntimeError("the caller fails after queueing")
+
+
+def test_email_queue_rolled_back_leaves_no_send_task() -> None:
+    with override_settings(TASKS=DATABASE_TASKS), pytest.raises(RuntimeError):
+        _queue_then_fail()
+    assert not OutboundEmail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_email_queue_asks_other_task_backends_after_the_commit(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # The immediate backend (and Redis) cannot see uncommitted rows: asked on commit.
+    with django_capture_on_commit_callbacks() as hooks, transaction.atomic():
+        email_queue(to="ann@example.com", subject="Hi", body="1", automatic=True, kind="x")
+    assert len(hooks) == 1
+    assert not DBTaskResult.objects.exists()

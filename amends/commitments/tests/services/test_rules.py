@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from amends.accounts.choices import Role
 from amends.accounts.tests.factories import TeamFactory, UserFactory
@@ -72,3 +74,22 @@ def test_case_create_uses_vip_playbook_for_vip_customer() -> None:
     vip = CustomerFactory(tier="vip")
     assert CaseFactory(customer=vip).playbook == vip_playbook
     assert CaseFactory().playbook.name == "Standard"
+
+
+def test_escalation_rules_are_read_once_and_a_saved_rule_applies_at_once() -> None:
+    UserFactory(role=Role.MANAGER, team=None)
+    special = CustomerFactory(special_handling=True, special_handling_reason="Bereavement")
+    CaseFactory()  # the first case of the process reads the rules (none yet)
+    with CaptureQueriesContext(connection) as queries:
+        case = CaseFactory(customer=special)
+    assert not [q for q in queries.captured_queries if "commitments_escalationrule" in q["sql"]]
+    assert not Escalation.objects.filter(case=case).exists()
+    # Saving a rule clears this process's copy: the next case is escalated.
+    rule = EscalationRuleFactory(applies_to=RuleAppliesTo.SPECIAL_HANDLING, level="manager")
+    case = CaseFactory(customer=special)
+    assert Escalation.objects.get(case=case).reason == EscalationReason.SPECIAL_HANDLING
+    # And switching it off stops it at once.
+    rule.active = False
+    rule.save()
+    case = CaseFactory(customer=special)
+    assert not Escalation.objects.filter(case=case).exists()

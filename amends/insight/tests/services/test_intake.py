@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from amends.cases.choices import CaseEventKind
 from amends.cases.models import Case, CaseEvent
@@ -57,6 +59,27 @@ def test_a_repeat_opens_with_its_severity_raised_and_says_why_in_the_created_eve
     assert [e.kind for e in events] == [CaseEventKind.CREATED]
     assert events[0].data["severity"] == 2
     assert "repeat failure" in " ".join(events[0].data["advised"])
+
+
+def test_a_repeat_gets_its_insight_row_in_one_insert_with_the_score():
+    customer = CustomerFactory()
+    with time_machine.travel(T0, tick=False):
+        first = CaseFactory(customer=customer, description=UPSET_TEXT)
+    with (
+        time_machine.travel(T0 + timedelta(days=3), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        second = CaseFactory(customer=customer, description=UPSET_TEXT)
+    insight_sql = [q["sql"] for q in queries.captured_queries if "insight_caseinsight" in q["sql"]]
+    assert len(insight_sql) == 1
+    assert insight_sql[0].startswith("INSERT")
+    insight = CaseInsight.objects.get(case=second)
+    score = TextScore.objects.get(case=second, message__isnull=True)
+    assert insight.repeat is True
+    assert (insight.upset, insight.churn_intent) == (True, True)
+    assert insight.intensity == pytest.approx(score.intensity)
+    assert insight.priority > CaseInsight.objects.get(case=first).priority  # the repeat counts
+    assert RepeatLink.objects.get(case=second).earlier_case_id == first.pk
 
 
 def test_a_message_from_the_customer_updates_the_case_flags():
