@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, execute_from_command_line
+from django.core.management.base import BaseCommand
 
 from amends.cases.models import Case
 from amends.channels.tests.conftest import eml
@@ -66,3 +67,21 @@ def test_mail_ingest_command_reads_a_maildir_twice_without_duplicates(tmp_path: 
 def test_mail_ingest_command_unknown_path_fails(tmp_path: Path) -> None:
     with pytest.raises(CommandError):
         call_command("mail_ingest", str(tmp_path / "nope"), stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("command", "last"), [("mail_poll", "no active mailboxes"), ("mail_ingest", "AM-")]
+)
+def test_mail_commands_run_by_cron_or_the_mail_server_skip_the_system_checks(
+    command: str, last: str, monkeypatch: Any, capsys: Any
+) -> None:
+    # As the command line runs them (call_command never checks): the checks would import the
+    # whole URLconf on every run.
+    def checked(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("system checks ran")
+
+    monkeypatch.setattr(BaseCommand, "check", checked)
+    raw = eml("multipart_alternative.eml")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    execute_from_command_line(["amends", command])
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(last)

@@ -58,6 +58,27 @@ def test_django_setup_leaves_the_apology_coach_to_its_first_use(tmp_path: Path) 
     assert _run(code, tmp_path) == []
 
 
+def test_django_setup_leaves_the_admin_to_the_urlconf(tmp_path: Path) -> None:
+    # The apps' admin modules (and the services and forms they import) are discovered where
+    # the admin is served, not by every process (config/admin_config.py).
+    code = (
+        "import django, json, sys\ndjango.setup()\n"
+        "print(json.dumps(sorted(m for m in sys.modules"
+        " if m.startswith('amends.') and m.endswith('.admin'))))\n"
+    )
+    assert _run(code, tmp_path) == []
+
+
+def test_the_admin_check_still_sees_every_model_admin() -> None:
+    from django.contrib import admin
+
+    from config.admin_config import check_admin_discovered
+
+    assert check_admin_discovered() == []
+    registered = {model._meta.label for model in admin.site._registry}
+    assert {"channels.Mailbox", "incidents.Incident", "commitments.EscalationRule"} <= registered
+
+
 def test_the_mail_pipe_runs_no_system_checks_and_imports_no_api(tmp_path: Path) -> None:
     # Unreadable input is quarantined before the database is touched, so the command's whole
     # start runs here: `amends mail ingest` exactly as the mail server calls it.
@@ -69,8 +90,8 @@ def test_the_mail_pipe_runs_no_system_checks_and_imports_no_api(tmp_path: Path) 
         "except SystemExit:\n"
         "    pass\n"
         "import json\n"
-        "print(json.dumps(sorted(m for m in ('config.urls', 'amends.api.main', 'ninja')"
-        " if m in sys.modules)))\n"
+        "print(json.dumps(sorted(m for m in ('config.urls', 'amends.api.main', 'ninja',"
+        " 'amends.channels.admin', 'amends.incidents.admin') if m in sys.modules)))\n"
     )
     assert _run(code, tmp_path, stdin=b"") == []
     assert list((tmp_path / "mail" / "quarantine").rglob("*.eml")), "the input was not taken"

@@ -14,6 +14,9 @@ from amends.channels.services.imap import mailboxes_poll
 
 class Command(BaseCommand):
     help = "Fetch and ingest new mail from the IMAP mailboxes configured in the admin."
+    # Run from cron every few minutes: Django's system checks would import the whole URLconf
+    # (every API schema) each time for nothing. `amends check` and CI run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=500, help="Messages per mailbox.")
