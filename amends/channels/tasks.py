@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -20,3 +24,22 @@ def webhooks_deliver() -> int:
     from amends.channels.services.webhooks import webhook_sweep
 
     return webhook_sweep(now=timezone.now())
+
+
+def enqueue_with_commit(task_to_run: Any, after_commit: Callable[[], None]) -> None:
+    """Have `task_to_run` run once the caller's transaction commits.
+
+    With the database task backend (django-tasks-db, the default without Redis) the task is a
+    row written in that transaction: it commits (or rolls back) with the rows it is about, so
+    the caller's work costs one commit, not a second one for the task after it (on PostgreSQL
+    each commit waits for the disk). An error writing it is then the transaction's error, like
+    any other row's. Any other backend (Redis, the immediate one of the tests) cannot see
+    uncommitted rows: `after_commit` (which enqueues and logs a failure) runs on commit."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    if transaction.get_connection().in_atomic_block and isinstance(
+        task_to_run.get_backend(), DatabaseBackend
+    ):
+        task_to_run.enqueue()
+    else:
+        transaction.on_commit(after_commit, robust=True)

@@ -359,30 +359,12 @@ def email_queue_bulk(
     return result
 
 
-def _tasks_in_database() -> bool:
-    """True when tasks are rows of this database (django-tasks-db, the default without Redis)."""
-    from django_tasks_db.backend import DatabaseBackend
-
-    from amends.channels.tasks import outbound_send
-
-    return isinstance(outbound_send.get_backend(), DatabaseBackend)
-
-
 def _send_soon_with_commit() -> None:
-    """Ask the worker to send what the caller's transaction queues, once it commits.
+    """Ask the worker to send what the caller's transaction queues, once it commits (the
+    task's row in that transaction with the database backend: `enqueue_with_commit`)."""
+    from amends.channels.tasks import enqueue_with_commit, outbound_send
 
-    With the database task backend the task is a row written in that transaction: it commits
-    (or rolls back) with the outbox rows, so a received mail costs one commit, not a second one
-    for the task after it (on PostgreSQL each commit waits for the disk). An error writing it
-    is then the transaction's error, like any other row's. Any other backend (Redis, the
-    immediate one of the tests) is asked after the commit, when the rows can be seen; a
-    failure there is logged and the sweep sends them anyway."""
-    if transaction.get_connection().in_atomic_block and _tasks_in_database():
-        from amends.channels.tasks import outbound_send
-
-        outbound_send.enqueue()
-    else:
-        transaction.on_commit(_send_soon, robust=True)
+    enqueue_with_commit(outbound_send, _send_soon)
 
 
 def _send_soon() -> None:

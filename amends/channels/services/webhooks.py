@@ -176,7 +176,10 @@ def _enqueue(event_type: str, data: dict[str, Any]) -> int:
             for pk in endpoints
         ]
     )
-    transaction.on_commit(_deliver_soon, robust=True)
+    # In the event's transaction with the database task backend (one commit, not two).
+    from amends.channels.tasks import enqueue_with_commit, webhooks_deliver
+
+    enqueue_with_commit(webhooks_deliver, _deliver_soon)
     return len(endpoints)
 
 

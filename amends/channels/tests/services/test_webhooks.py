@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
 from amends.accounts.tests.factories import UserFactory
@@ -179,3 +182,20 @@ def test_webhook_endpoint_create_rejects_bad_input(kwargs: dict[str, Any], field
         webhook_endpoint_create(actor=None, **values)
     assert field in exc.value.detail
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_an_event_writes_its_delivery_task_in_the_events_transaction(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    webhook_endpoint_create(name="CRM", url="https://crm.example.com/hook", events=[], actor=None)
+    # With the database task backend the task is a row of the event's transaction: nothing
+    # waits for the commit (a second commit per event on PostgreSQL before).
+    with (
+        override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}),
+        django_capture_on_commit_callbacks() as after_commit,
+        transaction.atomic(),
+    ):
+        CaseFactory()
+        assert WebhookDelivery.objects.filter(event_type="case.opened").count() == 1
+        assert DBTaskResult.objects.filter(task_path__endswith="webhooks_deliver").count() == 1
+    assert not [fn for fn in after_commit if "deliver" in getattr(fn, "__name__", "")]
