@@ -322,10 +322,11 @@ AMENDS.update(
         "ATTACHMENT_DIR": env_str("AMENDS_ATTACHMENT_DIR", str(data_dir() / "attachments")),
         "ATTACHMENT_MAX_BYTES": env_int("AMENDS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         "ATTACHMENT_MAX_PER_MESSAGE": env_int("AMENDS_ATTACHMENT_MAX_PER_MESSAGE", 5),
-        # Imports on PostgreSQL: a thread of their own sends each prepared chunk and waits for
-        # the server while the next one is read and prepared (docs/channels.md). SQLite always
-        # writes on the importing thread.
+        # Imports on PostgreSQL: threads of their own (each a connection) send the prepared
+        # chunks and wait for the server while the next one is read and prepared
+        # (docs/channels.md). SQLite always writes on the importing thread.
         "IMPORT_WRITER_THREAD": env_bool("AMENDS_IMPORT_WRITER_THREAD", True),
+        "IMPORT_WRITER_THREADS": env_int("AMENDS_IMPORT_WRITER_THREADS", 2),
         # Webhooks: attempts per event, and failures in a row after which an endpoint is off.
         "WEBHOOK_MAX_ATTEMPTS": env_int("AMENDS_WEBHOOK_MAX_ATTEMPTS", 8),
         "WEBHOOK_DISABLE_AFTER": env_int("AMENDS_WEBHOOK_DISABLE_AFTER", 20),

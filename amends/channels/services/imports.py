@@ -610,34 +610,44 @@ def connection_tune_for_import() -> None:
 
 
 class _Writer:
-    """PostgreSQL: writes prepared chunks on a thread of its own (its own connection) while the
-    caller reads, maps and prepares the next ones. The caller does all of the Python work (the
-    file, the customers, the cases' rows and events, and the hook's subscribers once a chunk
-    is committed); this thread only sends what is ready and waits for the server (COPY, the
-    search index, the steps, the commit's foreign-key checks), so the server's work overlaps
-    the caller's. At most one chunk waits in the queue: memory stays bounded. The first error
-    stops the writing (the chunks after it are not written) and is raised to the caller."""
+    """PostgreSQL: writes prepared chunks on threads of their own (each with its own
+    connection) while the caller reads, maps and prepares the next ones. The caller does all
+    of the Python work (the file, the customers, the cases' rows and events, and the hook's
+    subscribers once a chunk is committed); these threads only send what is ready and wait for
+    the server (COPY, the search index, the steps, the commit's foreign-key checks), so the
+    server's work overlaps the caller's, and with two of them the server's own work runs on
+    two backends at once. Each chunk is its own transaction; chunks never share a source id
+    (the caller waits for a chunk still in flight) nor a new row. At most one chunk waits in
+    the queue besides those being written: memory stays bounded. The first error stops the
+    writing (the chunks after it are not written) and is raised to the caller."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, threads: int = 1) -> None:
         self.source = source
         self.error: BaseException | None = None
         self.in_flight: set[str] = set()  # source ids of chunks queued but not yet committed
         self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
         self._done: queue.Queue[tuple[_Chunk, list[int]] | None] = queue.Queue()
         self._pending = 0
-        self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"import-writer-{n}", daemon=True)
+            for n in range(max(1, threads))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def _run(self) -> None:
         try:
             connection_tune_for_import()
             while (chunk := self._queue.get()) is not None:
+                if self.error is not None:  # another writer failed: write no more
+                    continue
                 with transaction.atomic():
                     case_ids = _write(chunk, self.source)
                 self._done.put((chunk, case_ids))
                 reset_queries()  # with DEBUG on, Django keeps every statement
         except BaseException as exc:  # handed to the caller's thread
-            self.error = exc
+            if self.error is None:
+                self.error = exc
             self._done.put(None)
             while self._queue.get() is not None:  # let the caller put and finish
                 pass
@@ -675,8 +685,10 @@ class _Writer:
     def finish(self, summary: ImportSummary) -> None:
         """Stop the thread; the chunks it committed are announced even when the caller is
         leaving on an error of its own."""
-        self._queue.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
         while not self._done.empty():
             done = self._done.get()
             if done is not None:
@@ -777,7 +789,11 @@ def import_rows(
             not connection.in_atomic_block
         )
     threaded = threaded and connection.vendor == "postgresql"
-    writer = _Writer(source) if threaded else None
+    writer = (
+        _Writer(source, threads=int(amends_setting("IMPORT_WRITER_THREADS", 2)))
+        if threaded
+        else None
+    )
     taxonomy = Taxonomy()
     chunks = 0
 
@@ -802,7 +818,6 @@ def import_rows(
     finally:
         if writer is not None:
             writer.finish(summary)
-    return summary
     return summary
 
 

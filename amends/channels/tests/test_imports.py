@@ -231,7 +231,7 @@ def test_import_csv_bad_mapping_fails_clearly(tmp_path: Path) -> None:
 
 def _writer_thread() -> str:
     """Where chunks are written outside a transaction: PostgreSQL has a writer thread."""
-    return "import-writer" if connection.vendor == "postgresql" else "MainThread"
+    return "import-writer-0" if connection.vendor == "postgresql" else "MainThread"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -240,7 +240,7 @@ def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_res
 ) -> None:
     from amends.channels.services import imports
 
-    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 1}
 
     threads: list[str] = []
     real = imports._write
@@ -277,7 +277,7 @@ def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
 ) -> None:
     from amends.channels.services import imports
 
-    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True}
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 1}
 
     real = imports._write
     calls: list[str] = []
@@ -303,6 +303,77 @@ def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
     output = _import(path, "--batch", "2")
     assert output.strip().splitlines()[-1] == "created=18 updated=0 skipped=2 rejected=0"
     assert Customer.objects.filter(external_ref__startswith="cfpb:").count() == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_write_chunks_at_once_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from amends.channels.services import imports
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes on the importing thread")
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 2}
+    real = imports._write
+    together = threading.Barrier(2, timeout=10)  # broken unless two chunks are written at once
+    threads: list[str] = []
+
+    def spy(*args: Any, **kwargs: Any) -> list[int]:
+        name = threading.current_thread().name
+        if len(threads) < 2:
+            threads.append(name)
+            together.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write", spy)
+    path = _write(tmp_path, [_row(str(1000 + n)) for n in range(9)])
+    with hook_recorded(hooks.cases_opened_bulk) as announced:
+        output = _import(path, "--batch", "2")
+    assert output.strip().splitlines()[-1] == "created=9 updated=0 skipped=0 rejected=0"
+    assert sorted(threads) == ["import-writer-0", "import-writer-1"]
+    assert sorted(len(p.case_ids) for p in announced) == [1, 2, 2, 2, 2]
+    assert sorted(pk for p in announced for pk in p.case_ids) == sorted(
+        Case.objects.values_list("pk", flat=True)
+    )
+    assert CaseStep.objects.count() == 9 * 7
+    assert ImportRecord.objects.count() == 9
+    again = _import(path, "--batch", "2")
+    assert again.strip().splitlines()[-1] == "created=0 updated=0 skipped=9 rejected=0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_on_one_of_two_writers_stops_the_import_and_nothing_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from amends.channels.services import imports
+
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 2}
+    real = imports._write
+    calls: list[str] = []
+
+    def failing(*args: Any, **kwargs: Any) -> list[int]:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write", failing)
+    path = _write(tmp_path, [_row(str(1000 + n)) for n in range(20)])
+    with (
+        hook_recorded(hooks.cases_opened_bulk) as announced,
+        pytest.raises(RuntimeError, match="went away"),
+    ):
+        _import(path, "--batch", "2")
+    written = Case.objects.count()
+    assert written < 20
+    assert sum(len(p.case_ids) for p in announced) == written  # every committed chunk announced
+    assert ImportRecord.objects.count() == written
+    assert not CaseEvent.objects.exclude(case__in=Case.objects.all()).exists()
+    output = _import(path, "--batch", "2")
+    assert output.strip().splitlines()[-1] == (
+        f"created={20 - written} updated=0 skipped={written} rejected=0"
+    )
+    assert Case.objects.count() == 20
 
 
 @pytest.mark.django_db(transaction=True)
