@@ -44,7 +44,7 @@ from amends.cases.services.workflow import (
     case_update,
 )
 from amends.channels.models import Attachment
-from amends.channels.services.attachments import FileIn, message_attachments_add
+from amends.channels.services.attachments import message_attachments_add, uploaded_files_read
 from amends.core.exceptions import ApplicationError
 from amends.core.pagination import paginate
 from amends.core.types import AuthedRequest
@@ -552,9 +552,7 @@ def case_message_add_with_files_endpoint(
     """multipart/form-data: the message's fields and up to AMENDS_ATTACHMENT_MAX_PER_MESSAGE
     files under `attachments`. The message and its files are stored together or not at all."""
     case = case_get_for_user(ref=ref, user=request.user)
-    files = [
-        FileIn(f.name or "attachment", f.content_type or "", f.read()) for f in attachments or []
-    ]
+    files = uploaded_files_read(attachments)
     with transaction.atomic():
         message = case_message_add(
             case=case,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,11 +104,11 @@ class FileIn:
     data: bytes
 
 
-def message_attachments_check(files: Sequence[FileIn]) -> None:
-    """Refuse too many, too large or empty files before anything is written (field
-    `attachments`, as the forms and the API name it)."""
+def _files_refuse(named_sizes: Sequence[tuple[str, int]]) -> None:
+    """Refuse too many, too large or empty files by name and size (field `attachments`, as the
+    forms and the API name it)."""
     most = attachment_max_per_message()
-    if len(files) > most:
+    if len(named_sizes) > most:
         raise ApplicationError(
             f"Too many files (at most {most} on one message).",
             code="too_many_attachments",
@@ -115,21 +116,36 @@ def message_attachments_check(files: Sequence[FileIn]) -> None:
             detail={"attachments": [f"At most {most} files."]},
         )
     limit = attachment_max_bytes()
-    for file in files:
-        if len(file.data) > limit:
+    for filename, size in named_sizes:
+        if size > limit:
             raise ApplicationError(
-                f"{file.filename or 'A file'} is too large (at most {limit // (1024 * 1024)} MB).",
+                f"{filename or 'A file'} is too large (at most {limit // (1024 * 1024)} MB).",
                 code="attachment_too_large",
                 status=422,
-                detail={"attachments": [f"{file.filename}: at most {limit} bytes."]},
+                detail={"attachments": [f"{filename}: at most {limit} bytes."]},
             )
-        if not file.data:
+        if not size:
             raise ApplicationError(
-                f"{file.filename or 'A file'} is empty.",
+                f"{filename or 'A file'} is empty.",
                 code="attachment_empty",
                 status=422,
-                detail={"attachments": [f"{file.filename}: empty."]},
+                detail={"attachments": [f"{filename}: empty."]},
             )
+
+
+def message_attachments_check(files: Sequence[FileIn]) -> None:
+    """Refuse too many, too large or empty files before anything is written."""
+    _files_refuse([(file.filename, len(file.data)) for file in files])
+
+
+def uploaded_files_read(uploads: Iterable[UploadedFile[bytes]] | None) -> list[FileIn]:
+    """Files uploaded with a message (web form or API), read into memory only once their
+    count and received sizes pass the same checks: an oversized upload stays in Django's
+    temporary file and is refused without being read."""
+    received = list(uploads or [])
+    named = [(upload.name or "attachment", upload) for upload in received]
+    _files_refuse([(name, upload.size or 0) for name, upload in named])
+    return [FileIn(name, upload.content_type or "", upload.read()) for name, upload in named]
 
 
 @transaction.atomic

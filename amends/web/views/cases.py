@@ -41,7 +41,7 @@ from amends.cases.services.workflow import (
     case_update,
 )
 from amends.channels.models import Attachment
-from amends.channels.services.attachments import FileIn, message_attachments_add
+from amends.channels.services.attachments import message_attachments_add, uploaded_files_read
 from amends.core.types import AuthedRequest
 from amends.customers.models import Customer
 from amends.customers.selectors import customer_get_for_user
@@ -297,10 +297,7 @@ def case_step_skip_view(request: AuthedRequest, ref: str, step: str) -> HttpResp
 def case_message_add_view(request: AuthedRequest, ref: str) -> HttpResponse:
     case = case_get_for_user(ref=ref, user=request.user)
     form = valid(MessageForm(request.POST, request.FILES))
-    files = [
-        FileIn(f.name or "attachment", f.content_type or "", f.read())
-        for f in form.cleaned_data["attachments"]
-    ]
+    files = uploaded_files_read(form.cleaned_data["attachments"])
     with transaction.atomic():  # a refused file leaves no message behind
         message = case_message_add(
             case=case,

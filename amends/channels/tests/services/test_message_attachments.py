@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from amends.channels.services.attachments import (
     FileIn,
     attachment_file,
     message_attachments_add,
+    uploaded_files_read,
 )
 from amends.channels.services.outbound import outbound_send_due
 from amends.core.exceptions import ApplicationError
@@ -124,3 +126,49 @@ def test_an_internal_notes_files_are_never_emailed(agent: Any) -> None:
     assert OutboundEmail.objects.get().case_message_id == reply.pk
     assert outbound_send_due(now=timezone.now(), limit=10) == 1
     assert mail.outbox[0].attachments == []
+
+
+class _Unreadable(SimpleUploadedFile):
+    """An upload whose bytes must not be read (it is refused by its size)."""
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("read before its size was checked")
+
+
+@pytest.mark.parametrize(
+    ("uploads", "code"),
+    [
+        (
+            [SimpleUploadedFile("a.pdf", b"ok"), _Unreadable("big.bin", b"x" * 65)],
+            "attachment_too_large",
+        ),
+        ([_Unreadable("a.pdf", b"ok")] * 3, "too_many_attachments"),
+        ([_Unreadable("empty.txt", b"")], "attachment_empty"),
+    ],
+)
+def test_uploads_are_refused_by_count_and_size_before_any_is_read(
+    settings: Any, uploads: list[SimpleUploadedFile], code: str
+) -> None:
+    settings.AMENDS = {
+        **settings.AMENDS,
+        "ATTACHMENT_MAX_BYTES": 64,
+        "ATTACHMENT_MAX_PER_MESSAGE": 2,
+    }
+    with pytest.raises(ApplicationError) as exc:
+        uploaded_files_read(uploads)
+    assert exc.value.code == code
+    assert exc.value.status == 422
+
+
+def test_uploads_within_the_limits_are_read_with_their_names_and_types() -> None:
+    files = uploaded_files_read(
+        [
+            SimpleUploadedFile("refund.pdf", b"%PDF-1.4", "application/pdf"),
+            SimpleUploadedFile("note.txt", b"x"),
+        ]
+    )
+    assert files == [
+        FileIn("refund.pdf", "application/pdf", b"%PDF-1.4"),
+        FileIn("note.txt", "text/plain", b"x"),
+    ]
+    assert uploaded_files_read(None) == []
