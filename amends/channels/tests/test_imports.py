@@ -271,24 +271,30 @@ def test_import_outside_a_transaction_writes_on_its_own_thread_with_the_same_res
     assert again.strip().splitlines()[-1] == "created=0 updated=0 skipped=7 rejected=1"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
-) -> None:
+def _fail_on_write(monkeypatch: pytest.MonkeyPatch, nth: int) -> list[str]:
+    """Make the nth chunk's write fail; the names of the threads that wrote, in order."""
     from amends.channels.services import imports
-
-    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 1}
 
     real = imports._write
     calls: list[str] = []
 
     def failing(*args: Any, **kwargs: Any) -> list[int]:
         calls.append(threading.current_thread().name)
-        if len(calls) == 2:
+        if len(calls) == nth:
             raise RuntimeError("the database went away")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(imports, "_write", failing)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_on_the_writer_thread_reaches_the_caller_and_stops_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 1}
+
+    calls = _fail_on_write(monkeypatch, 2)
     path = _write(tmp_path, [_row(str(1000 + n)) for n in range(20)])
     with (
         hook_recorded(hooks.cases_opened_bulk) as announced,
@@ -345,19 +351,8 @@ def test_two_writers_write_chunks_at_once_with_the_same_result(
 def test_a_failure_on_one_of_two_writers_stops_the_import_and_nothing_is_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    from amends.channels.services import imports
-
     settings.AMENDS = {**settings.AMENDS, "IMPORT_WRITER_THREAD": True, "IMPORT_WRITER_THREADS": 2}
-    real = imports._write
-    calls: list[str] = []
-
-    def failing(*args: Any, **kwargs: Any) -> list[int]:
-        calls.append(threading.current_thread().name)
-        if len(calls) == 3:
-            raise RuntimeError("the database went away")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(imports, "_write", failing)
+    _fail_on_write(monkeypatch, 3)
     path = _write(tmp_path, [_row(str(1000 + n)) for n in range(20)])
     with (
         hook_recorded(hooks.cases_opened_bulk) as announced,
