@@ -360,16 +360,18 @@ class DemoResult:
     incident: dict[str, int] = field(default_factory=dict)
 
 
+def _shared_data_file(env: str, filename: str) -> Path | None:
+    """A data file named by the environment variable `env`, else ../shared/data/`filename`;
+    None when it is not there."""
+    configured = os.environ.get(env)
+    base_dir = Path(settings.BASE_DIR)  # type: ignore[misc]  # from config.env; unknown to the stubs
+    path = Path(configured) if configured else base_dir.parent / "shared" / "data" / filename
+    return path if path.is_file() else None
+
+
 def cfpb_csv_path() -> Path | None:
     """The CFPB complaints file if present: AMENDS_DEMO_CFPB_CSV or ../shared/data/…."""
-    configured = os.environ.get(CFPB_ENV)
-    base_dir = Path(settings.BASE_DIR)  # type: ignore[misc]  # from config.env; unknown to the stubs
-    path = (
-        Path(configured)
-        if configured
-        else base_dir.parent / "shared" / "data" / "cfpb_complaints_dev.csv"
-    )
-    return path if path.is_file() else None
+    return _shared_data_file(CFPB_ENV, "cfpb_complaints_dev.csv")
 
 
 NARRATIVES_ENV = "AMENDS_DEMO_NARRATIVES_CSV"
@@ -378,14 +380,7 @@ NARRATIVES_ENV = "AMENDS_DEMO_NARRATIVES_CSV"
 def narratives_csv_path() -> Path | None:
     """The labelled CFPB narratives the demo trains its triage model on, if present:
     AMENDS_DEMO_NARRATIVES_CSV or ../shared/data/cfpb_narratives_product_dev.csv."""
-    configured = os.environ.get(NARRATIVES_ENV)
-    base_dir = Path(settings.BASE_DIR)  # type: ignore[misc]  # from config.env; unknown to the stubs
-    path = (
-        Path(configured)
-        if configured
-        else base_dir.parent / "shared" / "data" / "cfpb_narratives_product_dev.csv"
-    )
-    return path if path.is_file() else None
+    return _shared_data_file(NARRATIVES_ENV, "cfpb_narratives_product_dev.csv")
 
 
 # ---- reference data -----------------------------------------------------------------------
