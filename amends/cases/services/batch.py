@@ -151,8 +151,6 @@ def cases_raise_severity(
 
 # ---- set-based intake (imports) ---------------------------------------------------------------
 
-IMPORTED_STEP_REASON = "Handled before the case was imported."
-
 
 @dataclass(slots=True)
 class NewCase:
@@ -390,15 +388,17 @@ def _fallback_values(copied: list[str]) -> tuple[str, list[Any]]:
 
 
 def _insert_steps(case_ids: list[int], now: Any, *, fallback: bool) -> None:
-    """Every new case's recovery steps, copied from its playbook's steps by one INSERT …
-    SELECT (the database does the fan-out), and the fallback steps for cases without a
-    playbook by another. A case imported as resolved or closed has its steps skipped, with the
-    reason."""
+    """The recovery steps of new open cases, copied from their playbooks' steps by one INSERT
+    … SELECT (the database does the fan-out), and the fallback steps for cases without a
+    playbook by another. A case imported already resolved or closed gets none: it was handled
+    before Amends, and its steps would be rows that say only that (seven a case; most of an
+    import's rows). Its page says so, and a reopen gives it its playbook's steps."""
+    if not case_ids:
+        return
     copied = _step_columns()
     quote = connection.ops.quote_name
     targets = ", ".join(quote(c) for c in copied)  # field names are the column names
     sources = ", ".join(f"s.{quote(c)}" for c in copied)
-    done = ", ".join(f"'{status}'" for status in sorted(_DONE))  # constants, not input
     ids_param: Any = case_ids
     wanted = "c.id = ANY(%s)"
     if connection.vendor != "postgresql":
@@ -407,12 +407,10 @@ def _insert_steps(case_ids: list[int], now: Any, *, fallback: bool) -> None:
     head = (
         f"INSERT INTO {quote(CaseStep._meta.db_table)} (case_id, {targets}, state, skip_reason,"  # noqa: S608
         f" note, created_at, updated_at) "
-        f"SELECT c.id, {sources},"
-        f" CASE WHEN c.status IN ({done}) THEN %s ELSE %s END,"
-        f" CASE WHEN c.status IN ({done}) THEN %s ELSE '' END, '', %s, %s "
+        f"SELECT c.id, {sources}, %s, '', '', %s, %s "
         f"FROM {quote(Case._meta.db_table)} c "
     )
-    values = [StepState.SKIPPED, StepState.PENDING, IMPORTED_STEP_REASON, now, now]
+    values = [StepState.PENDING, now, now]
     with connection.cursor() as cursor:
         cursor.execute(
             head + f"JOIN {quote(PlaybookStep._meta.db_table)} s ON s.playbook_id = c.playbook_id "
@@ -443,7 +441,7 @@ class PreparedCases:
     actor_id: int | None
     rows: list[tuple[Any, ...]]
     events: list[dict[str, Any]]  # each case's `created` event, without its reference
-    fallback: bool  # some case has no playbook: the fallback steps are wanted
+    fallback: bool  # some open case has no playbook: the fallback steps are wanted
     now_db: Any
     ids: list[int] | None = None
     event_json: list[str] | None = None  # the events' data, when the ids are known
@@ -524,7 +522,7 @@ def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None)
                 route.assignee.pk if route is not None and route.assignee is not None else None,
             )
         )
-        fallback = fallback or playbook is None
+        fallback = fallback or (playbook is None and not done)
         data: dict[str, Any] = {
             "channel": spec.channel,
             "severity": spec.severity,
@@ -562,7 +560,10 @@ def cases_write_prepared(prepared: PreparedCases) -> list[int]:
     if not prepared.rows:
         return []
     ids = _insert_cases(prepared.rows, prepared.ids)
-    _insert_steps(ids, prepared.now_db, fallback=prepared.fallback)
+    open_ids = [
+        pk for pk, spec in zip(ids, prepared.specs, strict=True) if spec.status not in _DONE
+    ]
+    _insert_steps(open_ids, prepared.now_db, fallback=prepared.fallback)
     event_json = prepared.event_json
     if event_json is None:
         event_json = [_event_json(pk, data) for pk, data in zip(ids, prepared.events, strict=True)]

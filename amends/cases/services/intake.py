@@ -44,6 +44,21 @@ def _invalid(message: str, field: str) -> ApplicationError:
 
 
 @transaction.atomic
+def case_steps_create(*, case: Case) -> None:
+    """The case's recovery steps from its playbook (the fallback steps without one), pending."""
+    playbook = case.playbook
+    if playbook is not None:
+        steps = [(s.step, s.required, s.due) for s in playbook.steps.all()]
+    else:
+        steps = FALLBACK_STEPS
+    CaseStep.objects.bulk_create(
+        [
+            CaseStep(case=case, step=step, required=required, due=due, position=index)
+            for index, (step, required, due) in enumerate(steps)
+        ]
+    )
+
+
 def case_create(
     *,
     customer: Customer,
@@ -172,16 +187,7 @@ def case_create(
             "The case is not valid.", code="invalid_case", status=422, detail=exc.message_dict
         ) from exc
     case.save()
-    if playbook is not None:
-        steps = [(s.step, s.required, s.due) for s in playbook.steps.all()]
-    else:
-        steps = FALLBACK_STEPS
-    CaseStep.objects.bulk_create(
-        [
-            CaseStep(case=case, step=step, required=required, due=due, position=index)
-            for index, (step, required, due) in enumerate(steps)
-        ]
-    )
+    case_steps_create(case=case)
     if case.description and account_as_message:
         # No message_added hook: case_opened below already hands the account to its readers.
         Message.objects.create(

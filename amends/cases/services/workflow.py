@@ -28,6 +28,7 @@ from amends.cases.choices import (
 from amends.cases.models import Case, CaseStep
 from amends.cases.selectors import case_step_refusal
 from amends.cases.services.events import case_event_record, changes
+from amends.cases.services.intake import case_steps_create
 from amends.cases.services.sla import sla_compute, sla_current_clock, sla_resume
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError, StaleVersionError
@@ -443,7 +444,8 @@ def case_close(*, case: Case, version: int | None, actor: User) -> Case:
 
 @transaction.atomic
 def case_reopen(*, case: Case, version: int | None, actor: User, reason: str = "") -> Case:
-    """Back into recovery with a fresh resolve clock; the outcome is cleared."""
+    """Back into recovery with a fresh resolve clock; the outcome is cleared. A case imported
+    already closed has no steps: it gets its playbook's steps, pending."""
     case = case_lock(case=case, version=version)
     if case.merged_into_id is not None:
         raise ApplicationError(
@@ -470,6 +472,9 @@ def case_reopen(*, case: Case, version: int | None, actor: User, reason: str = "
     case.resolve_clock_started_at = now
     case.sla_paused_seconds = 0
     sla_compute(case)
+    if not CaseStep.objects.filter(case=case).exists():
+        # Imported already closed: its recovery was never tracked here; it starts now.
+        case_steps_create(case=case)
     _save(
         case,
         [

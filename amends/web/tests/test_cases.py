@@ -502,3 +502,36 @@ def test_case_timeline_reads_as_sentences_with_names(
     assert 'data-kind="acknowledged"' in body
     assert "Ann Agent acknowledged the customer on time" in body
     assert "new → acknowledged" not in body.lower()
+
+
+def test_a_case_imported_closed_says_its_steps_were_not_tracked(
+    agent_client: Client, case: Case
+) -> None:
+    from django.utils import timezone
+
+    from amends.cases.choices import Outcome
+
+    now = timezone.now()
+    case.steps.all().delete()  # as an import writes a case handled before Amends
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.CLOSED,
+        resolved_at=now,
+        closed_at=now,
+        outcome=Outcome.UPHELD,
+        sla_due_at=None,
+        sla_at_risk_at=None,
+    )
+    body = agent_client.get(_url("web:case-detail", case)).content.decode()
+    assert 'id="case-steps-untracked"' in body
+    assert "This case has no recovery steps." not in body
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.IN_RECOVERY,
+        resolved_at=None,
+        closed_at=None,
+        outcome="",
+        sla_due_at=now,
+        sla_at_risk_at=now,
+    )
+    body = agent_client.get(_url("web:case-detail", case)).content.decode()
+    assert 'id="case-steps-untracked"' not in body
+    assert "This case has no recovery steps." in body

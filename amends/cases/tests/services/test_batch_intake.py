@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 import time_machine
 
+from amends.accounts.tests.factories import UserFactory
 from amends.cases.choices import CaseEventKind, CaseStatus, Outcome, StepState
 from amends.cases.models import Case, CaseEvent, CaseStep
 from amends.cases.services.batch import (
-    IMPORTED_STEP_REASON,
     NewCase,
     cases_open_many,
     new_case_check,
 )
 from amends.cases.services.intake import FALLBACK_STEPS, case_create
+from amends.cases.services.workflow import case_reopen
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError
 from amends.core.rows import select_in
@@ -70,7 +71,7 @@ def test_open_case_gets_the_same_playbook_steps_clocks_and_event_as_case_create(
     assert event.data["playbook"] == playbook.name
 
 
-def test_history_is_kept_and_a_closed_case_has_its_fallback_steps_skipped() -> None:
+def test_history_is_kept_and_a_closed_case_has_no_steps_until_it_is_reopened() -> None:
     customer = CustomerFactory()
     opened = NOW - timedelta(days=400)
     with time_machine.travel(NOW, tick=False):
@@ -92,11 +93,13 @@ def test_history_is_kept_and_a_closed_case_has_its_fallback_steps_skipped() -> N
     assert case.closed_at == case.resolved_at == opened + timedelta(days=3)
     assert case.acknowledged_at == opened
     assert (case.sla_due_at, case.outcome) == (None, Outcome.UPHELD)
-    steps = list(CaseStep.objects.filter(case=case).order_by("position"))
-    assert [s.step for s in steps] == [step[0] for step in FALLBACK_STEPS]
-    assert {(s.state, s.skip_reason) for s in steps} == {(StepState.SKIPPED, IMPORTED_STEP_REASON)}
+    assert not CaseStep.objects.filter(case=case).exists()  # handled before Amends
     event = CaseEvent.objects.get(case=case)
     assert (event.data["source_id"], event.data["outcome"]) == ("7", Outcome.UPHELD)
+    case_reopen(case=case, version=case.version, actor=UserFactory(), reason="Came back")
+    steps = list(CaseStep.objects.filter(case=case).order_by("position"))
+    assert [s.step for s in steps] == [step[0] for step in FALLBACK_STEPS]
+    assert {s.state for s in steps} == {StepState.PENDING}
 
 
 def test_vip_customer_gets_the_vip_playbook() -> None:
