@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 
@@ -132,14 +132,39 @@ class CaseIntakeReview:
 
 
 @dataclass(frozen=True)
+class BulkReading:
+    """What a floor above read in an open case's words, for the queues (see
+    `cases_intake_review_bulk`)."""
+
+    attention: float
+    upset: bool
+    churn_intent: bool
+
+
+@dataclass(frozen=True)
+class CasesIntakeReviewBulk:
+    """A batch of cases about to be opened set-based (an import chunk), nothing written yet.
+    For the open cases (`open[i]`), a subscriber may set `readings[i]`, which the intake writes
+    with the case, and keep what it worked out in `notes[source]` (a list aligned with `texts`),
+    which `cases_opened_bulk` hands back with the written cases' ids."""
+
+    texts: tuple[tuple[str, str], ...]  # (title, description) of each case, in order
+    open: tuple[bool, ...]
+    readings: list[BulkReading | None]
+    notes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CasesOpenedBulk:
     """Many cases opened at once by a set-based intake (an import chunk): subscribers react
-    set-based, in a few statements for the whole batch, never case by case."""
+    set-based, in a few statements for the whole batch, never case by case. `notes`: what the
+    `cases_intake_review_bulk` subscribers kept, per source, aligned with `case_ids`."""
 
     case_ids: tuple[int, ...]
     customer_ids: tuple[int, ...]  # distinct
     channel: str
     actor_id: int | None
+    notes: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -363,6 +388,13 @@ case_opened: Hook[CaseOpened] = Hook(
     CaseOpened,
     When.IN_TRANSACTION,
     "A case was opened (any channel), after its steps, clocks and first event exist.",
+)
+cases_intake_review_bulk: Hook[CasesIntakeReviewBulk] = Hook(
+    "cases_intake_review_bulk",
+    CasesIntakeReviewBulk,
+    When.IN_TRANSACTION,
+    "A batch of cases is about to be opened set-based (not written yet); subscribers may set"
+    " the open cases' readings and keep notes for `cases_opened_bulk`.",
 )
 cases_opened_bulk: Hook[CasesOpenedBulk] = Hook(
     "cases_opened_bulk",

@@ -11,4 +11,5 @@ class InsightConfig(AppConfig):
         from amends.insight import bulk, subscribers
 
         subscribers.subscribe()
+        hooks.cases_intake_review_bulk.subscribe(bulk.on_cases_intake_review_bulk)
         hooks.cases_opened_bulk.subscribe(bulk.on_cases_opened_bulk)

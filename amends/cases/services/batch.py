@@ -244,6 +244,9 @@ _CASE_COLUMNS = [
     "updated_at",
     "team_id",
     "assignee_id",
+    "attention",
+    "upset",
+    "churn_intent",
 ]
 
 
@@ -445,6 +448,7 @@ class PreparedCases:
     now_db: Any
     ids: list[int] | None = None
     event_json: list[str] | None = None  # the events' data, when the ids are known
+    notes: dict[str, list[Any]] = field(default_factory=dict)  # cases_intake_review_bulk's
 
 
 def _event_json(pk: int, data: Mapping[str, Any]) -> str:
@@ -453,8 +457,10 @@ def _event_json(pk: int, data: Mapping[str, Any]) -> str:
 
 def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None) -> PreparedCases:
     """Everything `cases_open_many` works out before writing, without writing: each case's
-    route, playbook and SLA clocks (read once per batch), its row and its `created` event.
-    Raises ApplicationError naming the first bad spec."""
+    route, playbook and SLA clocks (read once per batch), its row and its `created` event, and
+    what the floors above read in the open cases' words (`cases_intake_review_bulk`: written
+    with the case, not by an UPDATE after it). Raises ApplicationError naming the first bad
+    spec."""
     now = timezone.now()
     memo = _Memo()
     now_db = memo.dt(now)
@@ -467,6 +473,13 @@ def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None)
             raise ApplicationError(
                 problem, code="invalid_case", status=422, detail={"index": index}
             )
+    review = hooks.CasesIntakeReviewBulk(
+        texts=tuple((spec.title.strip(), spec.description.strip()) for spec in specs),
+        open=tuple(spec.status not in _DONE for spec in specs),
+        readings=[None] * len(specs),
+    )
+    hooks.cases_intake_review_bulk.emit(review)
+    for spec, reading in zip(specs, review.readings, strict=True):
         created = spec.created_at or now
         route = memo.route(spec)
         playbook = memo.playbook(spec)
@@ -520,6 +533,9 @@ def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None)
                 now_db,
                 route.team.pk if route is not None else None,
                 route.assignee.pk if route is not None and route.assignee is not None else None,
+                reading.attention if reading is not None else 0.0,
+                reading is not None and reading.upset,
+                reading is not None and reading.churn_intent,
             )
         )
         fallback = fallback or (playbook is None and not done)
@@ -545,6 +561,7 @@ def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None)
         events=events,
         fallback=fallback,
         now_db=now_db,
+        notes=review.notes,
     )
     if connection.vendor == "postgresql" and rows:
         prepared.ids = sequence_ids(Case._meta.db_table, len(rows))
@@ -586,6 +603,7 @@ def cases_opened_bulk_payload(prepared: PreparedCases, ids: Sequence[int]) -> ho
         customer_ids=tuple(dict.fromkeys(spec.customer.id for spec in prepared.specs)),
         channel=channels.pop() if len(channels) == 1 else "",
         actor_id=prepared.actor_id,
+        notes={source: tuple(notes) for source, notes in prepared.notes.items()},
     )
 
 

@@ -124,3 +124,78 @@ def test_flag_queries_do_not_grow_with_the_batch(django_assert_num_queries: Any)
     with django_assert_num_queries(6):
         assert descriptions_score_many(case_ids=large) == 90
     assert Case.objects.filter(pk__in=large, attention__gt=0, churn_intent=True).count() == 90
+
+
+def test_the_reading_is_written_with_the_case_before_any_commit() -> None:
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    # No on-commit callback runs here: what the case holds came with its INSERT.
+    angry, history = cases_open_many(
+        specs=[
+            NewCase(customer=key, title="Overcharged", description=ANGRY),
+            NewCase(
+                customer=key,
+                title="Closed before the import",
+                description=ANGRY,
+                status=CaseStatus.CLOSED,
+                outcome=Outcome.UPHELD,
+            ),
+        ]
+    )
+    cases = Case.objects.in_bulk([angry, history])
+    assert cases[angry].churn_intent is True
+    assert cases[angry].upset is text_analyse(ANGRY).upset
+    assert cases[angry].attention > 0
+    assert (cases[history].attention, cases[history].churn_intent) == (0, False)
+    assert not TextScore.objects.exists()  # the rows come after the commit
+
+
+def test_after_commit_the_review_notes_are_written_without_reading_or_updating_cases(
+    django_capture_on_commit_callbacks: Any,
+    django_assert_num_queries: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from amends.core import hooks
+    from amends.insight import bulk
+
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    captured: list[hooks.CasesOpenedBulk] = []
+    monkeypatch.setattr(hooks.cases_opened_bulk, "_subscribers", [captured.append])
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = cases_open_many(
+            specs=[NewCase(customer=key, title=f"T{i}", description=ANGRY) for i in range(30)]
+        )
+    assert not TextScore.objects.exists()
+    (payload,) = captured
+    assert len(payload.notes[bulk.NOTES]) == 30
+    # a savepoint, the scores, the insight rows, the release: no SELECT or UPDATE of cases
+    with django_assert_num_queries(4):
+        bulk.on_cases_opened_bulk(payload)
+    assert TextScore.objects.filter(case_id__in=ids).count() == 30
+    insight = CaseInsight.objects.get(case_id=ids[0])
+    assert insight.priority == pytest.approx(Case.objects.get(pk=ids[0]).attention)
+
+
+def test_a_failed_review_leaves_the_reading_to_after_the_commit(
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amends.insight import bulk
+
+    real = bulk.text_analyse_configured
+    calls: list[str] = []
+
+    def fails_once(text: str) -> Any:
+        calls.append(text)
+        if len(calls) == 1:
+            raise RuntimeError("scorer down")
+        return real(text)
+
+    monkeypatch.setattr(bulk, "text_analyse_configured", fails_once)
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    with django_capture_on_commit_callbacks(execute=True):
+        (case_id,) = cases_open_many(specs=[NewCase(customer=key, title="T", description=ANGRY)])
+    case = Case.objects.get(pk=case_id)
+    assert case.churn_intent is True  # set after the commit instead
+    assert TextScore.objects.filter(case_id=case_id).count() == 1
