@@ -797,7 +797,7 @@ def import_rows(
     taxonomy = Taxonomy()
     chunks = 0
 
-    def write(rows: list[Row]) -> bool:
+    def write(rows: list[Row], last: bool = False) -> bool:
         nonlocal chunks
         if writer is not None:
             _pipelined_write(rows, writer, taxonomy, summary, rejects)
@@ -805,7 +805,8 @@ def import_rows(
             _batch_write(rows, source, taxonomy, summary, rejects)
         reset_queries()  # with DEBUG on, Django keeps every statement: memory stays flat
         chunks += 1
-        if chunks & (chunks - 1) == 0:  # 1, 2, 4, 8, … chunks: the tables have doubled
+        # 1, 2, 4, 8, … chunks: the tables have doubled; not after the last (no lookup follows)
+        if not last and chunks & (chunks - 1) == 0:
             _statistics_refresh()
         return True
 
@@ -829,7 +830,7 @@ def _read_into(
     encoding: str,
     batch: int,
     summary: ImportSummary,
-    write: Callable[[list[Row]], bool],
+    write: Callable[[list[Row], bool], bool],
     progress: Callable[[int], None] | None,
     counter: CountingReader,
 ) -> None:
@@ -860,13 +861,13 @@ def _read_into(
             continue
         pending.append(row)
         if len(pending) >= batch:
-            if not write(pending):
+            if not write(pending, False):
                 return  # the writer failed: its error is raised by the caller
             pending = []
             if progress is not None:
                 progress(counter.count)
     if pending:
-        write(pending)
+        write(pending, True)
     if progress is not None:
         progress(counter.count)
 

@@ -435,3 +435,19 @@ def test_imported_cases_are_indexed_for_search_as_any_case(tmp_path: Path, setti
         cursor.execute(*search_candidates_sql(connection.vendor, "doppelt"))
         found = [row[0] for row in cursor.fetchall()]
     assert found == [ImportRecord.objects.get(source_id="2002").case_id]
+
+
+def test_statistics_are_refreshed_as_the_import_doubles_but_not_after_its_last_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amends.channels.services import imports
+
+    refreshed: list[int] = []
+    monkeypatch.setattr(
+        imports, "_statistics_refresh", lambda: refreshed.append(Case.objects.count())
+    )
+    path = _write(tmp_path, [_row(str(1000 + n)) for n in range(7)])
+    output = _import(path, "--batch", "2")
+    assert output.strip().splitlines()[-1] == "created=7 updated=0 skipped=0 rejected=0"
+    # chunks of 2, 2, 2 and 1: after the first and the second; the fourth is the last
+    assert len(refreshed) == 2
