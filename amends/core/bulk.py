@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
+
+from amends.core.rows import insert_rows
 
 
 def _sqlite_datetime(value: Any) -> Any:
@@ -51,6 +53,26 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
     ):
         for row in rows:
             copy.write_row(row)
+
+
+def insert_rows_new(
+    *, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Rows that should not exist yet (for records just created, such as an import chunk's
+    cases), with `insert_rows`' ON CONFLICT DO NOTHING semantics: on PostgreSQL one COPY in a
+    savepoint (psycopg formats COPY rows in C; the arrays `insert_rows` sends are escaped value
+    by value in Python), and when some row exists after all, the same rows again with ON
+    CONFLICT DO NOTHING. `columns` are column names (attnames)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                copy_rows(model._meta.db_table, columns, rows)
+            return
+        except IntegrityError:
+            pass
+    insert_rows(model=model, columns=columns, rows=rows, skip_conflicts=True)
 
 
 def sequence_ids(table: str, count: int) -> list[int]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,11 +34,12 @@ from amends.cases.choices import DONE_STATUSES
 from amends.cases.models import Case
 from amends.cases.services.attention import cases_attention_set_many
 from amends.core import hooks
+from amends.core.bulk import insert_rows_new
 from amends.core.rows import db_datetime, db_json, insert_rows
 from amends.insight.choices import TextSource
 from amends.insight.models import CaseInsight, TextScore
 from amends.insight.scoring import TextAnalysis
-from amends.insight.services.scoring import priority_of, text_analyse_configured
+from amends.insight.services.scoring import priority_from, text_analyse_configured
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +74,23 @@ _INSIGHT_COLUMNS = [
 ]
 
 
-def _reading(analysis: TextAnalysis) -> tuple[CaseInsight, float]:
-    insight = CaseInsight(
-        intensity=max(0.0, min(1.0, analysis.intensity)),
-        upset=analysis.upset,
-        churn_intent=analysis.churn_intent,
-        escalation_threat=analysis.escalation_threat,
+class _Reading(NamedTuple):
+    intensity: float
+    upset: bool
+    churn_intent: bool
+    escalation_threat: bool
+
+
+def _reading(analysis: TextAnalysis) -> tuple[_Reading, float]:
+    """The case's reading of an analysis and its queue priority (no model instance: this runs
+    for every open case of an import)."""
+    reading = _Reading(
+        max(0.0, min(1.0, analysis.intensity)),
+        analysis.upset,
+        analysis.churn_intent,
+        analysis.escalation_threat,
     )
-    return insight, priority_of(insight)
+    return reading, priority_from(**reading._asdict())
 
 
 def on_cases_intake_review_bulk(review: hooks.CasesIntakeReviewBulk) -> None:
@@ -121,12 +131,12 @@ def scores_write_many(*, case_ids: Sequence[int], analyses: Sequence[TextAnalysi
         insight, priority = _reading(analysis)
         scores.append(_score_row(pk, insight, analysis, now))
         insights.append(_insight_row(pk, insight, priority, now))
-    insert_rows(model=TextScore, columns=_SCORE_COLUMNS, rows=scores, skip_conflicts=True)
-    insert_rows(model=CaseInsight, columns=_INSIGHT_COLUMNS, rows=insights, skip_conflicts=True)
+    insert_rows_new(model=TextScore, columns=_SCORE_COLUMNS, rows=scores)
+    insert_rows_new(model=CaseInsight, columns=_INSIGHT_COLUMNS, rows=insights)
     return len(scores)
 
 
-def _score_row(pk: int, insight: CaseInsight, analysis: TextAnalysis, now: Any) -> tuple[Any, ...]:
+def _score_row(pk: int, insight: _Reading, analysis: TextAnalysis, now: Any) -> tuple[Any, ...]:
     return (
         pk,
         TextSource.DESCRIPTION,
@@ -144,7 +154,7 @@ def _score_row(pk: int, insight: CaseInsight, analysis: TextAnalysis, now: Any) 
     )
 
 
-def _insight_row(pk: int, insight: CaseInsight, priority: float, now: Any) -> tuple[Any, ...]:
+def _insight_row(pk: int, insight: _Reading, priority: float, now: Any) -> tuple[Any, ...]:
     return (
         pk,
         insight.intensity,

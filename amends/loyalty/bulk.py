@@ -10,17 +10,17 @@ from __future__ import annotations
 from django.utils import timezone
 
 from amends.core import hooks
-from amends.core.rows import db_datetime, insert_rows
+from amends.core.bulk import insert_rows_new
+from amends.core.rows import db_datetime
 from amends.loyalty.models import FactRefresh
 
 
 def cases_queue_for_refresh(*, case_ids: tuple[int, ...]) -> None:
     now = db_datetime(timezone.now())
-    insert_rows(
+    insert_rows_new(
         model=FactRefresh,
         columns=["case_id", "queued_at"],
         rows=[(case_id, now) for case_id in dict.fromkeys(case_ids)],
-        skip_conflicts=True,
     )
 
 

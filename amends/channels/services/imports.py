@@ -842,14 +842,15 @@ def _read_into(
             rejects.add(line, error, None)
             summary.rejected += 1
             continue
-        if not any(f.strip() for f in fields):
+        joined = "".join(fields)
+        if not joined.strip():
             summary.rows -= 1  # a blank line is not a row
             continue
         if len(fields) != width:
             rejects.add(line, f"expected {width} columns, found {len(fields)}", fields)
             summary.rejected += 1
             continue
-        if NOT_DECODED.search("".join(fields)):
+        if NOT_DECODED.search(joined):
             rejects.add(line, f"not valid {encoding}", fields)
             summary.rejected += 1
             continue

@@ -49,13 +49,33 @@ def _versioned(analysis: TextAnalysis, version: str) -> TextAnalysis:
 
 
 def priority_of(insight: CaseInsight) -> float:
+    return priority_from(
+        intensity=insight.intensity,
+        upset=insight.upset,
+        churn_intent=insight.churn_intent,
+        escalation_threat=insight.escalation_threat,
+        repeat=insight.repeat,
+        double_deviation=insight.double_deviation,
+    )
+
+
+def priority_from(
+    *,
+    intensity: float,
+    upset: bool,
+    churn_intent: bool,
+    escalation_threat: bool,
+    repeat: bool = False,
+    double_deviation: bool = False,
+) -> float:
+    """The queue priority of a reading (configurable weights, INSIGHT_QUEUE_WEIGHTS)."""
     weights: dict[str, float] = amends_setting("INSIGHT_QUEUE_WEIGHTS", {}) or {}
     return round(
-        weights.get("upset", 1.0) * insight.intensity * (1.0 if insight.upset else 0.5)
-        + weights.get("churn_intent", 1.0) * insight.churn_intent
-        + weights.get("escalation_threat", 0.8) * insight.escalation_threat
-        + weights.get("repeat", 0.8) * insight.repeat
-        + weights.get("double_deviation", 1.0) * insight.double_deviation,
+        weights.get("upset", 1.0) * intensity * (1.0 if upset else 0.5)
+        + weights.get("churn_intent", 1.0) * churn_intent
+        + weights.get("escalation_threat", 0.8) * escalation_threat
+        + weights.get("repeat", 0.8) * repeat
+        + weights.get("double_deviation", 1.0) * double_deviation,
         4,
     )
 

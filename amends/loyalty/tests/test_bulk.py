@@ -32,3 +32,17 @@ def test_imported_cases_are_queued_then_refreshed_by_the_sweep(
     assert fact_refresh_sweep(now=datetime.now(UTC)) == 3
     assert set(CaseFact.objects.values_list("case_id", flat=True)) >= set(ids)
     assert not FactRefresh.objects.exists()
+
+
+def test_queueing_cases_already_queued_keeps_one_row_each_and_adds_the_rest() -> None:
+    from amends.loyalty.bulk import cases_queue_for_refresh
+
+    customer = CustomerFactory()
+    key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
+    first, second = cases_open_many(
+        specs=[NewCase(customer=key, title="One"), NewCase(customer=key, title="Two")]
+    )
+    cases_queue_for_refresh(case_ids=(first,))
+    # on PostgreSQL the COPY meets the queued row and the rows go again without the conflict
+    cases_queue_for_refresh(case_ids=(first, second, second))
+    assert sorted(FactRefresh.objects.values_list("case_id", flat=True)) == sorted([first, second])
