@@ -25,6 +25,16 @@ def db_datetime(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def db_datetime_text(value: datetime | None) -> Any:
+    """`db_datetime` as text on PostgreSQL too (ISO 8601 with its offset), for a value many
+    rows of a COPY or a multi-row INSERT share: formatted once instead of once a row (psycopg's
+    text dump of an aware datetime costs about 2 µs; a case row has eleven)."""
+    converted = db_datetime(value)
+    if connection.vendor == "postgresql" and converted is not None:
+        return converted.isoformat()
+    return converted
+
+
 def db_json(value: object) -> str:
     return json.dumps(value, default=str)
 

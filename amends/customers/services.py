@@ -12,7 +12,7 @@ from django.utils import timezone
 from amends.core import hooks
 from amends.core.bulk import copy_rows_with_ids, insert_returning_ids
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
-from amends.core.rows import db_datetime, insert_rows, select_in
+from amends.core.rows import db_datetime_text, insert_rows, select_in
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer, CustomerEvent
 
@@ -262,7 +262,7 @@ def customer_keys_get_or_create(
     read(refs)
     missing = [ref for ref in refs if ref not in found]
     if missing:
-        now = db_datetime(timezone.now())
+        now = db_datetime_text(timezone.now())
         rows = []
         for ref in missing:
             values = defaults_by_ref[ref]

@@ -35,7 +35,7 @@ from amends.cases.models import Case
 from amends.cases.services.attention import cases_attention_set_many
 from amends.core import hooks
 from amends.core.bulk import insert_rows_new
-from amends.core.rows import db_datetime, db_json, insert_rows
+from amends.core.rows import db_datetime_text, db_json, insert_rows
 from amends.insight.choices import TextSource
 from amends.insight.models import CaseInsight, TextScore
 from amends.insight.scoring import TextAnalysis
@@ -122,7 +122,7 @@ def on_cases_intake_review_bulk(review: hooks.CasesIntakeReviewBulk) -> None:
 def scores_write_many(*, case_ids: Sequence[int], analyses: Sequence[TextAnalysis | None]) -> int:
     """Write the description scores and insight rows of written cases from the analyses their
     intake review made (None for a case not scored); returns how many cases were scored."""
-    now = db_datetime(timezone.now())
+    now = db_datetime_text(timezone.now())
     scores = []
     insights = []
     for pk, analysis in zip(case_ids, analyses, strict=True):
@@ -173,7 +173,7 @@ def _insight_row(pk: int, insight: _Reading, priority: float, now: Any) -> tuple
 def descriptions_score_many(*, case_ids: tuple[int, ...]) -> int:
     """Score the descriptions of these cases that are open (their titles when empty) and copy
     the reading onto the cases; returns how many were scored."""
-    now = db_datetime(timezone.now())
+    now = db_datetime_text(timezone.now())
     scores = []
     insights = []
     readings: list[tuple[int, float, bool, bool, bool]] = []

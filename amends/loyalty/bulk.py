@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from amends.core import hooks
 from amends.core.bulk import insert_rows_new
-from amends.core.rows import db_datetime
+from amends.core.rows import db_datetime_text
 from amends.loyalty.models import FactRefresh
 
 
 def cases_queue_for_refresh(*, case_ids: tuple[int, ...]) -> None:
-    now = db_datetime(timezone.now())
+    now = db_datetime_text(timezone.now())
     insert_rows_new(
         model=FactRefresh,
         columns=["case_id", "queued_at"],

@@ -36,7 +36,7 @@ from amends.cases.services.workflow import SLA_FIELDS
 from amends.core import hooks
 from amends.core.bulk import copy_rows, sequence_ids
 from amends.core.exceptions import ApplicationError
-from amends.core.rows import db_datetime, db_json, insert_rows, update_rows
+from amends.core.rows import db_datetime, db_datetime_text, db_json, insert_rows, update_rows
 from amends.customers.choices import CustomerTier
 from amends.customers.models import Customer
 from amends.customers.services import CustomerKey
@@ -321,7 +321,7 @@ class _Memo:
         try:
             return self.db[value]
         except KeyError:
-            converted = self.db[value] = db_datetime(value)
+            converted = self.db[value] = db_datetime_text(value)
             return converted
 
 
@@ -445,7 +445,8 @@ class PreparedCases:
     rows: list[tuple[Any, ...]]
     events: list[dict[str, Any]]  # each case's `created` event, without its reference
     fallback: bool  # some open case has no playbook: the fallback steps are wanted
-    now_db: Any
+    now_db: Any  # as rows carry it (text on PostgreSQL: see db_datetime_text)
+    now: datetime
     ids: list[int] | None = None
     event_json: list[str] | None = None  # the events' data, when the ids are known
     notes: dict[str, list[Any]] = field(default_factory=dict)  # cases_intake_review_bulk's
@@ -561,6 +562,7 @@ def cases_prepare_many(*, specs: Sequence[NewCase], actor_id: int | None = None)
         events=events,
         fallback=fallback,
         now_db=now_db,
+        now=now,
         notes=review.notes,
     )
     if connection.vendor == "postgresql" and rows:
@@ -580,7 +582,7 @@ def cases_write_prepared(prepared: PreparedCases) -> list[int]:
     open_ids = [
         pk for pk, spec in zip(ids, prepared.specs, strict=True) if spec.status not in _DONE
     ]
-    _insert_steps(open_ids, prepared.now_db, fallback=prepared.fallback)
+    _insert_steps(open_ids, db_datetime(prepared.now), fallback=prepared.fallback)
     event_json = prepared.event_json
     if event_json is None:
         event_json = [_event_json(pk, data) for pk, data in zip(ids, prepared.events, strict=True)]

@@ -45,7 +45,7 @@ from amends.channels.models import ImportRecord
 from amends.core.bulk import copy_rows
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
-from amends.core.rows import db_datetime, insert_rows, select_in, update_rows
+from amends.core.rows import db_datetime_text, insert_rows, select_in, update_rows
 from amends.customers.models import Customer
 from amends.customers.services import customer_keys_get_or_create
 from amends.taxonomy.models import Category, Service
@@ -486,7 +486,7 @@ def _write(chunk: _Chunk, source: str) -> list[int]:
     """Write a prepared chunk (the caller holds the transaction): the cases, then their import
     records. Returns the new cases' ids."""
     case_ids = cases_write_prepared(chunk.prepared)
-    imported_at = db_datetime(chunk.now)
+    imported_at = db_datetime_text(chunk.now)
     records = [
         (source, row.source_id, case_id, row.fingerprint, imported_at)
         for row, case_id in zip(chunk.kept, case_ids, strict=True)
@@ -522,7 +522,7 @@ def _update_changed(
         actor=None,
         source=source,
     )
-    imported_at = db_datetime(now)
+    imported_at = db_datetime_text(now)
     update_rows(
         model=ImportRecord,
         columns=["fingerprint", "imported_at"],
