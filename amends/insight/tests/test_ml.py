@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 from amends.insight import ml
 from amends.insight.tests.conftest import CFPB, airline_rows, held_back, rows_of
@@ -15,10 +18,67 @@ def test_triage_shortcut_matches_scikit_learn(triage_model_path):
     ][:20]
     one_by_one = np.vstack([model.predict_proba([t]) for t in texts])
     batch = model.predict_proba(texts)
-    reference = model.pipeline.predict_proba([ml.text_prepare(t) for t in texts])
+    prepared = [ml.text_prepare(t) for t in texts]
+    reference = _neighbours_blended(model, prepared, model.pipeline.predict_proba(prepared))
     assert np.abs(one_by_one - reference).max() < 1e-9
     assert np.abs(batch - reference).max() < 1e-9
     assert model.best(texts[0])[0] == model.pipeline.classes_[reference[0].argmax()]
+    assert model.predict(texts) == [model.pipeline.classes_[i] for i in reference.argmax(axis=1)]
+
+
+def _neighbours_blended(model: ml.TrainedModel, prepared: list[str], proba: np.ndarray) -> Any:
+    """The SVM's probabilities blended with the nearest training texts' vote, written out with
+    scikit-learn's word view and dense NumPy (independently of the model's own code)."""
+    neighbours = model.neighbours
+    assert neighbours is not None
+    words = dict(model.pipeline.named_steps["features"].transformer_list)["words"]
+    similarity = words.transform(prepared).toarray() @ neighbours.matrix.toarray().T
+    out = proba.copy()
+    for i, row in enumerate(similarity):
+        order = sorted(range(len(row)), key=lambda j: (-round(float(row[j]), 12), j))
+        votes = np.zeros(proba.shape[1])
+        for j in order[: ml.NEIGHBOURS_K]:
+            votes[neighbours.labels[j]] += max(float(row[j]), 0.0)
+        votes *= neighbours.class_weights
+        if votes.sum() > 0:
+            share = votes / votes.sum()
+            out[i] = (1 - ml.NEIGHBOURS_WEIGHT) * proba[i] + ml.NEIGHBOURS_WEIGHT * share
+    return out
+
+
+def test_triage_neighbours_vote_for_the_nearest_training_texts(triage_model_path):
+    model = ml.model_load(triage_model_path, kind=ml.TRIAGE)
+    neighbours = model.neighbours
+    assert neighbours is not None
+    assert model.meta["neighbours"] == {
+        "k": ml.NEIGHBOURS_K,
+        "weight": ml.NEIGHBOURS_WEIGHT,
+        "balance": ml.NEIGHBOURS_BALANCE,
+    }
+    labels = [str(c) for c in model.pipeline.classes_]
+    rows = [r for r in rows_of(CFPB) if not held_back(r["source_row_index"])][:600]
+    rows = [r for r in rows if r["Product"] in labels]  # a product with < 3 texts is left out
+    assert neighbours.matrix.shape[0] == len(rows)
+    # Each product's votes are divided by its share of the training texts to the power 0.5.
+    share = np.array([sum(r["Product"] == c for r in rows) for c in labels]) / len(rows)
+    assert np.abs(neighbours.class_weights - share**-ml.NEIGHBOURS_BALANCE).max() < 1e-12
+    # Votes are shares of one; a training text is the one most similar to itself.
+    words = dict(model.pipeline.named_steps["features"].transformer_list)["words"]
+    for r in rows[:50]:
+        votes = neighbours.votes(
+            words.transform([ml.text_prepare(r["Consumer complaint narrative"])])
+        )
+        assert votes.sum() == pytest.approx(1.0)
+    text = rows[0]["Consumer complaint narrative"]
+    similarity = words.transform([ml.text_prepare(text)]) @ neighbours.matrix.T
+    assert similarity.toarray().argmax() == 0
+    # A text sharing no word with any training text gets the SVM's probabilities alone.
+    unseen = "zzqx wvvk"
+    prepared = ml.text_prepare(unseen)
+    assert (
+        np.abs(model.predict_proba([unseen]) - model.pipeline.predict_proba([prepared])).max()
+        < 1e-9
+    )
 
 
 def test_emotion_shortcut_matches_scikit_learn(emotion_model_path):
@@ -74,6 +134,8 @@ def test_triage_words_keep_a_vocabulary_saved_as_one_array(tmp_path, triage_mode
     before = model.predict_proba(texts)
     again = ml.model_load(ml.model_save(model, tmp_path / "again.skops"), kind=ml.TRIAGE)
     assert np.abs(again.predict_proba(texts) - before).max() < 1e-12
+    assert again.neighbours is not None
+    assert (again.neighbours.matrix != model.neighbours.matrix).nnz == 0
     assert np.abs(model.predict_proba(texts) - before).max() == 0
 
 
@@ -88,6 +150,7 @@ def test_triage_trains_on_a_handful_of_texts():
     ]
     labels = ["Mortgage"] * 3 + ["Debt collection"] * 3
     model, _, _ = ml.model_train(ml.TRIAGE, texts, labels, cross_validate=False)
+    assert model.neighbours is None  # too few texts for a vote of neighbours
     assert model.best("my mortgage escrow")[0] == "Mortgage"
     assert model.best("a debt collector")[0] == "Debt collection"
 
@@ -111,3 +174,15 @@ def test_triage_raises_rare_classes_by_their_share(monkeypatch):
     assert np.abs(raised - (-0.03 * np.log(share))).max() < 1e-4
     # The rarest product is raised most.
     assert raised.argmax() == share.argmin()
+
+
+def test_triage_file_without_neighbours_predicts_with_the_svm_alone(tmp_path, triage_model_path):
+    """A model file saved before the vote existed (no neighbours) loads and predicts as before."""
+    model = ml.model_load(triage_model_path, kind=ml.TRIAGE)
+    model.neighbours = None
+    plain = ml.model_load(ml.model_save(model, tmp_path / "plain.skops"), kind=ml.TRIAGE)
+    assert plain.neighbours is None
+    texts = ["My mortgage servicer lost my escrow payment.", "A debt collector calls me daily."]
+    reference = plain.pipeline.predict_proba([ml.text_prepare(t) for t in texts])
+    assert np.abs(plain.predict_proba(texts) - reference).max() < 1e-9
+    assert np.abs(plain.predict_proba(texts[:1]) - reference[:1]).max() < 1e-9
