@@ -185,8 +185,8 @@ def test_a_failed_review_leaves_the_reading_to_after_the_commit(
     django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from amends.insight import bulk
+    from amends.insight.services.scoring import text_analyse_configured as real
 
-    real = bulk.text_analyse_configured
     calls: list[str] = []
 
     def fails_once(text: str) -> Any:
