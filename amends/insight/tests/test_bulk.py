@@ -25,6 +25,17 @@ ANGRY = (
 )
 
 
+def _closed(key: CustomerKey) -> NewCase:
+    """An angry case imported already closed: history no queue shows, never scored."""
+    return NewCase(
+        customer=key,
+        title="Closed before the import",
+        description=ANGRY,
+        status=CaseStatus.CLOSED,
+        outcome=Outcome.UPHELD,
+    )
+
+
 def test_imported_cases_are_scored_after_commit(django_capture_on_commit_callbacks: Any) -> None:
     customer = CustomerFactory()
     key = CustomerKey(customer.pk, customer.tier, customer.special_handling)
@@ -33,13 +44,7 @@ def test_imported_cases_are_scored_after_commit(django_capture_on_commit_callbac
             specs=[
                 NewCase(customer=key, title="Overcharged", description=ANGRY),
                 NewCase(customer=key, title="Address change"),
-                NewCase(
-                    customer=key,
-                    title="Closed before the import",
-                    description=ANGRY,
-                    status=CaseStatus.CLOSED,
-                    outcome=Outcome.UPHELD,
-                ),
+                _closed(key),
             ]
         )
     scores = {s.case_id: s for s in TextScore.objects.all()}
@@ -76,13 +81,7 @@ def test_imported_open_cases_get_their_flags_on_the_case_closed_history_none(
             specs=[
                 NewCase(customer=key, title="Overcharged", description=ANGRY),
                 NewCase(customer=key, title="Address change"),
-                NewCase(
-                    customer=key,
-                    title="Closed before the import",
-                    description=ANGRY,
-                    status=CaseStatus.CLOSED,
-                    outcome=Outcome.UPHELD,
-                ),
+                _closed(key),
             ]
         )
     cases = Case.objects.in_bulk([angry, calm, history])
@@ -134,13 +133,7 @@ def test_the_reading_is_written_with_the_case_before_any_commit() -> None:
     angry, history = cases_open_many(
         specs=[
             NewCase(customer=key, title="Overcharged", description=ANGRY),
-            NewCase(
-                customer=key,
-                title="Closed before the import",
-                description=ANGRY,
-                status=CaseStatus.CLOSED,
-                outcome=Outcome.UPHELD,
-            ),
+            _closed(key),
         ]
     )
     cases = Case.objects.in_bulk([angry, history])
