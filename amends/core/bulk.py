@@ -55,20 +55,31 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
             copy.write_row(row)
 
 
+def insert_rows_fast(
+    *, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Many new rows, none read back: one COPY on PostgreSQL (psycopg formats COPY rows in C;
+    the arrays `insert_rows` sends are escaped value by value in Python), `insert_rows` on
+    SQLite. `columns` are column names (attnames)."""
+    if connection.vendor == "postgresql":
+        copy_rows(model._meta.db_table, columns, rows)
+    else:
+        insert_rows(model=model, columns=columns, rows=rows)
+
+
 def insert_rows_new(
     *, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Rows that should not exist yet (for records just created, such as an import chunk's
-    cases), with `insert_rows`' ON CONFLICT DO NOTHING semantics: on PostgreSQL one COPY in a
-    savepoint (psycopg formats COPY rows in C; the arrays `insert_rows` sends are escaped value
-    by value in Python), and when some row exists after all, the same rows again with ON
-    CONFLICT DO NOTHING. `columns` are column names (attnames)."""
+    cases), with `insert_rows`' ON CONFLICT DO NOTHING semantics: on PostgreSQL
+    `insert_rows_fast` in a savepoint, and when some row exists after all, the same rows again
+    with ON CONFLICT DO NOTHING."""
     if not rows:
         return
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
-                copy_rows(model._meta.db_table, columns, rows)
+                insert_rows_fast(model=model, columns=columns, rows=rows)
             return
         except IntegrityError:
             pass

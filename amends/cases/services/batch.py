@@ -34,7 +34,7 @@ from amends.cases.services.routing import Route, route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute
 from amends.cases.services.workflow import SLA_FIELDS
 from amends.core import hooks
-from amends.core.bulk import copy_rows, sequence_ids
+from amends.core.bulk import copy_rows, insert_rows_fast, sequence_ids
 from amends.core.exceptions import ApplicationError
 from amends.core.rows import db_datetime, db_datetime_text, db_json, insert_rows, update_rows
 from amends.customers.choices import CustomerTier
@@ -356,18 +356,6 @@ def _insert_cases(rows: list[tuple[Any, ...]], ids: list[int] | None) -> list[in
     return [row[0] for row in returned]
 
 
-def _insert_rows_fast(
-    model: type[CaseEvent], columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Many new rows, none read back: COPY on PostgreSQL (psycopg formats the rows in C; the
-    arrays `insert_rows` sends are escaped value by value in Python, which for the events'
-    JSON was the import's largest client cost after reading the file)."""
-    if connection.vendor == "postgresql":
-        copy_rows(model._meta.db_table, columns, rows)  # field names are the column names
-    else:
-        insert_rows(model=model, columns=columns, rows=rows)
-
-
 def _step_columns() -> list[str]:
     """The step columns a case's step copies from its playbook's step."""
     mine = {f.name for f in CaseStep._meta.concrete_fields}
@@ -586,10 +574,12 @@ def cases_write_prepared(prepared: PreparedCases) -> list[int]:
     event_json = prepared.event_json
     if event_json is None:
         event_json = [_event_json(pk, data) for pk, data in zip(ids, prepared.events, strict=True)]
-    _insert_rows_fast(
-        CaseEvent,
-        ["case_id", "kind", "actor_id", "data", "created_at"],
-        [
+    # COPY on PostgreSQL: escaping the events' JSON array element by element was the import's
+    # largest client cost after reading the file.
+    insert_rows_fast(
+        model=CaseEvent,
+        columns=["case_id", "kind", "actor_id", "data", "created_at"],
+        rows=[
             (pk, CaseEventKind.CREATED, prepared.actor_id, data, prepared.now_db)
             for pk, data in zip(ids, event_json, strict=True)
         ],

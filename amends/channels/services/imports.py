@@ -42,10 +42,10 @@ from amends.cases.services.batch import (
 )
 from amends.cases.services.bulk import case_update_bulk
 from amends.channels.models import ImportRecord
-from amends.core.bulk import copy_rows
+from amends.core.bulk import insert_rows_fast
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
-from amends.core.rows import db_datetime_text, insert_rows, select_in, update_rows
+from amends.core.rows import db_datetime_text, select_in, update_rows
 from amends.customers.models import Customer
 from amends.customers.services import customer_keys_get_or_create
 from amends.taxonomy.models import Category, Service
@@ -492,11 +492,7 @@ def _write(chunk: _Chunk, source: str) -> list[int]:
         for row, case_id in zip(chunk.kept, case_ids, strict=True)
     ]
     columns = ["source", "source_id", "case_id", "fingerprint", "imported_at"]
-    if connection.vendor == "postgresql":
-        # COPY: psycopg formats the rows in C (arrays are escaped value by value in Python)
-        copy_rows(ImportRecord._meta.db_table, columns, records)
-    else:
-        insert_rows(model=ImportRecord, columns=columns, rows=records)
+    insert_rows_fast(model=ImportRecord, columns=columns, rows=records)
     return case_ids
 
 
