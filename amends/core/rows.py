@@ -35,8 +35,12 @@ def db_datetime_text(value: datetime | None) -> Any:
     return converted
 
 
+# json.dumps(value, default=str) without building an encoder on every call
+_JSON = json.JSONEncoder(default=str)
+
+
 def db_json(value: object) -> str:
-    return json.dumps(value, default=str)
+    return _JSON.encode(value)
 
 
 def _columns(model: type[models.Model], names: Sequence[str]) -> list[models.Field[Any, Any]]:

@@ -1,0 +1,70 @@
+"""core.rows' multi-row insert on a real table: more rows than one statement takes, the ids it
+returns are the rows' own and in their order, and conflicts skipped are not returned."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from amends.core.rows import db_datetime_text, insert_rows
+from amends.customers.choices import CustomerTier, LoyaltyStatus
+from amends.customers.models import Customer
+from amends.customers.tests.factories import CustomerFactory
+
+COLUMNS = [
+    "external_ref",
+    "name",
+    "email",
+    "phone",
+    "tier",
+    "special_handling",
+    "special_handling_reason",
+    "loyalty_status",
+    "created_at",
+    "updated_at",
+]
+
+
+def _rows(refs: list[str]) -> list[tuple[object, ...]]:
+    now = db_datetime_text(timezone.now())
+    standard, active = CustomerTier.STANDARD, LoyaltyStatus.ACTIVE
+    return [(ref, f"Customer {ref}", "", "", standard, False, "", active, now, now) for ref in refs]
+
+
+def _ids_by_ref(refs: list[str]) -> dict[str | None, int]:
+    return dict(Customer.objects.filter(external_ref__in=refs).values_list("external_ref", "pk"))
+
+
+@pytest.mark.django_db
+def test_ids_returned_are_the_inserted_rows_in_order() -> None:
+    CustomerFactory()
+    CustomerFactory().delete()  # an auto-increment key is not reused
+    refs = [f"rows-{n}" for n in range(1203)]  # more than two statements' worth on SQLite
+    with transaction.atomic():
+        returned = insert_rows(model=Customer, columns=COLUMNS, rows=_rows(refs), returning=["id"])
+    by_ref = _ids_by_ref(refs)
+    assert [row[0] for row in returned] == [by_ref[ref] for ref in refs]
+
+
+@pytest.mark.django_db
+def test_skipped_conflicts_return_only_the_rows_inserted() -> None:
+    CustomerFactory(external_ref="taken")
+    refs = ["new-1", "taken", "new-2"]
+    with transaction.atomic():
+        returned = insert_rows(
+            model=Customer,
+            columns=COLUMNS,
+            rows=_rows(refs),
+            skip_conflicts=True,
+            returning=["id", "external_ref"],
+        )
+    by_ref = _ids_by_ref(refs)
+    assert sorted(returned) == sorted((by_ref[ref], ref) for ref in ("new-1", "new-2"))
+
+
+@pytest.mark.django_db
+def test_rows_without_returning_are_all_inserted() -> None:
+    refs = [f"plain-{n}" for n in range(600)]
+    assert insert_rows(model=Customer, columns=COLUMNS, rows=_rows(refs)) == []
+    assert Customer.objects.filter(external_ref__startswith="plain-").count() == 600
