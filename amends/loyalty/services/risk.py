@@ -8,13 +8,14 @@ to show: the customer page lists every factor that added points.
 from __future__ import annotations
 
 import contextvars
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Field, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from amends.core.conf import amends_setting
@@ -259,13 +260,58 @@ def _automatic_status(current: str, score: int, *, auto: bool) -> str | None:
     return None
 
 
+# What the floors above feed a customer's score (CustomerRisk's signal columns).
+_SIGNAL_FIELDS = (
+    "last_upset_at",
+    "last_churn_intent_at",
+    "last_repeat_failure_at",
+    "last_low_survey_at",
+    "last_survey_at",
+    "last_csat",
+    "last_nps",
+    "last_would_use_again",
+)
+
+
+@functools.cache
+def _risk_defaults() -> tuple[tuple[str, ...], dict[str, Any], dict[str, Field[Any, Any]]]:
+    """A new score row's columns (its customer first), their defaults as the database takes
+    them, and the signal fields."""
+    fields = [f for f in CustomerRisk._meta.concrete_fields if f.attname != "customer_id"]
+    return (
+        ("customer_id", *(str(f.column) for f in fields)),
+        {str(f.column): f.get_db_prep_save(f.get_default(), connection) for f in fields},
+        {f.attname: f for f in fields if f.attname in _SIGNAL_FIELDS},
+    )
+
+
 def customer_risk_signals_store(*, customer_id: int, **signals: Any) -> None:
     """Keep signals (last_upset_at=…) without rescoring: for a customer whose rescore is
-    already queued. One UPDATE, or an INSERT for a customer not scored yet."""
-    if not CustomerRisk.objects.filter(customer_id=customer_id).update(**signals):
-        CustomerRisk.objects.bulk_create(
-            [CustomerRisk(customer_id=customer_id, **signals)], ignore_conflicts=True
+    already queued. One statement: the signals updated, or a new row with its defaults and
+    the signals for a customer not scored yet (every case opened at intake with an upset or
+    churn reading comes here, so not through the ORM, whose compiling of the UPDATE and the
+    INSERT cost more than running them)."""
+    columns, defaults, signal_fields = _risk_defaults()
+    unknown = set(signals) - set(signal_fields)
+    if unknown:
+        raise TypeError(f"not a signal: {', '.join(sorted(unknown))}")
+    values = dict(defaults)
+    for name, value in signals.items():
+        values[name] = signal_fields[name].get_db_prep_save(value, connection)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(CustomerRisk._meta.db_table)} "  # noqa: S608 - names from metadata
+        f"({', '.join(map(quote, columns))}) VALUES ({', '.join(['%s'] * len(columns))}) "
+        "ON CONFLICT (customer_id) "
+        + (
+            "DO UPDATE SET "
+            + ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in signals)
+            if signals
+            else "DO NOTHING"
         )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer_id, *(values[column] for column in columns[1:])])
 
 
 @transaction.atomic(savepoint=False)

@@ -14,7 +14,12 @@ from amends.customers.choices import LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
 from amends.loyalty.models import CustomerRisk, LoyaltyEvent
-from amends.loyalty.services.risk import RiskInputs, customer_risk_refresh, risk_compute
+from amends.loyalty.services.risk import (
+    RiskInputs,
+    customer_risk_refresh,
+    customer_risk_signals_store,
+    risk_compute,
+)
 from amends.loyalty.tests.factories import queued_facts_refresh
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -147,3 +152,35 @@ def test_customer_risk_refresh_is_one_statement_when_nothing_changed(
         }
         with django_assert_num_queries(2):  # a stored signal changed: the row is written too
             customer_risk_refresh(customer_id=customer.pk, last_survey_at=NOW, last_csat=4)
+
+
+@pytest.mark.django_db
+def test_signals_stored_for_a_customer_not_scored_yet_make_a_row_with_the_defaults() -> None:
+    customer = CustomerFactory()
+    customer_risk_signals_store(customer_id=customer.pk, last_upset_at=NOW)
+    risk = CustomerRisk.objects.get(customer=customer)
+    assert risk.last_upset_at == NOW
+    assert (risk.score, risk.breakdown, risk.status, risk.value_rank) == (0, [], "active", 1)
+    assert risk.computed_at is None
+    assert risk.last_churn_intent_at is None
+
+
+@pytest.mark.django_db
+def test_signals_stored_for_a_scored_customer_change_only_those_signals() -> None:
+    customer = CustomerFactory()
+    CustomerRisk.objects.create(
+        customer=customer, score=42, breakdown=[{"factor": "upset"}], last_upset_at=NOW
+    )
+    later = NOW + timedelta(days=1)
+    customer_risk_signals_store(customer_id=customer.pk, last_churn_intent_at=later, last_nps=3)
+    risk = CustomerRisk.objects.get(customer=customer)
+    assert (risk.last_churn_intent_at, risk.last_nps, risk.last_upset_at) == (later, 3, NOW)
+    assert (risk.score, risk.breakdown) == (42, [{"factor": "upset"}])
+
+
+@pytest.mark.django_db
+def test_only_signals_can_be_stored_without_a_rescore() -> None:
+    customer = CustomerFactory()
+    with pytest.raises(TypeError, match="not a signal: score"):
+        customer_risk_signals_store(customer_id=customer.pk, score=99)
+    assert not CustomerRisk.objects.filter(customer=customer).exists()
