@@ -12,7 +12,9 @@ back and never seen by training or by any choice made here; the figures are on t
    >= 2,000), and with the trained upset model.
 4. Added latency of case creation (p95, target <= 5 ms): `case_create` on a fresh SQLite
    database with insight's subscribers against the same without them; and with a triage model.
-   One case in ten comes from a customer seen before (a repeat: links, severity raised).
+   One case in ten comes from a customer seen before (a repeat: links, severity raised). The
+   variants are interleaved case by case, so a machine whose speed drifts during the run
+   weighs on each the same.
 5. Apology check of a 2,000-character draft (p95, target <= 20 ms).
 
 `--triage-cv N` runs only triage's N-times repeated stratified 5-fold cross-validation on the
@@ -390,53 +392,72 @@ def bench_case_creation(triage_path: Path, results: dict[str, Any], runs: int) -
         "There is an account on my credit report that is not mine. Still not fixed.",
     ]
 
-    def timed(label: str) -> tuple[list[float], list[float]]:
-        from amends.insight.scoring import _read
+    # Insight's own share: with what the hooks insight emits set off elsewhere (loyalty's
+    # reactions to message_scored and repeat_failure_detected) detached. Each variant keeps the
+    # subscribers' own order (insight's case_opened reaction runs before loyalty's).
+    mine = {subscribers.on_case_intake_review, subscribers.on_case_opened}
+    elsewhere = (hooks.message_scored, hooks.repeat_failure_detected)
+    original = {hook: list(hook.subscribers) for hook in hooks.all_hooks()}
+    plain = dict(settings.AMENDS)
+    triaged = {**plain, "TRIAGE_MODEL": str(triage_path)}
 
-        timings, cpu_timings = [], []
-        fresh = Customer.objects.bulk_create([Customer(name=f"{label} {i}") for i in range(runs)])
-        for i in range(runs):
-            # One case in ten is a second complaint of a customer seen before (a repeat).
-            customer = fresh[i - 5] if i % 10 == 9 else fresh[i]
-            _read.cache_clear()
-            wall, cpu = time.perf_counter(), time.process_time()
-            case_create(
-                customer=customer,
-                title=f"Complaint {i}",
-                description=f"{descriptions[i % len(descriptions)]} (ref {i})",
-                actor=None,
+    def variant(name: str) -> None:
+        for hook, fns in original.items():
+            hook._subscribers[:] = [
+                fn
+                for fn in fns
+                if not (name == "without insight" and fn in mine)
+                and not (
+                    name == "with insight, its hooks' subscribers detached" and hook in elsewhere
+                )
+            ]
+        settings.AMENDS = triaged if name == "with insight and a triage model" else plain
+
+    names = [
+        "without insight",
+        "with insight (built-in scorer, repeats)",
+        "with insight, its hooks' subscribers detached",
+        "with insight and a triage model",
+    ]
+    from amends.insight.scoring import _read
+
+    def timed(labels: list[str], count: int) -> dict[str, tuple[list[float], list[float]]]:
+        """The variants interleaved case by case (in a rotating order), so that a machine that
+        speeds up or slows down during the run weighs on each the same."""
+        out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in labels}
+        fresh = {
+            name: Customer.objects.bulk_create([Customer(name=f"{name} {i}") for i in range(count)])
+            for name in labels
+        }
+        for i in range(count):
+            for k in range(len(labels)):
+                name = labels[(i + k) % len(labels)]
+                variant(name)
+                # One case in ten is a second complaint of a customer seen before (a repeat).
+                customer = fresh[name][i - 5] if i % 10 == 9 else fresh[name][i]
+                _read.cache_clear()
+                wall, cpu = time.perf_counter(), time.process_time()
+                case_create(
+                    customer=customer,
+                    title=f"Complaint {i}",
+                    description=f"{descriptions[i % len(descriptions)]} (ref {i})",
+                    actor=None,
+                )
+                out[name][0].append((time.perf_counter() - wall) * 1000)
+                out[name][1].append((time.process_time() - cpu) * 1000)
+        variant("with insight (built-in scorer, repeats)")
+        for name, (timings, cpu_timings) in out.items():
+            print(
+                f"case_create {name}: p50 {statistics.median(timings):.2f} ms, p95 "
+                f"{pct(timings, 0.95):.2f} ms wall; CPU p50 "
+                f"{statistics.median(cpu_timings):.2f} ms, p95 {pct(cpu_timings, 0.95):.2f} ms "
+                f"({count} cases)"
             )
-            timings.append((time.perf_counter() - wall) * 1000)
-            cpu_timings.append((time.process_time() - cpu) * 1000)
-        print(
-            f"case_create {label}: p50 {statistics.median(timings):.2f} ms, p95 "
-            f"{pct(timings, 0.95):.2f} ms wall; CPU p50 {statistics.median(cpu_timings):.2f} "
-            f"ms, p95 {pct(cpu_timings, 0.95):.2f} ms ({runs} cases)"
-        )
-        return timings, cpu_timings
+        return out
 
-    timed("warm-up")
-    hooks.case_intake_review.unsubscribe(subscribers.on_case_intake_review)
-    hooks.case_opened.unsubscribe(subscribers.on_case_opened)
-    without = timed("without insight")
-    hooks.case_intake_review.subscribe(subscribers.on_case_intake_review)
-    hooks.case_opened.subscribe(subscribers.on_case_opened)
-    with_rules = timed("with insight (built-in scorer, repeats)")
-    # Insight's own share: the same, with what the hooks insight emits set off elsewhere
-    # (loyalty's reactions to message_scored and repeat_failure_detected) detached.
-    on_scored = hooks.message_scored.subscribers
-    on_repeat = hooks.repeat_failure_detected.subscribers
-    for scored_fn in on_scored:
-        hooks.message_scored.unsubscribe(scored_fn)
-    for repeat_fn in on_repeat:
-        hooks.repeat_failure_detected.unsubscribe(repeat_fn)
-    own = timed("with insight, its hooks' subscribers detached")
-    for scored_fn in on_scored:
-        hooks.message_scored.subscribe(scored_fn)
-    for repeat_fn in on_repeat:
-        hooks.repeat_failure_detected.subscribe(repeat_fn)
-    settings.AMENDS = {**settings.AMENDS, "TRIAGE_MODEL": str(triage_path)}
-    with_triage = timed("with insight and a triage model")
+    timed(["with insight and a triage model"], min(runs, 100))  # warm-up, the model loaded
+    measured = timed(names, runs)
+    without, with_rules, own, with_triage = (measured[name] for name in names)
     figures: dict[str, float] = {}
     for clock, index in (("wall", 0), ("cpu", 1)):
         base = pct(without[index], 0.95)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
 
 BATCH = 500
 PG_BATCH = 5000
@@ -155,3 +157,71 @@ def select_in(
     with connection.cursor() as cursor:
         cursor.execute(sql, [listed, *params])
         return [tuple(row) for row in cursor.fetchall()]
+
+
+_AUTO_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+def instance_insert(instance: models.Model) -> None:
+    """INSERT one new instance as `save(force_insert=True)` does (each field's `pre_save`, so
+    auto_now stamps are set; an auto-increment key read back onto it), in one fixed statement:
+    on the path that opens a case, the ORM's compiling of an INSERT cost more than running it.
+    No model signals are sent (Amends reacts through core.hooks)."""
+    meta = instance._meta
+    key = meta.pk
+    generated = isinstance(key, _AUTO_KEYS) and instance.pk is None
+    fields = [f for f in meta.concrete_fields if not (generated and f is key)]
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(_column, fields))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if generated:
+        sql += f" RETURNING {_column(key)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if generated:
+            instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+_ONLY: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list[Any], list[str]]] = {}
+
+
+def instance_only(model: type[M], pk: Any, names: Sequence[str]) -> M | None:
+    """`model.objects.only(*names).get(pk=pk)` (None if there is no such row) in one fixed
+    statement: the fields not named are deferred (read on first access, as with `only`). On
+    the path that opens a case, the ORM's compiling of the query and its making of the whole
+    instance cost more than the statement."""
+    key = (model, tuple(names), connection.vendor)
+    cached = _ONLY.get(key)
+    if cached is None:
+        meta = model._meta
+        wanted = {f.attname for f in _columns(model, [meta.pk.name, *names])}
+        # in the model's order, which is the order `from_db` takes the values in
+        fields = [f for f in meta.concrete_fields if f.attname in wanted]
+        table = meta.db_table
+        converters: list[Any] = []
+        for field in fields:
+            col = field.get_col(table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            converters.append((found, col))
+        sql = (
+            f"SELECT {', '.join(map(_column, fields))} "  # noqa: S608 - names from metadata
+            f"FROM {connection.ops.quote_name(table)} WHERE {_column(meta.pk)} = %s"
+        )
+        cached = _ONLY[key] = (sql, converters, [f.attname for f in fields])
+    sql, converters, attnames = cached
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (found, col) in zip(row, converters, strict=True):
+        for converter in found:
+            value = converter(value, col, connection)
+        values.append(value)
+    return model.from_db(connection.alias, attnames, values)

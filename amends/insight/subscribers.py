@@ -15,8 +15,9 @@ from django.db import transaction
 from amends.cases.choices import MessageDirection
 from amends.cases.models import Case, Message
 from amends.core import hooks
+from amends.core.rows import instance_only
 from amends.insight.choices import CheckKind
-from amends.insight.services.intake import case_intake_review, case_opened_write
+from amends.insight.services.intake import OPENED_FIELDS, case_intake_review, case_opened_write
 from amends.insight.services.repeats import repeat_links_write
 from amends.insight.services.scoring import description_score_write, message_score
 from amends.insight.services.triage import case_triage, triage_choice_record, triage_model
@@ -29,10 +30,15 @@ def on_case_opened(payload: hooks.CaseOpened) -> None:
     category applied counts for repeat detection), then repeats, then the customer's words. One
     savepoint: a failure rolls back insight's part only, is logged, and the case opens
     regardless."""
-    case = Case.objects.get(pk=payload.case_id)
+    # What the intake review is matched on and its findings written with: not the whole case
+    # (making one from its row cost more than all of insight's writing).
+    case = instance_only(Case, payload.case_id, OPENED_FIELDS)
+    if case is None:
+        raise Case.DoesNotExist(f"case {payload.case_id} does not exist")
     try:
         if case_opened_write(case=case):
             return
+        case = Case.objects.get(pk=payload.case_id)
         with transaction.atomic():
             if triage_model() is not None and case_triage(case=case) is not None:
                 case = Case.objects.get(pk=payload.case_id)

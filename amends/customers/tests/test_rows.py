@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from amends.core.rows import db_datetime_text, insert_rows
+from amends.core.rows import db_datetime_text, insert_rows, instance_insert, instance_only
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
@@ -68,3 +68,28 @@ def test_rows_without_returning_are_all_inserted() -> None:
     refs = [f"plain-{n}" for n in range(600)]
     assert insert_rows(model=Customer, columns=COLUMNS, rows=_rows(refs)) == []
     assert Customer.objects.filter(external_ref__startswith="plain-").count() == 600
+
+
+@pytest.mark.django_db
+def test_an_instance_inserted_gets_its_key_and_its_stamps_like_a_save() -> None:
+    customer = Customer(name="Ada", email="ada@example.com", external_ref="one-row")
+    instance_insert(customer)
+    assert customer.pk is not None
+    assert not customer._state.adding
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.name, stored.email, stored.external_ref) == ("Ada", "ada@example.com", "one-row")
+    assert stored.created_at == customer.created_at
+    assert stored.updated_at == customer.updated_at
+    assert stored.tier == CustomerTier.STANDARD  # the field's default, as a save writes it
+
+
+@pytest.mark.django_db
+def test_an_instance_read_with_some_fields_has_them_converted_and_the_rest_deferred() -> None:
+    made = CustomerFactory(name="Grace", special_handling=True, special_handling_reason="Carer")
+    got = instance_only(Customer, made.pk, ["name", "created_at", "special_handling"])
+    assert got is not None
+    assert (got.pk, got.name, got.special_handling) == (made.pk, "Grace", True)
+    assert got.created_at == made.created_at  # an aware datetime, as the ORM reads it
+    assert got.get_deferred_fields() >= {"email", "tier"}
+    assert got.email == made.email  # a deferred field is read when first used
+    assert instance_only(Customer, made.pk + 1000, ["name"]) is None

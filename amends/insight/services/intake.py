@@ -24,6 +24,7 @@ from django.db import transaction
 from amends.cases.models import Case
 from amends.core import hooks
 from amends.core.conf import amends_setting
+from amends.core.rows import instance_insert
 from amends.insight.models import CaseInsight, RepeatLink, TriagePrediction
 from amends.insight.scoring import TextAnalysis
 from amends.insight.services import scoring
@@ -130,27 +131,34 @@ def case_intake_review(review: hooks.CaseIntakeReview) -> None:
     )
 
 
+# The fields of a new case `case_opened_write` reads (the rest may be deferred).
+OPENED_FIELDS = ("customer", "category", "title", "description", "created_at")
+
+
 def case_opened_write(*, case: Case) -> bool:
     """Write what the review found for this new case, in a savepoint. False when there was no
-    matching review (the caller reads the case afresh)."""
+    matching review (the caller reads the case afresh). `case` needs OPENED_FIELDS only."""
     findings = _findings_take(case)
     if findings is None:
         return False
     with transaction.atomic():
         prediction = findings.prediction
         if prediction is not None:
-            TriagePrediction.objects.create(
-                case=case,
-                label=prediction.label[:200],
-                category_id=prediction.category_id,
-                confidence=prediction.confidence,
-                threshold=prediction.threshold,
-                applied=findings.category_applied and case.category_id == prediction.category_id,
-                model_version=prediction.model_version[:80],
+            instance_insert(
+                TriagePrediction(
+                    case=case,
+                    label=prediction.label[:200],
+                    category_id=prediction.category_id,
+                    confidence=prediction.confidence,
+                    threshold=prediction.threshold,
+                    applied=findings.category_applied
+                    and case.category_id == prediction.category_id,
+                    model_version=prediction.model_version[:80],
+                )
             )
         if findings.links:
             case = repeat_links_save(
-                case=case,
+                case=Case.objects.get(pk=case.pk),  # the whole case: it may be updated
                 links=findings.links,
                 double=findings.double,
                 raise_severity=False,

@@ -18,6 +18,7 @@ from amends.cases.services.attention import case_attention_set
 from amends.core import hooks
 from amends.core.conf import amends_setting
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import instance_insert
 from amends.insight import ml
 from amends.insight.choices import EmotionLabel, TextSource
 from amends.insight.models import CaseInsight, TextScore
@@ -113,7 +114,7 @@ def case_insight_apply(
         insight.double_deviation = insight.double_deviation or double_deviation
     insight.priority = priority_of(insight)
     if created:
-        insight.save(force_insert=True)
+        instance_insert(insight)
     else:
         insight.save()
     if sync_case:
@@ -180,7 +181,7 @@ def description_score_write(
     if analysis is None:
         analysis = text_analyse_configured(text)
     score = _score_row(case=case, message=None, text=text, analysis=analysis)
-    score.save(force_insert=True)
+    instance_insert(score)
     case_insight_apply(
         case_id=case.pk,
         score=score,
@@ -214,7 +215,7 @@ def message_score(*, message: Message, customer_id: int) -> TextScore:
         text=message.body,
         analysis=text_analyse_configured(message.body),
     )
-    score.save(force_insert=True)
+    instance_insert(score)
     case_insight_apply(case_id=case.pk, score=score)
     _emit(score, customer_id)
     return score

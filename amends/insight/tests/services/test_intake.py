@@ -153,3 +153,22 @@ def test_many_cases_get_their_reading_in_one_statement(django_assert_num_queries
             repeat,
         )
     assert cases_attention_set_many(readings=[]) == 0
+
+
+def test_the_intake_findings_are_written_from_the_case_row_without_a_second_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The case_opened reaction matches the review's findings on a few columns of the new
+    # case; if they did not match, insight would read the text a second time (the fallback).
+    from amends.insight.services.intake import case_opened_write as real
+
+    written: list[bool] = []
+
+    def spy(**kwargs: Case) -> bool:
+        written.append(real(**kwargs))
+        return written[-1]
+
+    monkeypatch.setattr("amends.insight.subscribers.case_opened_write", spy)
+    case = case_with_text(UPSET_TEXT)
+    assert written == [True]
+    assert TextScore.objects.get(case=case, message__isnull=True).upset is True

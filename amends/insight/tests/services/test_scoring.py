@@ -95,3 +95,16 @@ def test_emotion_model_missing_file_falls_back_to_rules(tmp_path, amends_overrid
     amends_overrides(EMOTION_MODEL=str(tmp_path / "nope.skops"))
     case = case_with_text(UPSET_TEXT)
     assert TextScore.objects.get(case=case).model_version == "rules-1"
+
+
+def test_a_score_written_at_intake_reads_back_as_the_orm_would_store_it():
+    case = case_with_text(UPSET_TEXT)
+    score = TextScore.objects.get(case=case, message__isnull=True)
+    # JSON lists stored as JSON, a JSON field left empty stored as NULL (not JSON null)
+    assert isinstance(score.labels, list)
+    assert score.labels
+    assert TextScore.objects.filter(pk=score.pk, corrected_labels__isnull=True).exists()
+    assert score.created_at is not None
+    assert score.updated_at is not None
+    # the insight row's key is the case (not generated)
+    assert CaseInsight.objects.get(pk=case.pk).intensity == score.intensity
