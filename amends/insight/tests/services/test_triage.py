@@ -109,6 +109,9 @@ def test_category_for_label_prefers_full_name_then_top_level():
     assert category_for_label("Billing › Overcharge") == child
     assert category_for_label("Overcharge") == top
     assert category_for_label("Nothing like it") is None
+    assert category_for_label("billing › OVERCHARGE") == child  # case does not matter
+    CategoryFactory(name="Refunds", active=False)
+    assert category_for_label("Refunds") is None  # an inactive category is never suggested
 
 
 def test_triage_train_and_evaluate_csv_on_a_slice(tmp_path: Path):
