@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 
 from amends.accounts.models import Team
 from amends.cases.models import RoutingRule
+from amends.core.rows import instances_where
 from amends.taxonomy.models import Category
 
 
@@ -32,12 +33,11 @@ class Route:
 
 
 def routing_rules_load() -> list[RoutingRule]:
-    """The active rules in the order they are tried (the default rule last), in one query."""
-    return list(
-        RoutingRule.objects.filter(active=True)
-        .select_related("team", "assignee")
-        .order_by("is_default", "position", "id")
-    )
+    """The active rules in the order they are tried (the default rule last), by one fixed
+    statement (every intake reads them, and the ORM's compiling of the query cost more than
+    running it, about 1 ms a case); the matching rule's team and assignee are read when the
+    route is made, two short reads instead of joining them onto every rule."""
+    return instances_where(RoutingRule, "active = %s", [True], ["is_default", "position", "id"])
 
 
 def _matches(

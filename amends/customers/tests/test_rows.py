@@ -7,7 +7,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from amends.core.rows import db_datetime_text, insert_rows, instance_insert, instance_only
+from amends.core.rows import (
+    db_datetime_text,
+    insert_rows,
+    instance_insert,
+    instance_only,
+    instances_where,
+)
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.tests.factories import CustomerFactory
@@ -93,3 +99,14 @@ def test_an_instance_read_with_some_fields_has_them_converted_and_the_rest_defer
     assert got.get_deferred_fields() >= {"email", "tier"}
     assert got.email == made.email  # a deferred field is read when first used
     assert instance_only(Customer, made.pk + 1000, ["name"]) is None
+
+
+@pytest.mark.django_db
+def test_instances_read_by_a_fixed_statement_are_filtered_ordered_and_converted() -> None:
+    first = CustomerFactory(name="B", tier=CustomerTier.VIP)
+    second = CustomerFactory(name="A", tier=CustomerTier.VIP)
+    CustomerFactory(name="C", tier=CustomerTier.STANDARD)
+    got = instances_where(Customer, "tier = %s", [CustomerTier.VIP], ["name", "-id"])
+    assert [c.pk for c in got] == [second.pk, first.pk]
+    assert got[0].created_at == second.created_at  # aware, as the ORM reads it
+    assert not got[0]._state.adding
