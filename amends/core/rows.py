@@ -160,6 +160,25 @@ def select_in(
 
 
 _AUTO_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+_INSERT: dict[tuple[type[models.Model], bool, str], tuple[list[Any], str, str]] = {}
+
+
+def _insert_statement(
+    model: type[models.Model], generated: bool
+) -> tuple[list[models.Field[Any, Any]], str, str]:
+    """The fields an INSERT of `model` writes (its auto-increment key left out when the
+    database makes it), the statement's head and one row's placeholders, made once."""
+    key = (model, generated, connection.vendor)
+    cached = _INSERT.get(key)
+    if cached is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not (generated and f is meta.pk)]
+        head = (
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} "  # noqa: S608 - metadata
+            f"({', '.join(map(_column, fields))}) VALUES "
+        )
+        cached = _INSERT[key] = (fields, head, f"({', '.join(['%s'] * len(fields))})")
+    return cached
 
 
 def instance_insert(instance: models.Model) -> None:
@@ -168,17 +187,12 @@ def instance_insert(instance: models.Model) -> None:
     on the path that opens a case, the ORM's compiling of an INSERT cost more than running it.
     No model signals are sent (Amends reacts through core.hooks)."""
     meta = instance._meta
-    key = meta.pk
-    generated = isinstance(key, _AUTO_KEYS) and instance.pk is None
-    fields = [f for f in meta.concrete_fields if not (generated and f is key)]
+    generated = isinstance(meta.pk, _AUTO_KEYS) and instance.pk is None
+    fields, head, one = _insert_statement(type(instance), generated)
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(_column, fields))}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    sql = head + one
     if generated:
-        sql += f" RETURNING {_column(key)}"
+        sql += f" RETURNING {_column(meta.pk)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         if generated:
@@ -187,7 +201,20 @@ def instance_insert(instance: models.Model) -> None:
     instance._state.db = connection.alias
 
 
-_ONLY: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list[Any], list[str]]] = {}
+def instances_insert(instances: Sequence[models.Model]) -> None:
+    """INSERT a few new instances of one model with database-made keys in one statement, as
+    `bulk_create` does, without the ORM's compiling; their keys are not read back. For the
+    handful of rows an intake writes (a case's steps), not for bulk loads (see insert_rows)."""
+    if not instances:
+        return
+    fields, head, one = _insert_statement(type(instances[0]), True)
+    values = [
+        f.get_db_prep_save(f.pre_save(instance, True), connection)
+        for instance in instances
+        for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(head + ", ".join([one] * len(instances)), values)
 
 
 def _converters(fields: Sequence[models.Field[Any, Any]], table: str) -> list[Any]:
@@ -243,6 +270,9 @@ def instances_where(
         cursor.execute(sql, list(params))
         rows = cursor.fetchall()
     return [model.from_db(connection.alias, attnames, _converted(row, converters)) for row in rows]
+
+
+_ONLY: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list[Any], list[str]]] = {}
 
 
 def instance_only(model: type[M], pk: Any, names: Sequence[str]) -> M | None:

@@ -12,6 +12,7 @@ from amends.core.rows import (
     insert_rows,
     instance_insert,
     instance_only,
+    instances_insert,
     instances_where,
 )
 from amends.customers.choices import CustomerTier, LoyaltyStatus
@@ -110,3 +111,13 @@ def test_instances_read_by_a_fixed_statement_are_filtered_ordered_and_converted(
     assert [c.pk for c in got] == [second.pk, first.pk]
     assert got[0].created_at == second.created_at  # aware, as the ORM reads it
     assert not got[0]._state.adding
+
+
+@pytest.mark.django_db
+def test_a_few_instances_inserted_in_one_statement_are_stored_as_bulk_create_would() -> None:
+    made = [Customer(name=f"Row {n}", external_ref=f"few-{n}") for n in range(3)]
+    instances_insert(made)
+    stored = list(Customer.objects.filter(external_ref__startswith="few-").order_by("pk"))
+    assert [c.name for c in stored] == ["Row 0", "Row 1", "Row 2"]
+    assert all(c.tier == CustomerTier.STANDARD for c in stored)  # the field default, as written
+    instances_insert([])  # nothing to write: no statement
