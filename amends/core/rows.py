@@ -6,6 +6,10 @@ skipped. These helpers send already-prepared rows: on PostgreSQL as one array pe
 (`INSERT … SELECT * FROM unnest(…)`, `UPDATE … FROM unnest(…)`: one short statement per batch);
 on SQLite as multi-row VALUES. Inserts can return the rows really inserted (RETURNING:
 PostgreSQL, SQLite ≥ 3.35). Table and column names come from model metadata, never input.
+
+`instance_insert`, `instances_insert`, `instance_only` and `instances_where` write or read a
+few rows of a model by statements made once per model: on the path that opens a case, the
+ORM's compiling of a query and its making of whole instances cost more than the statements.
 """
 
 from __future__ import annotations
