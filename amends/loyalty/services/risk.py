@@ -19,6 +19,7 @@ from django.db.models import Count, Field, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from amends.core.conf import amends_setting
+from amends.core.rows import instance_insert, instances_where
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.selectors import customer_get
@@ -212,9 +213,12 @@ def customer_risk_start(*, customer_id: int, now: datetime | None = None) -> Cus
     the customer again and aggregates facts that cannot exist yet). A score that would move
     the status goes through the full refresh."""
     now = now or timezone.now()
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
+    # Fixed statements (core.rows) for the read and the INSERT: every customer an intake
+    # creates comes here, and the ORM's compiling of both cost more than running them.
+    found = instances_where(Customer, "id = %s", [customer_id], [])
+    if not found:
         return None
+    customer = found[0]
     risk = CustomerRisk(customer=customer)
     score, factors = risk_compute(
         risk_inputs_for(customer=customer, risk=risk, now=now, agg=_NO_FACTS), risk_weights()
@@ -226,7 +230,7 @@ def customer_risk_start(*, customer_id: int, now: datetime | None = None) -> Cus
     risk.value_rank = 2 if customer.tier == CustomerTier.VIP else 1
     risk.computed_at = now
     risk.status = customer.loyalty_status
-    risk.save(force_insert=True)
+    instance_insert(risk)
     return risk
 
 
