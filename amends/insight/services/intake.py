@@ -158,7 +158,8 @@ def case_opened_write(*, case: Case) -> bool:
             )
         if findings.links:
             case = repeat_links_save(
-                case=Case.objects.get(pk=case.pk),  # the whole case: it may be updated
+                # the whole case when a double deviation is marked on it (an update)
+                case=Case.objects.get(pk=case.pk) if findings.double else case,
                 links=findings.links,
                 double=findings.double,
                 raise_severity=False,
