@@ -239,22 +239,32 @@ def _converted(row: Sequence[Any], converters: list[Any]) -> list[Any]:
     return values
 
 
-_WHERE: dict[tuple[type[models.Model], str, str, str], tuple[str, list[Any], list[str]]] = {}
+_WHERE: dict[tuple[Any, ...], tuple[str, list[Any], list[str]]] = {}
 
 
 def instances_where(
-    model: type[M], where: str, params: Sequence[Any], order_by: Sequence[str]
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    order_by: Sequence[str] = (),
+    *,
+    only: Sequence[str] | None = None,
 ) -> list[M]:
     """`model.objects.filter(...).order_by(...)` as one fixed statement: `where` is SQL on the
     table's own columns (constant text, values as %s in `params`), `order_by` column names
     (a leading "-" for descending). Related objects are read on first access, as without
-    `select_related`. For reads on every intake, where the ORM's compiling costs more than
-    the statement."""
-    key = (model, where, ",".join(order_by), connection.vendor)
+    `select_related`; with `only`, the fields not named are deferred too (read on first
+    access, as with `only()`). For reads on every intake, where the ORM's compiling costs
+    more than the statement."""
+    key = (model, where, tuple(order_by), None if only is None else tuple(only), connection.vendor)
     cached = _WHERE.get(key)
     if cached is None:
         meta = model._meta
         fields = list(meta.concrete_fields)
+        if only is not None:
+            wanted = {f.attname for f in _columns(model, [meta.pk.name, *only])}
+            # in the model's order, which is the order `from_db` takes the values in
+            fields = [f for f in fields if f.attname in wanted]
         order = ", ".join(
             f"{connection.ops.quote_name(name.lstrip('-'))}{' DESC' if name.startswith('-') else ''}"
             for name in order_by
@@ -276,32 +286,9 @@ def instances_where(
     return [model.from_db(connection.alias, attnames, _converted(row, converters)) for row in rows]
 
 
-_ONLY: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list[Any], list[str]]] = {}
-
-
-def instance_only(model: type[M], pk: Any, names: Sequence[str]) -> M | None:
-    """`model.objects.only(*names).get(pk=pk)` (None if there is no such row) in one fixed
-    statement: the fields not named are deferred (read on first access, as with `only`). On
-    the path that opens a case, the ORM's compiling of the query and its making of the whole
-    instance cost more than the statement."""
-    key = (model, tuple(names), connection.vendor)
-    cached = _ONLY.get(key)
-    if cached is None:
-        meta = model._meta
-        wanted = {f.attname for f in _columns(model, [meta.pk.name, *names])}
-        # in the model's order, which is the order `from_db` takes the values in
-        fields = [f for f in meta.concrete_fields if f.attname in wanted]
-        table = meta.db_table
-        converters = _converters(fields, table)
-        sql = (
-            f"SELECT {', '.join(map(_column, fields))} "  # noqa: S608 - names from metadata
-            f"FROM {connection.ops.quote_name(table)} WHERE {_column(meta.pk)} = %s"
-        )
-        cached = _ONLY[key] = (sql, converters, [f.attname for f in fields])
-    sql, converters, attnames = cached
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return model.from_db(connection.alias, attnames, _converted(row, converters))
+def instance_only(model: type[M], pk: Any, names: Sequence[str] | None = None) -> M | None:
+    """`model.objects.only(*names).get(pk=pk)` (every field without `names`; None if there is
+    no such row) by `instances_where`: on the path that opens a case, the ORM's compiling of
+    the query and its making of the whole instance cost more than the statement."""
+    found = instances_where(model, f"{_column(model._meta.pk)} = %s", [pk], only=names)
+    return found[0] if found else None

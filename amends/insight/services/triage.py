@@ -64,12 +64,6 @@ def category_id_for_label(label: str) -> int | None:
     return int(candidates[0][0]) if candidates else None
 
 
-def category_for_label(label: str) -> Category | None:
-    """`category_id_for_label`'s category."""
-    pk = category_id_for_label(label)
-    return Category.objects.filter(pk=pk).first() if pk is not None else None
-
-
 @dataclass(frozen=True)
 class Prediction:
     """The configured model's guess for a text: its label, the category that label names

@@ -19,7 +19,7 @@ from django.db.models import Count, Field, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from amends.core.conf import amends_setting
-from amends.core.rows import instance_insert, instances_where
+from amends.core.rows import instance_insert, instance_only
 from amends.customers.choices import CustomerTier, LoyaltyStatus
 from amends.customers.models import Customer
 from amends.customers.selectors import customer_get
@@ -215,10 +215,9 @@ def customer_risk_start(*, customer_id: int, now: datetime | None = None) -> Cus
     now = now or timezone.now()
     # Fixed statements (core.rows) for the read and the INSERT: every customer an intake
     # creates comes here, and the ORM's compiling of both cost more than running them.
-    found = instances_where(Customer, "id = %s", [customer_id], [])
-    if not found:
+    customer = instance_only(Customer, customer_id)
+    if customer is None:
         return None
-    customer = found[0]
     risk = CustomerRisk(customer=customer)
     score, factors = risk_compute(
         risk_inputs_for(customer=customer, risk=risk, now=now, agg=_NO_FACTS), risk_weights()
@@ -278,9 +277,11 @@ _SIGNAL_FIELDS = (
 
 
 @functools.cache
-def _risk_defaults() -> tuple[tuple[str, ...], dict[str, Any], dict[str, Field[Any, Any]]]:
-    """A new score row's columns (its customer first), their defaults as the database takes
-    them, and the signal fields."""
+def _risk_defaults(
+    vendor: str,
+) -> tuple[tuple[str, ...], dict[str, Any], dict[str, Field[Any, Any]]]:
+    """A new score row's columns (its customer first), their defaults as `vendor`'s database
+    takes them, and the signal fields."""
     fields = [f for f in CustomerRisk._meta.concrete_fields if f.attname != "customer_id"]
     return (
         ("customer_id", *(str(f.column) for f in fields)),
@@ -295,7 +296,7 @@ def customer_risk_signals_store(*, customer_id: int, **signals: Any) -> None:
     the signals for a customer not scored yet (every case opened at intake with an upset or
     churn reading comes here, so not through the ORM, whose compiling of the UPDATE and the
     INSERT cost more than running them)."""
-    columns, defaults, signal_fields = _risk_defaults()
+    columns, defaults, signal_fields = _risk_defaults(connection.vendor)
     unknown = set(signals) - set(signal_fields)
     if unknown:
         raise TypeError(f"not a signal: {', '.join(sorted(unknown))}")

@@ -11,7 +11,7 @@ from amends.core.exceptions import ApplicationError
 from amends.insight import ml
 from amends.insight.models import TriagePrediction
 from amends.insight.services.triage import (
-    category_for_label,
+    category_id_for_label,
     triage_evaluate_csv,
     triage_suggestion_accept,
     triage_train_from_csv,
@@ -102,16 +102,16 @@ def test_no_model_configured_means_no_prediction():
     assert not TriagePrediction.objects.filter(case=case).exists()
 
 
-def test_category_for_label_prefers_full_name_then_top_level():
+def test_category_id_for_label_prefers_full_name_then_top_level():
     parent = CategoryFactory(name="Billing")
     child = CategoryFactory(name="Overcharge", parent=parent)
     top = CategoryFactory(name="Overcharge")
-    assert category_for_label("Billing › Overcharge") == child
-    assert category_for_label("Overcharge") == top
-    assert category_for_label("Nothing like it") is None
-    assert category_for_label("billing › OVERCHARGE") == child  # case does not matter
+    assert category_id_for_label("Billing › Overcharge") == child.pk
+    assert category_id_for_label("Overcharge") == top.pk
+    assert category_id_for_label("Nothing like it") is None
+    assert category_id_for_label("billing › OVERCHARGE") == child.pk  # case does not matter
     CategoryFactory(name="Refunds", active=False)
-    assert category_for_label("Refunds") is None  # an inactive category is never suggested
+    assert category_id_for_label("Refunds") is None  # an inactive category is never suggested
 
 
 def test_triage_train_and_evaluate_csv_on_a_slice(tmp_path: Path):
