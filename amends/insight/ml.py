@@ -61,6 +61,14 @@ TRIAGE_STOP_WORDS = "english"
 NEIGHBOURS_K = 10
 NEIGHBOURS_WEIGHT = 0.35
 NEIGHBOURS_BALANCE = 0.5
+# The two-label emotion model is fitted on features scaled by their log-count ratio (how much
+# more often a feature occurs in upset texts than in the others, smoothed by NB_ALPHA: the
+# "NB" features of Wang and Manning's NB-SVM), and the ratios are then folded into its weights,
+# so the saved model is a plain logistic regression on the usual features. 5-fold
+# cross-validation on the development tweets' training part, macro-F1 of the upset flag
+# (seeds 0–1 to choose C, seeds 2–4 to confirm): 0.8885 → 0.8920, better on every seed.
+NB_ALPHA = 1.0
+EMOTION_C = 3.0
 
 # Types a model file may contain. Anything else (a function, an arbitrary class) is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
@@ -136,7 +144,7 @@ def _features(kind: str = EMOTION, *, n: int = 0) -> Any:
     return FeatureUnion([("words", words), ("chars", chars)])
 
 
-def pipeline_build(kind: str, *, calibrated: bool = True, n: int = 0) -> Any:
+def pipeline_build(kind: str, *, n: int = 0) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -146,10 +154,10 @@ def pipeline_build(kind: str, *, calibrated: bool = True, n: int = 0) -> Any:
         svm = LinearSVC(C=0.5, class_weight="balanced")
         # ensemble=False: one SVM fitted on everything, calibrated on cross-validated scores
         # (one set of weights in the file instead of three).
-        classifier: Any = CalibratedClassifierCV(svm, cv=3, ensemble=False) if calibrated else svm
+        classifier: Any = CalibratedClassifierCV(svm, cv=3, ensemble=False)
     elif kind == EMOTION:
         classifier = LogisticRegression(
-            C=10.0, solver="liblinear", max_iter=1000, class_weight="balanced"
+            C=EMOTION_C, solver="liblinear", max_iter=1000, class_weight="balanced"
         )
     else:
         raise ModelError(f"Unknown model kind {kind!r}.")
@@ -536,7 +544,7 @@ def model_train(
     out (and named in the third value); cross-validation reports honest figures on the rest."""
     from collections import Counter
 
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
     counts = Counter(labels)
     dropped = sorted(label for label, n in counts.items() if n < MIN_PER_LABEL)
@@ -556,25 +564,17 @@ def model_train(
         folds = min(CV_FOLDS, min(Counter(targets).values()))
         if folds >= 2:
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-            if shift:
-                # The model as it is saved (calibrated, decision values shifted), per fold.
-                predicted = [""] * len(targets)
-                for train, test in cv.split(prepared, targets):
-                    fold = _model_fit(
-                        kind, [prepared[i] for i in train], [targets[i] for i in train], shift
-                    )
-                    features = fold.pipeline.named_steps["features"].transform(
-                        [prepared[i] for i in test]
-                    )
-                    for i, j in zip(test, fold._proba_of(features).argmax(axis=1), strict=True):
-                        predicted[i] = str(fold.pipeline.classes_[j])
-            else:
-                predicted = cross_val_predict(
-                    pipeline_build(kind, calibrated=False, n=len(prepared)),
-                    prepared,
-                    targets,
-                    cv=cv,
+            # The model as it is saved (calibrated and shifted, or with its ratios), per fold.
+            predicted = [""] * len(targets)
+            for train, test in cv.split(prepared, targets):
+                fold = _model_fit(
+                    kind, [prepared[i] for i in train], [targets[i] for i in train], shift
                 )
+                features = fold.pipeline.named_steps["features"].transform(
+                    [prepared[i] for i in test]
+                )
+                for i, j in zip(test, fold._proba_of(features).argmax(axis=1), strict=True):
+                    predicted[i] = str(fold.pipeline.classes_[j])
             evaluation = evaluate(targets, [str(p) for p in predicted])
     model = _model_fit(kind, prepared, targets, shift)
     neighbours = model.neighbours
@@ -603,7 +603,10 @@ def _model_fit(
     """The pipeline fitted on prepared texts, decision values shifted by the classes' shares
     and, for a triage training set large enough, the nearest-neighbour vote."""
     pipeline = pipeline_build(kind, n=len(prepared))
-    pipeline.fit(prepared, targets)
+    if kind == EMOTION and len(set(targets)) == 2:
+        _ratios_fit(pipeline, prepared, targets)
+    else:
+        pipeline.fit(prepared, targets)
     if shift:
         classes = [str(c) for c in pipeline.classes_]
         _intercept_shift(pipeline, _prior_shift(classes, targets, shift))
@@ -611,6 +614,25 @@ def _model_fit(
     if kind == TRIAGE and len(prepared) >= VOCABULARY_PRUNE_FROM:
         neighbours = _neighbours_build(pipeline, prepared, targets)
     return TrainedModel(kind=kind, pipeline=pipeline, neighbours=neighbours)
+
+
+def _ratios_fit(pipeline: Any, prepared: Sequence[str], targets: Sequence[str]) -> None:
+    """Fit a two-label pipeline's logistic regression on its features scaled by each feature's
+    log-count ratio between the labels, then fold the ratios into the weights: the pipeline
+    predicts from the plain features, as any other."""
+    import numpy as np
+    from scipy.sparse import diags
+
+    features = pipeline.named_steps["features"].fit_transform(prepared)
+    labels = np.asarray(targets)
+    second = labels == sorted(set(targets))[1]  # the label a binary model's weights point to
+    present = features > 0
+    p = NB_ALPHA + np.asarray(present[second].sum(axis=0), dtype=np.float64).ravel()
+    q = NB_ALPHA + np.asarray(present[~second].sum(axis=0), dtype=np.float64).ravel()
+    ratios = np.log((p / p.sum()) / (q / q.sum()))
+    classifier = pipeline.named_steps["classifier"]
+    classifier.fit(features @ diags(ratios), labels)
+    classifier.coef_ = classifier.coef_ * ratios
 
 
 def _prior_shift(classes: Sequence[str], targets: Sequence[str], shift: float) -> Any:

@@ -89,6 +89,42 @@ def test_emotion_shortcut_matches_scikit_learn(emotion_model_path):
     assert np.abs(one_by_one - reference).max() < 1e-9
 
 
+def test_emotion_weights_are_fitted_on_log_count_ratio_features():
+    """The emotion model is a logistic regression fitted on features scaled by their upset /
+    not-upset log-count ratio, with the ratios folded into its weights: it predicts from the
+    plain features exactly what the scaled regression predicts from the scaled ones."""
+    from scipy.sparse import diags
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [r for r in airline_rows() if not held_back(r["row_index"])][:600]
+    texts = [ml.text_prepare(r["text"], ml.EMOTION) for r in rows]
+    labels = ["upset" if r["airline_sentiment"] == "negative" else "not_upset" for r in rows]
+    model, _, _ = ml.model_train(
+        ml.EMOTION, [r["text"] for r in rows], labels, cross_validate=False
+    )
+    features = model.pipeline.named_steps["features"].transform(texts)
+    upset = np.asarray(labels) == "upset"
+    present = features > 0
+    p = 1.0 + np.asarray(present[upset].sum(axis=0)).ravel()
+    q = 1.0 + np.asarray(present[~upset].sum(axis=0)).ravel()
+    ratios = np.log((p / p.sum()) / (q / q.sum()))
+    scaled = LogisticRegression(
+        C=ml.EMOTION_C, solver="liblinear", max_iter=1000, class_weight="balanced"
+    ).fit(features @ diags(ratios), labels)
+    held = [
+        ml.text_prepare(r["text"], ml.EMOTION) for r in airline_rows() if held_back(r["row_index"])
+    ][:50]
+    plain = model.pipeline.named_steps["features"].transform(held)
+    expected = scaled.predict_proba(plain @ diags(ratios))
+    # (liblinear shuffles with its own seed: two fits differ by about 1e-6)
+    assert np.abs(model.pipeline.predict_proba(held) - expected).max() < 1e-4
+    # A word only upset texts use points to upset, one only the others use away from it.
+    classifier = model.pipeline.named_steps["classifier"]
+    assert list(classifier.classes_) == ["not_upset", "upset"]
+    assert model.upset_probability("cancelled flight, lost bags, worst airline ever") > 0.8
+    assert model.upset_probability("thank you so much, great crew and lovely flight") < 0.2
+
+
 def test_model_file_records_kind_version_and_labels(triage_model_path):
     model = ml.model_load(triage_model_path)
     assert model.kind == ml.TRIAGE
