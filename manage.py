@@ -9,6 +9,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     from django.core.management import execute_from_command_line
 
+    from amends.cli import setup
+
+    setup()
     execute_from_command_line(sys.argv)
 
 

@@ -28,12 +28,28 @@ def _translate(argv: list[str]) -> list[str]:
     return argv
 
 
+def setup() -> None:
+    """Django's setup with the cyclic garbage collector paused. The start makes some 70,000
+    objects that live as long as the process (modules, classes, the app registry): collecting
+    while they are made frees nothing (about 50 ms of a command's start), and once they are
+    frozen the collections of the command's own work no longer walk them."""
+    import gc
+
+    import django
+
+    gc.disable()
+    try:
+        django.setup()
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    import django
     from django.core.management import execute_from_command_line
 
-    django.setup()
+    setup()
     args = _translate(list(sys.argv[1:] if argv is None else argv))
     execute_from_command_line(["amends", *args])
 

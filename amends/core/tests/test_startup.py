@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[3]
 HEAVY = ("sklearn", "scipy", "numpy", "skops", "joblib", "playwright", "ninja", "pydantic")
@@ -95,3 +96,19 @@ def test_the_mail_pipe_runs_no_system_checks_and_imports_no_api(tmp_path: Path) 
     )
     assert _run(code, tmp_path, stdin=b"") == []
     assert list((tmp_path / "mail" / "quarantine").rglob("*.eml")), "the input was not taken"
+
+
+def test_the_start_freezes_what_it_made_and_leaves_the_collector_on(tmp_path: Path) -> None:
+    # `amends` and manage.py set Django up with the collector paused, then freeze the objects
+    # the start made (modules, classes, the app registry): later collections skip them.
+    code = (
+        "import gc, json\n"
+        "from amends.cli import setup\n"
+        "before = gc.get_freeze_count()\n"
+        "setup()\n"
+        "print(json.dumps([gc.isenabled(), before, gc.get_freeze_count()]))\n"
+    )
+    enabled, before, frozen = cast(list[Any], _run(code, tmp_path))
+    assert enabled is True
+    assert before == 0
+    assert frozen > 20_000  # Django's and Amends' modules and classes
