@@ -64,6 +64,60 @@ def test_mail_ingest_command_reads_a_maildir_twice_without_duplicates(tmp_path: 
     assert Case.objects.count() == 2
 
 
+def _maildir(tmp_path: Path, names: tuple[str, ...]) -> tuple[Path, list[str]]:
+    box = mailbox.Maildir(tmp_path / "Maildir")
+    keys = [box.add(eml(name)) for name in names]
+    return tmp_path / "Maildir", keys
+
+
+MAILS = ("multipart_alternative.eml", "rfc2047.eml", "html_only.eml", "iso_8859_1.eml")
+
+
+def test_mail_ingest_command_takes_a_mailbox_in_groups(tmp_path: Path, monkeypatch: Any) -> None:
+    from amends.channels.management.commands import mail_ingest as command
+
+    monkeypatch.setattr(command, "GROUP_MESSAGES", 3)
+    path, keys = _maildir(tmp_path, MAILS)
+    out = io.StringIO()
+    call_command("mail_ingest", str(path), stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert "messages=4 quarantined=0" in lines
+    assert sorted(line.split(":")[0] for line in lines[:4]) == sorted(keys)
+    assert Case.objects.count() == 4
+
+
+def test_mail_ingest_command_keeps_the_messages_before_an_unexpected_error(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A message that fails in a way the command does not expect is rolled back to its own
+    savepoint; the messages taken before it in its group are committed and printed, and the
+    command stops with the error (a second run takes the rest: the mailbox is not changed)."""
+    from amends.channels.management.commands import mail_ingest as command
+    from amends.channels.services.inbound import mail_ingest as real
+
+    path, _ = _maildir(tmp_path, MAILS)
+    calls: list[bytes] = []
+
+    def failing_third(*, raw: bytes) -> Any:
+        calls.append(raw)
+        result = real(raw=raw)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return result
+
+    monkeypatch.setattr(command, "mail_ingest", failing_third)
+    out = io.StringIO()
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        call_command("mail_ingest", str(path), stdout=out)
+    printed = [line for line in out.getvalue().splitlines() if ": AM-" in line]
+    assert len(printed) == 2
+    # The third message's case was written and then rolled back with its savepoint.
+    assert Case.objects.count() == 2
+    monkeypatch.setattr(command, "mail_ingest", real)
+    call_command("mail_ingest", str(path), stdout=io.StringIO())
+    assert Case.objects.count() == 4
+
+
 def test_mail_ingest_command_unknown_path_fails(tmp_path: Path) -> None:
     with pytest.raises(CommandError):
         call_command("mail_ingest", str(tmp_path / "nope"), stdout=io.StringIO())
