@@ -4,7 +4,8 @@ Two kinds, both scikit-learn pipelines of TF-IDF word and character n-grams:
 
 - *triage*: a linear SVM calibrated for probabilities, predicting a case's category, blended
   with a vote of the most similar training texts (their word TF-IDF rows are kept);
-- *emotion*: logistic regression predicting whether a customer's text is upset.
+- *emotion*: logistic regression predicting whether a customer's text is upset (fitted on
+  log-count-ratio features, the ratios folded into its weights: `_ratios_fit`).
 
 Models are saved with skops (never a bare pickle): loading checks that every type in the file is
 a scikit-learn, NumPy or SciPy type before anything is built, so a model file cannot run code.
@@ -603,8 +604,9 @@ def model_train(
 def _model_fit(
     kind: str, prepared: Sequence[str], targets: Sequence[str], shift: float
 ) -> TrainedModel:
-    """The pipeline fitted on prepared texts, decision values shifted by the classes' shares
-    and, for a triage training set large enough, the nearest-neighbour vote."""
+    """The pipeline fitted on prepared texts (a two-label emotion model by `_ratios_fit`),
+    decision values shifted by the classes' shares and, for a triage training set large
+    enough, the nearest-neighbour vote."""
     pipeline = pipeline_build(kind, n=len(prepared))
     if kind == EMOTION and len(set(targets)) == 2:
         _ratios_fit(pipeline, prepared, targets)

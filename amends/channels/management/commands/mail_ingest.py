@@ -8,6 +8,7 @@ import mailbox
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,13 @@ from amends.channels.services.inbound import MailQuarantinedError, mail_ingest, 
 # A mailbox is taken in groups of messages, each group one transaction (`Command._group`).
 GROUP_MESSAGES = 50
 GROUP_SECONDS = 0.5
+
+
+@dataclass
+class _Tally:
+    taken: int = 0
+    quarantined: int = 0
+    last: str = "ignored: empty mailbox"
 
 
 class Command(BaseCommand):
@@ -47,60 +55,52 @@ class Command(BaseCommand):
             box = mailbox.mbox(source, factory=None, create=False)
         else:
             raise CommandError(f"{path}: no such Maildir or mbox")
-        taken = quarantined = 0
-        last = "ignored: empty mailbox"
+        tally = _Tally()
         keys = iter(box.iterkeys())
         more = True
         while more:
-            lines, counts, failure, more = self._group(box, keys)
+            lines, failure, more = self._group(box, keys, tally)
             # Printed once committed: a line names a message the database holds.
             for line in lines:
                 self.stdout.write(line)
-            taken += counts[0]
-            quarantined += counts[1]
-            last = counts[2] or last
             if failure is not None:
                 raise failure
-        self.stdout.write(f"messages={taken} quarantined={quarantined}")
-        self.stdout.write(last)
-        if quarantined:
-            raise CommandError(f"{quarantined} message(s) quarantined")
+        self.stdout.write(f"messages={tally.taken} quarantined={tally.quarantined}")
+        self.stdout.write(tally.last)
+        if tally.quarantined:
+            raise CommandError(f"{tally.quarantined} message(s) quarantined")
 
     def _group(
-        self, box: mailbox.Mailbox[Any], keys: Iterator[str]
-    ) -> tuple[list[str], tuple[int, int, str], BaseException | None, bool]:
+        self, box: mailbox.Mailbox[Any], keys: Iterator[str], tally: _Tally
+    ) -> tuple[list[str], BaseException | None, bool]:
         """Take the next messages in one transaction: up to GROUP_MESSAGES of them, or as many
         as GROUP_SECONDS allow. Each has a savepoint of its own, so a message that fails
         leaves the others; the group's one commit spares a durable commit per message (on
         PostgreSQL a flush of the write-ahead log each). An error the command does not expect
-        stops it after the messages before it are committed. Returns the lines to print,
-        (taken, quarantined, last line), that error, and whether messages may remain."""
+        stops it after the messages before it are committed. Returns the lines to print, that
+        error, and whether messages may remain."""
         lines: list[str] = []
-        taken = quarantined = 0
-        last = ""
-        failure: BaseException | None = None
         started = time.monotonic()
         with transaction.atomic():
             for count, key in enumerate(keys, 1):
                 try:
                     raw = box.get_bytes(key)
                 except Exception as exc:  # an unreadable entry: say so and go on
-                    quarantined += 1
+                    tally.quarantined += 1
                     self.stderr.write(f"{key}: unreadable ({exc})")
                     continue
                 try:
                     with transaction.atomic():
                         result = mail_ingest(raw=raw)
                 except MailQuarantinedError as exc:
-                    quarantined += 1
+                    tally.quarantined += 1
                     self.stderr.write(f"{key}: quarantined: {exc.reason} ({exc.path})")
                     continue
                 except Exception as exc:  # rolled back to its savepoint; the rest is kept
-                    failure = exc
-                    break
-                taken += 1
-                last = result.line
-                lines.append(f"{key}: {last}")
+                    return lines, exc, False
+                tally.taken += 1
+                tally.last = result.line
+                lines.append(f"{key}: {result.line}")
                 if count >= GROUP_MESSAGES or time.monotonic() - started >= GROUP_SECONDS:
-                    return lines, (taken, quarantined, last), None, True
-        return lines, (taken, quarantined, last), failure, False
+                    return lines, None, True
+        return lines, None, False
