@@ -274,8 +274,11 @@ def search_triggers_drop(connection: BaseDatabaseWrapper) -> None:
 
 
 def search_triggers_install(connection: BaseDatabaseWrapper) -> bool:
-    """Install the triggers if missing; True when they were missing and the index rebuilt."""
+    """Install the triggers if missing; True when they were missing and the index rebuilt.
+    Nothing before the cases' tables exist (`migrate customers` on a new database)."""
     if connection.vendor not in ("postgresql", "sqlite"):
+        return False
+    if not {"cases_case", "cases_casesearch"} <= set(connection.introspection.table_names()):
         return False
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from amends.core.models import BaseModel
 from amends.customers.choices import CustomerTier, LoyaltyStatus
@@ -32,6 +33,9 @@ class Customer(BaseModel):
             models.Index(fields=["name"], name="customer_name_idx"),
             models.Index(fields=["email"], name="customer_email_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
+            # customers.selectors.customers_with_email: a sender found by address, whatever
+            # its case (mail intake, the public form, bounces)
+            models.Index(Lower("email"), name="customer_email_lower_idx"),
         ]
         constraints = [
             models.CheckConstraint(

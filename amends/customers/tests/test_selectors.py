@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from amends.core.exceptions import PermissionDeniedError
 from amends.customers.models import Customer
@@ -13,6 +14,7 @@ from amends.customers.selectors import (
     customer_search,
     customer_visible_to,
     customers_by_external_ref,
+    customers_with_email,
 )
 from amends.customers.tests.factories import CustomerFactory
 
@@ -74,3 +76,19 @@ def test_customers_by_external_ref_reads_a_chunk_at_a_time_and_leaves_unknown_ou
     with django_assert_num_queries(3):  # 6 distinct references, 2 per read
         found = customers_by_external_ref(refs=refs, chunk=2)
     assert found == known
+
+
+def test_customers_with_email_match_any_case_through_the_lower_email_index() -> None:
+    ann = CustomerFactory(email="Ann.Lee@Example.com")
+    other = CustomerFactory(email="ann.lee@example.org")
+    assert list(customers_with_email(address=" ann.lee@EXAMPLE.com ")) == [ann]
+    assert other not in customers_with_email(address="ann.lee@example.com")
+    sql, params = customers_with_email(address="ann.lee@example.com").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan TO off")  # a tiny table is scanned anyway
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "customer_email_lower_idx" in plan
