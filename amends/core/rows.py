@@ -64,6 +64,36 @@ def _pg_array_types(fields: list[models.Field[Any, Any]]) -> list[str]:
     return [f"{field.db_type(connection)}[]" for field in fields]
 
 
+_ROWS: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}
+
+
+def _insert_rows_statement(
+    model: type[models.Model],
+    columns: Sequence[str],
+    skip_conflicts: bool,
+    returning: Sequence[str],
+) -> tuple[str, str, str, str]:
+    """`insert_rows`' statement pieces, made once per model, columns and options: its head,
+    its tail, PostgreSQL's typed arrays (several rows) and one row's placeholders."""
+    key = (model, tuple(columns), skip_conflicts, tuple(returning), connection.vendor)
+    cached = _ROWS.get(key)
+    if cached is None:
+        fields = _columns(model, columns)
+        head = (
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
+            f"({', '.join(map(_column, fields))}) "
+        )
+        tail = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+        if returning:
+            tail += " RETURNING " + ", ".join(map(_column, _columns(model, returning)))
+        arrays = ""
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{t}" for t in _pg_array_types(fields))
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        cached = _ROWS[key] = (head, tail, arrays, one)
+    return cached
+
+
 def insert_rows(
     *,
     model: type[models.Model],
@@ -72,27 +102,22 @@ def insert_rows(
     skip_conflicts: bool = False,
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
-    """Insert `rows` (values prepared with db_datetime / db_json) into `model`'s table."""
+    """Insert `rows` (values prepared with db_datetime / db_json) into `model`'s table. On
+    PostgreSQL several rows go as one array per column; a single row as plain VALUES, which
+    the server plans and runs in about half the time of unnesting one-element arrays."""
     if not rows:
         return []
-    quote = connection.ops.quote_name
-    fields = _columns(model, columns)
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(_column, fields))}) "
-    tail = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
-    if returning:
-        tail += " RETURNING " + ", ".join(map(_column, _columns(model, returning)))
+    head, tail, arrays, one = _insert_rows_statement(model, columns, skip_conflicts, returning)
     out: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{t}" for t in _pg_array_types(fields))
+        if connection.vendor == "postgresql" and len(rows) > 1:
+            sql = f"{head}SELECT * FROM unnest({arrays}){tail}"  # noqa: S608
             for start in range(0, len(rows), PG_BATCH):
                 batch = rows[start : start + PG_BATCH]
-                sql = f"{head}SELECT * FROM unnest({arrays}){tail}"  # noqa: S608
                 cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
                 if returning:
                     out.extend(tuple(r) for r in cursor.fetchall())
             return out
-        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             params = [value for row in batch for value in row]

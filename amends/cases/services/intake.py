@@ -20,7 +20,7 @@ from amends.cases.services.routing import route_match, routing_rules_load
 from amends.cases.services.sla import sla_compute, sla_policy_of
 from amends.core import hooks
 from amends.core.exceptions import ApplicationError, PermissionDeniedError
-from amends.core.rows import instances_insert
+from amends.core.rows import instance_insert, instances_insert
 from amends.customers.models import Customer
 from amends.customers.services import customer_create, customer_get_or_create_by_ref
 from amends.policies.choices import RecoveryStep, StepDue
@@ -44,9 +44,11 @@ def _invalid(message: str, field: str) -> ApplicationError:
     return ApplicationError(message, code="invalid_case", status=422, detail={field: [message]})
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def case_steps_create(*, case: Case) -> None:
-    """The case's recovery steps from its playbook (the fallback steps without one), pending."""
+    """The case's recovery steps from its playbook (the fallback steps without one), pending.
+    In the caller's transaction without a savepoint of its own: its one INSERT is all or
+    nothing anyway, and on PostgreSQL a savepoint is two more round trips on every intake."""
     playbook = case.playbook
     if playbook is not None:
         steps = [(s.step, s.required, s.due) for s in playbook.steps.all()]
@@ -189,7 +191,7 @@ def case_create(
         raise ApplicationError(
             "The case is not valid.", code="invalid_case", status=422, detail=exc.message_dict
         ) from exc
-    case.save()
+    instance_insert(case)  # as case.save(): one fixed statement instead of the ORM's compiling
     case_steps_create(case=case)
     if case.description and account_as_message:
         # No message_added hook: case_opened below already hands the account to its readers.

@@ -590,19 +590,27 @@ def _statistics_refresh() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
+# Pages the write-ahead log may hold before the importing connection checkpoints it (about
+# 80 MB on disk; SQLite's default is 1,000). Bounded, so a million-row import's log stays small.
+IMPORT_WAL_PAGES = 20_000
+
+
 def connection_tune_for_import() -> None:
     """The importing connection's session settings. PostgreSQL: commits do not wait for the
     disk (as `_commit_without_waiting`, also for the hook subscribers' own transactions after
     each chunk). SQLite: the settings map up to 256 MB of the database file into the process
     and keep a 64 MB page cache; touched pages count as the importer's memory and grow with the
     database, so a long import reads through a 32 MB page cache instead and its memory stays
-    flat."""
+    flat. SQLite also checkpoints its write-ahead log less often (`IMPORT_WAL_PAGES`): at the
+    default 1,000 pages each chunk's commit copied the same index pages back into the database
+    file again (the dev file: 0.29 s in commits, 0.11 s with fewer checkpoints)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET synchronous_commit TO OFF")
         elif connection.vendor == "sqlite":
             cursor.execute("PRAGMA mmap_size=0")
             cursor.execute("PRAGMA cache_size=-32000")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={IMPORT_WAL_PAGES}")
 
 
 class _Writer:

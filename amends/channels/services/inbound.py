@@ -39,8 +39,9 @@ from amends.channels.services.attachments import attachment_add, attachment_max_
 from amends.channels.services.outbound import email_queue
 from amends.channels.services.portal import portal_link_issue, portal_url
 from amends.core import hooks
-from amends.core.rows import db_datetime
+from amends.core.rows import db_datetime, instance_insert
 from amends.customers.models import Customer
+from amends.customers.selectors import customers_with_email
 from amends.customers.services import customer_create
 
 logger = logging.getLogger(__name__)
@@ -130,9 +131,7 @@ def _thread_case(mail: ParsedMail) -> Case | None:
 
 
 def _customer_for(mail: ParsedMail) -> Customer:
-    customer = (
-        Customer.objects.filter(email__iexact=mail.from_address).order_by("-created_at").first()
-    )
+    customer = customers_with_email(address=mail.from_address).order_by("-created_at").first()
     if customer is not None:
         return customer
     name = mail.from_name or mail.from_address.partition("@")[0]
@@ -150,9 +149,7 @@ def _bounce(mail: ParsedMail, now: datetime) -> None:
     for address in recipients[:20]:
         if "@" not in address:
             continue
-        customers = list(
-            Customer.objects.filter(email__iexact=address).values_list("pk", flat=True)
-        )
+        customers = list(customers_with_email(address=address).values_list("pk", flat=True))
         flag, created = AddressFlag.objects.get_or_create(
             address=address[:254],
             defaults={
@@ -322,12 +319,12 @@ def _ingest(
         else:
             inbound.outcome = InboundOutcome.IGNORED
         inbound.reason = mail.automatic
-        inbound.save()
+        instance_insert(inbound)
         return IngestResult(outcome=inbound.outcome, reason=mail.automatic, inbound_id=inbound.pk)
     if recent_from_sender >= setting_int("MAIL_MAX_PER_SENDER_HOUR", 30):
         inbound.outcome = InboundOutcome.IGNORED
         inbound.reason = "too many messages from this sender (loop guard)"
-        inbound.save()
+        instance_insert(inbound)
         return IngestResult(outcome=inbound.outcome, reason=inbound.reason, inbound_id=inbound.pk)
     case = _thread_case(mail)
     body = _message_body(new_text, len(mail.attachments))
@@ -378,7 +375,7 @@ def _ingest(
     inbound.case = case
     inbound.customer_id = case.customer_id
     inbound.case_message = message
-    inbound.save()
+    instance_insert(inbound)  # as inbound.save(), without the ORM compiling the INSERT
     if confirm:  # after the received mail, so the thread reads in order
         _confirm(case, mail)
     for part in mail.attachments[: setting_int("MAIL_MAX_ATTACHMENTS", 20)]:

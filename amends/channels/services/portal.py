@@ -25,6 +25,7 @@ from amends.channels.models import PortalLink
 from amends.channels.services.attachments import attachment_add
 from amends.channels.services.outbound import email_queue
 from amends.core.exceptions import ApplicationError
+from amends.core.rows import instance_insert
 from amends.remedies.models import ChoiceMenu, Remedy
 from amends.remedies.services.menus import menu_choose
 
@@ -49,7 +50,8 @@ def portal_url(link: PortalLink) -> str:
 
 
 def portal_link_issue(*, case: Case, actor: User | None, days: int | None = None) -> PortalLink:
-    """One INSERT (atomic by itself, so no savepoint inside a caller's transaction)."""
+    """One fixed INSERT (atomic by itself, so no savepoint inside a caller's transaction; every
+    case opened by mail or the form issues one)."""
     days = portal_link_days() if days is None else days
     if not 1 <= days <= 366:
         raise ApplicationError(
@@ -58,12 +60,14 @@ def portal_link_issue(*, case: Case, actor: User | None, days: int | None = None
             status=422,
             detail={"days": ["Between 1 and 366."]},
         )
-    return PortalLink.objects.create(
+    link = PortalLink(
         case=case,
         nonce=secrets.token_urlsafe(24),
         expires_at=timezone.now() + timedelta(days=days),
         created_by=actor,
     )
+    instance_insert(link)
+    return link
 
 
 @transaction.atomic

@@ -451,3 +451,34 @@ def test_statistics_are_refreshed_as_the_import_doubles_but_not_after_its_last_c
     assert output.strip().splitlines()[-1] == "created=7 updated=0 skipped=0 rejected=0"
     # chunks of 2, 2, 2 and 1: after the first and the second; the fourth is the last
     assert len(refreshed) == 2
+
+
+def test_the_importing_connection_commits_without_waiting_and_checkpoints_less_often() -> None:
+    from amends.channels.services.imports import IMPORT_WAL_PAGES, connection_tune_for_import
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            before = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
+            try:
+                connection_tune_for_import()
+                cursor.execute("PRAGMA wal_autocheckpoint")
+                assert cursor.fetchone()[0] == IMPORT_WAL_PAGES != 1000
+                cursor.execute("PRAGMA cache_size")
+                assert cursor.fetchone()[0] == -32000
+            finally:
+                cursor.execute(f"PRAGMA wal_autocheckpoint={before}")
+                cursor.execute(f"PRAGMA cache_size={cache}")
+        else:
+            cursor.execute("SHOW synchronous_commit")
+            before = cursor.fetchone()[0]
+            cursor.execute("SET synchronous_commit TO on")
+            try:
+                connection_tune_for_import()
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "off"
+            finally:
+                cursor.execute(f"SET synchronous_commit TO {before}")

@@ -15,11 +15,13 @@ from amends.cases.tests.factories import CaseFactory
 from amends.channels.choices import OutboundStatus
 from amends.channels.models import OutboundEmail
 from amends.channels.services.outbound import (
+    _send_soon,
     backoff_delay,
     email_queue,
     outbound_retry,
     outbound_send_due,
 )
+from amends.channels.tasks import _Enqueued
 from amends.core.exceptions import ApplicationError
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +232,54 @@ def test_email_queue_writes_the_send_task_in_the_callers_transaction(
     ):
         email_queue(to="ann@example.com", subject="Hi", body="1", automatic=True, kind="x")
         assert DBTaskResult.objects.filter(task_path__endswith="outbound_send").count() == 1
-    assert hooks == []
+    # only the mark that the task is asked for in this transaction, which does nothing
+    assert [type(hook) for hook in hooks] == [_Enqueued]
+    assert hooks[0]() is None
+
+
+def _send_tasks() -> int:
+    return DBTaskResult.objects.filter(task_path__endswith="outbound_send").count()
+
+
+def test_one_send_task_a_transaction_however_many_emails_it_queues() -> None:
+    with override_settings(TASKS=DATABASE_TASKS), transaction.atomic():
+        for n in range(3):
+            email_queue(to="ann@example.com", subject="Hi", body=str(n), automatic=True, kind="x")
+        assert _send_tasks() == 1
+        assert OutboundEmail.objects.count() == 3
+
+
+def test_a_send_task_rolled_back_with_a_savepoint_is_asked_for_again() -> None:
+    with override_settings(TASKS=DATABASE_TASKS), transaction.atomic():
+        try:
+            with transaction.atomic():
+                email_queue(to="ann@example.com", subject="Hi", body="1", automatic=True, kind="x")
+                raise RuntimeError("the savepoint's work fails")
+        except RuntimeError:
+            pass
+        assert _send_tasks() == 0
+        email_queue(to="bob@example.com", subject="Hi", body="2", automatic=True, kind="x")
+        assert _send_tasks() == 1
+        email_queue(to="cy@example.com", subject="Hi", body="3", automatic=True, kind="x")
+        assert _send_tasks() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_committed_transaction_asks_for_its_own_send_task() -> None:
+    with override_settings(TASKS=DATABASE_TASKS):
+        for n in range(2):
+            with transaction.atomic():
+                email_queue(
+                    to="ann@example.com", subject="Hi", body=str(n), automatic=True, kind="x"
+                )
+                email_queue(
+                    to="bob@example.com", subject="Hi", body=str(n), automatic=True, kind="x"
+                )
+        assert _send_tasks() == 2
+        # outside a transaction: a task asked for at once, each time
+        email_queue(to="cy@example.com", subject="Hi", body="x", automatic=True, kind="x")
+        email_queue(to="di@example.com", subject="Hi", body="x", automatic=True, kind="x")
+        assert _send_tasks() == 4
 
 
 def _queue_then_fail() -> None:
@@ -252,5 +301,8 @@ def test_email_queue_asks_other_task_backends_after_the_commit(
     # The immediate backend (and Redis) cannot see uncommitted rows: asked on commit.
     with django_capture_on_commit_callbacks() as hooks, transaction.atomic():
         email_queue(to="ann@example.com", subject="Hi", body="1", automatic=True, kind="x")
-    assert len(hooks) == 1
+        email_queue(to="bob@example.com", subject="Hi", body="2", automatic=True, kind="x")
+    # one request for the transaction, and the mark that it was made
+    assert [type(hook) for hook in hooks] == [type(_send_soon), _Enqueued]
+    assert hooks[0] is _send_soon
     assert not DBTaskResult.objects.exists()
