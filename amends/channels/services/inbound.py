@@ -41,7 +41,7 @@ from amends.channels.services.portal import portal_link_issue, portal_url
 from amends.core import hooks
 from amends.core.rows import db_datetime, instance_insert
 from amends.customers.models import Customer
-from amends.customers.selectors import customers_with_email
+from amends.customers.selectors import customer_newest_with_email, customers_with_email
 from amends.customers.services import customer_create
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def _thread_case(mail: ParsedMail) -> Case | None:
 
 
 def _customer_for(mail: ParsedMail) -> Customer:
-    customer = customers_with_email(address=mail.from_address).order_by("-created_at").first()
+    customer = customer_newest_with_email(address=mail.from_address)
     if customer is not None:
         return customer
     name = mail.from_name or mail.from_address.partition("@")[0]

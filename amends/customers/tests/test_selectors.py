@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from amends.customers.models import Customer
 from amends.customers.selectors import (
     customer_get,
     customer_get_for_user,
+    customer_newest_with_email,
     customer_search,
     customer_visible_to,
     customers_by_external_ref,
@@ -92,3 +94,16 @@ def test_customers_with_email_match_any_case_through_the_lower_email_index() -> 
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "customer_email_lower_idx" in plan
+
+
+def test_the_newest_customer_with_an_email_is_found_in_any_case() -> None:
+    older = CustomerFactory(email="bo@example.com")
+    newer = CustomerFactory(email="BO@example.com")
+    Customer.objects.filter(pk=older.pk).update(created_at=newer.created_at - timedelta(days=1))
+    assert customer_newest_with_email(address="Bo@Example.COM ") == newer
+    Customer.objects.filter(pk=older.pk).update(created_at=newer.created_at + timedelta(days=1))
+    found = customer_newest_with_email(address="bo@example.com")
+    assert found == older
+    assert found is not None
+    assert found.email == "bo@example.com"
+    assert customer_newest_with_email(address="nobody@example.com") is None
