@@ -8,7 +8,8 @@
    of the child's CPU time (the machine is shared), its peak resident memory and the load.
    Then the dev file is imported a second time (all skipped). With --compiled, the imports run
    with compiled modules cached (PYTHONDONTWRITEBYTECODE unset, a cache directory of our own,
-   warmed first), as an installed copy runs: pip compiles the modules when it installs them.
+   warmed first), as an installed copy runs: pip compiles the modules when it installs them;
+   the Maildir run below too.
 2. Mail ingest: M generated messages (new complaints, half of them a second complaint of the
    same sender) through `mail_ingest` one by one in one process (messages/s of wall and of CPU
    time, SQL statements a message), the same messages as a Maildir through one
@@ -191,13 +192,14 @@ def _synthetic(rows: int, folder: Path) -> Path:
     return path
 
 
-def _compiled(env: dict[str, str], tmp: Path) -> dict[str, str]:
-    """`env` with compiled modules cached in a directory of our own, warmed by one start."""
+def _compiled(env: dict[str, str], tmp: Path, command: str = "import_cfpb") -> dict[str, str]:
+    """`env` with compiled modules cached in a directory of our own, warmed by one start of
+    `command`."""
     cached = dict(env)
     cached.pop("PYTHONDONTWRITEBYTECODE", None)
     cached["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     subprocess.run(
-        [PYTHON, "manage.py", "import_cfpb", "--help"],
+        [PYTHON, "manage.py", command, "--help"],
         cwd=ROOT,
         env=cached,
         check=True,
@@ -318,7 +320,7 @@ def _pipe(env: dict[str, str], sample: list[bytes]) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def bench_mail(db: str, count: int, pipe_runs: int = 10) -> None:
+def bench_mail(db: str, count: int, pipe_runs: int = 10, compiled: bool = False) -> None:
     env = _fresh(db)
     tmp = Path(tempfile.mkdtemp(prefix="bench_mail_"))
     try:
@@ -353,9 +355,11 @@ def bench_mail(db: str, count: int, pipe_runs: int = 10) -> None:
         box = mailbox.Maildir(tmp / "Maildir")
         for raw in messages:
             box.add(raw)
-        seconds, peak, last = _run(["mail_ingest", str(tmp / "Maildir")], env)
+        box_env = _compiled(env, tmp, "mail_ingest") if compiled else env
+        seconds, peak, last = _run(["mail_ingest", str(tmp / "Maildir")], box_env)
+        how = " (compiled modules cached)" if compiled else ""
         print(
-            f"[{db}] amends mail ingest Maildir: {count / seconds:,.0f} msgs/s wall, "
+            f"[{db}] amends mail ingest Maildir{how}: {count / seconds:,.0f} msgs/s wall, "
             f"{count / LAST_CPU:,.0f} msgs/s of CPU (process start included), peak RSS "
             f"{peak} MB, last line {last!r}; load {_load()}",
             flush=True,
@@ -404,7 +408,7 @@ def main() -> None:
     parser.add_argument(
         "--compiled",
         action="store_true",
-        help="Imports with compiled modules cached, as an installed copy runs.",
+        help="Imports and the Maildir run with compiled modules cached, as an installed copy runs.",
     )
     args = parser.parse_args()
     if not DEV.exists():
@@ -412,7 +416,7 @@ def main() -> None:
     if not args.skip_import:
         bench_import(args.db, args.rows, args.skip_dev, args.compiled)
     if not args.skip_mail:
-        bench_mail(args.db, args.messages, args.pipe_runs)
+        bench_mail(args.db, args.messages, args.pipe_runs, args.compiled)
 
 
 if __name__ == "__main__":
