@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +9,19 @@ from django.db.models.functions import Lower
 
 from amends.core.models import BaseModel
 from amends.customers.choices import CustomerTier, LoyaltyStatus
+
+
+class ByteOrder(models.Func):
+    """An expression compared code point by code point, whatever the database's collation: a
+    prefix is then a range an index serves. `COLLATE "C"` on PostgreSQL (its default
+    collation may ignore punctuation when it orders, so a range would miss "o'brien" for
+    "o'"); SQLite compares text that way already (BINARY)."""
+
+    template = "%(expressions)s"
+    output_field = models.CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, template='(%(expressions)s) COLLATE "C"')
 
 
 class Customer(BaseModel):
@@ -29,10 +44,13 @@ class Customer(BaseModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # customers.selectors.customer_search: prefix search by name and email
+            # customers.selectors.customer_search: a name prefix without regard to case and a
+            # phone prefix, each a range on its byte-ordered key
             models.Index(fields=["name"], name="customer_name_idx"),
             models.Index(fields=["email"], name="customer_email_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
+            models.Index(ByteOrder(Lower("name")), name="customer_name_key_idx"),
+            models.Index(ByteOrder("phone"), name="customer_phone_key_idx"),
             # customers.selectors.customers_with_email: a sender found by address, whatever
             # its case (mail intake, the public form, bounces)
             models.Index(Lower("email"), name="customer_email_lower_idx"),

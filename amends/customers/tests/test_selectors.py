@@ -107,3 +107,54 @@ def test_the_newest_customer_with_an_email_is_found_in_any_case() -> None:
     assert found is not None
     assert found.email == "bo@example.com"
     assert customer_newest_with_email(address="nobody@example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("o'", ["O'Brien"]),  # a prefix ending in punctuation (collations may ignore it)
+        ("o'b", ["O'Brien"]),
+        ("liz", ["Lizzy Ray"]),  # ends in z: the range's end is "li{"
+        ("ÉMILE", ["Émile Zola"]),  # not ASCII: lowered as the database lowers it
+        ("0779", ["Ann Cole"]),  # a phone prefix ending in 9
+        ("+44 20", ["Dev Shah"]),
+        ("07799 1", []),
+        ("zz", []),
+    ],
+)
+def test_customer_search_prefixes_at_the_edges_of_their_range(
+    query: str, expected: list[str]
+) -> None:
+    CustomerFactory(name="O'Brien", phone="01632 960001")
+    CustomerFactory(name="Obrien Hale", phone="01632 960002")
+    CustomerFactory(name="Lizzy Ray", phone="01632 960003")
+    CustomerFactory(name="Li{ Odd", phone="01632 960004")
+    CustomerFactory(name="Émile Zola", phone="01632 960005")
+    CustomerFactory(name="Ann Cole", phone="07799 000111")
+    CustomerFactory(name="Dev Shah", phone="+44 20 7946 0000")
+    assert [c.name for c in customer_search(query=query)] == expected
+
+
+def test_customer_search_reads_through_indexes_only() -> None:
+    sql, params = customer_search(query="ann@example.com")[:25].query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan TO off")  # a tiny table is scanned anyway
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "BitmapOr" in plan
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = "\n".join(str(row[3]) for row in cursor.fetchall())
+            assert "MULTI-INDEX OR" in plan
+            assert "SCAN customers_customer" not in plan
+    for index in ("customer_name_key_idx", "customer_phone_key_idx", "customer_email_lower_idx"):
+        assert index in plan
+
+
+def test_customer_search_folds_case_beyond_ascii_where_the_database_does() -> None:
+    CustomerFactory(name="Émile Zola")
+    # SQLite's LIKE and LOWER fold ASCII letters only (as Django's istartswith there)
+    expected = ["Émile Zola"] if connection.vendor == "postgresql" else []
+    assert [c.name for c in customer_search(query="émile z")] == expected
+    assert [c.name for c in customer_search(query="Émile z")] == ["Émile Zola"]
