@@ -21,7 +21,7 @@ from amends.channels.services.attachments import attachment_add
 from amends.channels.services.outbound import email_queue
 from amends.channels.services.portal import portal_url_for_case
 from amends.core.exceptions import ApplicationError
-from amends.customers.selectors import customers_with_email
+from amends.customers.selectors import customer_newest_with_email
 from amends.customers.services import customer_create
 from amends.taxonomy.models import Category
 
@@ -76,7 +76,7 @@ def report_submit(
     if honeypot.strip():
         return ReportResult(case=None, portal_url="")
     _rate_limited(ip, email)
-    customer = customers_with_email(address=email).order_by("-created_at").first()
+    customer = customer_newest_with_email(address=email)
     if customer is None:
         customer = customer_create(name=name.strip()[:200] or email, email=email)
     case = case_create(
